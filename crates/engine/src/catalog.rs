@@ -1,0 +1,535 @@
+//! The handle catalog: which crates, types and calls make a database handle.
+//!
+//! This is data, read by the analysis through a handful of lookups. Adding a library means adding
+//! a [`Family`] here and a fixture; no visitor changes.
+
+/// What a value of a catalog type is to the analysis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// A pool, or a client that is a pool: cheap to clone, never a handle.
+    Pool,
+    /// A connection that is not itself checked out of a pool (or a trait over connections): it can
+    /// begin transactions, but returning it is not a leak.
+    Connection,
+    /// A builder whose other methods return itself.
+    Builder,
+    /// A handle: a value that must go back to its pool, or be finished, inside the scope that got it.
+    Handle(HandleKind),
+}
+
+/// The kind of handle, for messages and for rules that care (transactions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HandleKind {
+    /// A connection checked out of a pool.
+    Connection,
+    /// A transaction or savepoint.
+    Transaction,
+    /// A client session (mongodb).
+    Session,
+}
+
+impl HandleKind {
+    /// The noun used in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            HandleKind::Connection => "pooled connection",
+            HandleKind::Transaction => "transaction",
+            HandleKind::Session => "session",
+        }
+    }
+
+    /// The verb for how a function obtains it, in the past tense.
+    pub fn obtained(self) -> &'static str {
+        match self {
+            HandleKind::Connection => "acquired",
+            HandleKind::Transaction => "began",
+            HandleKind::Session => "started",
+        }
+    }
+}
+
+/// A type a family exports.
+#[derive(Debug)]
+pub struct TypeEntry {
+    pub name: &'static str,
+    pub role: Role,
+}
+
+/// A method (or associated function) of catalog types that produces a catalog type.
+#[derive(Debug)]
+pub struct MethodEntry {
+    /// Receiver type names, in the same family.
+    pub on: &'static [&'static str],
+    pub methods: &'static [&'static str],
+    /// The type produced, in the same family.
+    pub produces: &'static str,
+}
+
+/// One library (or a few crates that re-export the same types).
+#[derive(Debug)]
+pub struct Family {
+    pub library: &'static str,
+    /// Crate roots as written in paths (`sqlx`, `deadpool_postgres`).
+    pub crates: &'static [&'static str],
+    pub types: &'static [TypeEntry],
+    pub methods: &'static [MethodEntry],
+}
+
+const fn ty(name: &'static str, role: Role) -> TypeEntry {
+    TypeEntry { name, role }
+}
+
+const fn m(
+    on: &'static [&'static str],
+    methods: &'static [&'static str],
+    produces: &'static str,
+) -> MethodEntry {
+    MethodEntry {
+        on,
+        methods,
+        produces,
+    }
+}
+
+use HandleKind::{Connection as Conn, Session, Transaction as Tx};
+use Role::{Builder, Connection, Handle, Pool};
+
+const SQLX_POOLS: &[&str] = &["Pool", "PgPool", "MySqlPool", "SqlitePool", "AnyPool"];
+const SQLX_CONNS: &[&str] = &[
+    "PgConnection",
+    "MySqlConnection",
+    "SqliteConnection",
+    "AnyConnection",
+    "PoolConnection",
+    "Transaction",
+    "Connection",
+    "Acquire",
+];
+const SQLX_POOL_OPTIONS: &[&str] = &[
+    "PoolOptions",
+    "PgPoolOptions",
+    "MySqlPoolOptions",
+    "SqlitePoolOptions",
+    "AnyPoolOptions",
+];
+
+/// Every library scoped-db knows.
+pub static FAMILIES: &[Family] = &[
+    Family {
+        library: "sqlx",
+        crates: &[
+            "sqlx",
+            "sqlx_core",
+            "sqlx_postgres",
+            "sqlx_mysql",
+            "sqlx_sqlite",
+        ],
+        types: &[
+            ty("Pool", Pool),
+            ty("PgPool", Pool),
+            ty("MySqlPool", Pool),
+            ty("SqlitePool", Pool),
+            ty("AnyPool", Pool),
+            ty("PoolOptions", Builder),
+            ty("PgPoolOptions", Builder),
+            ty("MySqlPoolOptions", Builder),
+            ty("SqlitePoolOptions", Builder),
+            ty("AnyPoolOptions", Builder),
+            ty("PgConnection", Connection),
+            ty("MySqlConnection", Connection),
+            ty("SqliteConnection", Connection),
+            ty("AnyConnection", Connection),
+            ty("Connection", Connection),
+            ty("Acquire", Connection),
+            ty("PoolConnection", Handle(Conn)),
+            ty("Transaction", Handle(Tx)),
+        ],
+        methods: &[
+            m(SQLX_POOLS, &["acquire", "try_acquire"], "PoolConnection"),
+            m(SQLX_POOLS, &["begin", "try_begin", "begin_with"], "Transaction"),
+            m(&["Acquire"], &["acquire"], "PoolConnection"),
+            m(SQLX_CONNS, &["begin", "begin_with"], "Transaction"),
+            m(
+                SQLX_POOL_OPTIONS,
+                &["connect", "connect_with", "connect_lazy", "connect_lazy_with"],
+                "Pool",
+            ),
+            m(
+                SQLX_POOLS,
+                &["connect", "connect_with", "connect_lazy", "connect_lazy_with"],
+                "Pool",
+            ),
+        ],
+    },
+    Family {
+        library: "deadpool-postgres",
+        crates: &["deadpool_postgres"],
+        types: &[
+            ty("Pool", Pool),
+            ty("Object", Handle(Conn)),
+            ty("Client", Handle(Conn)),
+            ty("Transaction", Handle(Tx)),
+            ty("TransactionBuilder", Builder),
+        ],
+        methods: &[
+            m(&["Pool"], &["get", "timeout_get"], "Client"),
+            m(
+                &["Client", "Object", "Transaction"],
+                &["transaction"],
+                "Transaction",
+            ),
+            m(&["Client", "Object"], &["build_transaction"], "TransactionBuilder"),
+            m(&["TransactionBuilder"], &["start"], "Transaction"),
+        ],
+    },
+    Family {
+        library: "deadpool",
+        crates: &[
+            "deadpool",
+            "deadpool_redis",
+            "deadpool_sqlite",
+            "deadpool_diesel",
+            "deadpool_lapin",
+        ],
+        types: &[
+            ty("Pool", Pool),
+            ty("Object", Handle(Conn)),
+            ty("Connection", Handle(Conn)),
+        ],
+        methods: &[m(&["Pool"], &["get", "timeout_get"], "Object")],
+    },
+    Family {
+        library: "bb8",
+        crates: &["bb8"],
+        types: &[
+            ty("Pool", Pool),
+            ty("PooledConnection", Handle(Conn)),
+            ty("Transaction", Handle(Tx)),
+        ],
+        methods: &[
+            m(&["Pool"], &["get", "get_owned"], "PooledConnection"),
+            m(&["PooledConnection"], &["transaction"], "Transaction"),
+        ],
+    },
+    Family {
+        library: "r2d2",
+        crates: &["r2d2", "diesel"],
+        types: &[
+            ty("Pool", Pool),
+            ty("PooledConnection", Handle(Conn)),
+            ty("Transaction", Handle(Tx)),
+        ],
+        methods: &[
+            m(
+                &["Pool"],
+                &["get", "get_timeout", "try_get"],
+                "PooledConnection",
+            ),
+            m(&["PooledConnection"], &["transaction"], "Transaction"),
+        ],
+    },
+    Family {
+        library: "diesel-async",
+        crates: &["diesel_async"],
+        types: &[
+            ty("Pool", Pool),
+            ty("Object", Handle(Conn)),
+            ty("PooledConnection", Handle(Conn)),
+        ],
+        methods: &[m(&["Pool"], &["get", "get_owned", "timeout_get"], "Object")],
+    },
+    Family {
+        library: "mobc",
+        crates: &["mobc"],
+        types: &[ty("Pool", Pool), ty("Connection", Handle(Conn))],
+        methods: &[m(&["Pool"], &["get", "get_timeout"], "Connection")],
+    },
+    Family {
+        library: "sea-orm",
+        crates: &["sea_orm"],
+        types: &[
+            ty("Database", Builder),
+            ty("DatabaseConnection", Pool),
+            ty("TransactionTrait", Connection),
+            ty("DatabaseTransaction", Handle(Tx)),
+        ],
+        methods: &[
+            m(&["Database"], &["connect"], "DatabaseConnection"),
+            m(
+                &["DatabaseConnection", "DatabaseTransaction", "TransactionTrait"],
+                &["begin", "begin_with_config"],
+                "DatabaseTransaction",
+            ),
+        ],
+    },
+    Family {
+        library: "tokio-postgres",
+        crates: &["tokio_postgres", "postgres"],
+        types: &[
+            ty("Client", Connection),
+            ty("Transaction", Handle(Tx)),
+            ty("TransactionBuilder", Builder),
+        ],
+        methods: &[
+            m(
+                &["Client", "Transaction"],
+                &["transaction", "savepoint"],
+                "Transaction",
+            ),
+            m(&["Client"], &["build_transaction"], "TransactionBuilder"),
+            m(&["TransactionBuilder"], &["start"], "Transaction"),
+        ],
+    },
+    Family {
+        library: "rusqlite",
+        crates: &["rusqlite"],
+        types: &[
+            ty("Connection", Connection),
+            ty("Transaction", Handle(Tx)),
+            ty("Savepoint", Handle(Tx)),
+        ],
+        methods: &[
+            m(&["Connection"], &["open", "open_in_memory"], "Connection"),
+            m(
+                &["Connection"],
+                &[
+                    "transaction",
+                    "unchecked_transaction",
+                    "transaction_with_behavior",
+                ],
+                "Transaction",
+            ),
+            m(
+                &["Connection", "Transaction", "Savepoint"],
+                &["savepoint", "savepoint_with_name"],
+                "Savepoint",
+            ),
+        ],
+    },
+    Family {
+        library: "mongodb",
+        crates: &["mongodb"],
+        types: &[
+            ty("Client", Pool),
+            ty("Database", Builder),
+            ty("ClientSession", Handle(Session)),
+        ],
+        methods: &[
+            m(&["Database"], &["client"], "Client"),
+            m(&["Client"], &["start_session"], "ClientSession"),
+        ],
+    },
+    Family {
+        library: "mysql_async",
+        crates: &["mysql_async"],
+        types: &[
+            ty("Pool", Pool),
+            ty("Conn", Handle(Conn)),
+            ty("Transaction", Handle(Tx)),
+        ],
+        methods: &[
+            m(&["Pool"], &["get_conn"], "Conn"),
+            m(&["Pool", "Conn"], &["start_transaction"], "Transaction"),
+        ],
+    },
+    Family {
+        library: "mysql",
+        crates: &["mysql"],
+        types: &[
+            ty("Pool", Pool),
+            ty("PooledConn", Handle(Conn)),
+            ty("Transaction", Handle(Tx)),
+        ],
+        methods: &[
+            m(&["Pool"], &["get_conn", "try_get_conn"], "PooledConn"),
+            m(&["Pool", "PooledConn"], &["start_transaction"], "Transaction"),
+        ],
+    },
+];
+
+/// A type of the catalog, found by crate root and name.
+#[derive(Clone, Copy, Debug)]
+pub struct CatalogType {
+    pub family: &'static Family,
+    pub entry: &'static TypeEntry,
+}
+
+impl PartialEq for CatalogType {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.family, other.family) && std::ptr::eq(self.entry, other.entry)
+    }
+}
+
+impl CatalogType {
+    pub fn role(&self) -> Role {
+        self.entry.role
+    }
+
+    /// The type the method `name` produces when called on this type, if the catalog lists it.
+    pub fn method(&self, name: &str) -> Option<CatalogType> {
+        let entry = self
+            .family
+            .methods
+            .iter()
+            .find(|m| m.on.contains(&self.entry.name) && m.methods.contains(&name))?;
+        self.family.find(entry.produces)
+    }
+
+    /// A readable name: `sqlx::Transaction`.
+    pub fn display(&self) -> String {
+        format!("{}::{}", self.family.crates[0], self.entry.name)
+    }
+}
+
+impl Family {
+    fn find(&'static self, name: &str) -> Option<CatalogType> {
+        let entry = self.types.iter().find(|t| t.name == name)?;
+        Some(CatalogType {
+            family: self,
+            entry,
+        })
+    }
+}
+
+/// Looks up `krate::...::name`.
+pub fn lookup(krate: &str, name: &str) -> Option<CatalogType> {
+    FAMILIES
+        .iter()
+        .filter(|f| f.crates.contains(&krate))
+        .find_map(|f| f.find(name))
+}
+
+/// Whether `krate` is a crate root the catalog knows.
+pub fn is_catalog_crate(krate: &str) -> bool {
+    FAMILIES.iter().any(|f| f.crates.contains(&krate))
+}
+
+/// Methods that hand back what their receiver carries (`Result`/`Option` plumbing, error context,
+/// future adaptors): `pool.begin().await.map_err(Error::from)?` is still the transaction.
+pub static CARRIER_METHODS: &[&str] = &[
+    "unwrap",
+    "expect",
+    "unwrap_or_else",
+    "unwrap_or_default",
+    "unwrap_unchecked",
+    "map_err",
+    "context",
+    "with_context",
+    "wrap_err",
+    "wrap_err_with",
+    "change_context",
+    "attach_printable",
+    "inspect_err",
+    "inspect",
+    "or_else",
+    "ok",
+    "ok_or",
+    "ok_or_else",
+    "into",
+    "boxed",
+    "boxed_local",
+    "instrument",
+    "in_current_span",
+    "clone",
+    "err_into",
+    "map_err_into",
+];
+
+/// Methods whose closure argument receives what the receiver carries, and whose result is what the
+/// closure returns: `pool.begin().await.map(|tx| Self { tx })`.
+pub static MAPPING_METHODS: &[&str] = &["map", "and_then", "map_ok", "and_then_ok"];
+
+/// Functions that wrap a future and resolve to its output (the future is the last argument):
+/// `tokio::time::timeout(d, pool.acquire())`.
+pub static FUTURE_WRAPPERS: &[(&str, &str)] = &[
+    ("tokio", "timeout"),
+    ("tokio", "timeout_at"),
+    ("async_std", "timeout"),
+    ("futures", "ready"),
+    ("std", "ready"),
+    ("core", "ready"),
+];
+
+/// Functions that store their argument in a container returned to the caller:
+/// `Box::new(conn)`, `Arc::new(Mutex::new(tx))`.
+pub static CONTAINER_CONSTRUCTORS: &[(&str, &str)] = &[
+    ("Box", "new"),
+    ("Box", "pin"),
+    ("Arc", "new"),
+    ("Rc", "new"),
+    ("Mutex", "new"),
+    ("RwLock", "new"),
+    ("RefCell", "new"),
+    ("Cell", "new"),
+    ("Pin", "new"),
+    ("Some", ""),
+    ("Ok", ""),
+    ("Err", ""),
+];
+
+/// Wrappers that method calls and field accesses see through (`Arc<PgPool>`, axum `State<AppState>`,
+/// actix `web::Data<AppState>`).
+pub static DEREF_WRAPPERS: &[&str] = &[
+    "Arc",
+    "Rc",
+    "Box",
+    "Data",
+    "State",
+    "Extension",
+    "ManuallyDrop",
+    "Pin",
+];
+
+/// Trait impls whose job is to hand a handle out: a pool's connection manager, a web framework's
+/// request extractor. Their methods are providers by definition.
+pub static PROVIDER_TRAITS: &[&str] = &[
+    "ManageConnection",
+    "FromRequestParts",
+    "FromRequest",
+    "OptionalFromRequestParts",
+    "FromRequestAsync",
+    "Acquire",
+];
+
+/// Provider traits whose name is too common to trust without a path into a catalog crate
+/// (`deadpool::managed::Manager`).
+pub static PROVIDER_TRAITS_QUALIFIED: &[&str] = &["Manager"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_produced_type_is_declared_in_its_family() {
+        for family in FAMILIES {
+            for method in family.methods {
+                assert!(
+                    family.types.iter().any(|t| t.name == method.produces),
+                    "{}: {} is produced but not declared",
+                    family.library,
+                    method.produces
+                );
+                for on in method.on {
+                    assert!(
+                        family.types.iter().any(|t| t.name == *on),
+                        "{}: {} has methods but is not declared",
+                        family.library,
+                        on
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pools_begin_transactions_and_domain_names_do_not() {
+        let pool = lookup("sqlx", "PgPool").unwrap();
+        assert_eq!(pool.role(), Role::Pool);
+        let tx = pool.method("begin").unwrap();
+        assert_eq!(tx.role(), Role::Handle(HandleKind::Transaction));
+        assert!(pool.method("get").is_none());
+        assert!(lookup("my_app", "Transaction").is_none());
+        let client = lookup("mongodb", "Client").unwrap();
+        assert_eq!(client.role(), Role::Pool);
+    }
+}

@@ -1,0 +1,779 @@
+//! The second pass: reads one function body and records which handles flow into its return values.
+//!
+//! An abstract interpretation over the syntax tree. Each local binding carries the set of handle
+//! origins its value may hold (an acquisition in this function, or the result of a call into the
+//! project) and, where known, its type, which is what decides whether `x.begin()` acquires anything.
+//! Data read through a handle carries nothing; parameters carry nothing (a handle passed in and
+//! passed back is the caller's business).
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Expr, Pat, Stmt};
+
+use crate::catalog::{self, HandleKind, Role};
+use crate::index::{FnItem, FnKey, Index, Method};
+use crate::summary::{FnSummary, Origin, OriginKind, ReturnFlow};
+use crate::types::{Scope, Ty};
+
+/// Deeper than this, an expression is treated as carrying nothing (no stack overflow on hostile
+/// input; real code is far shallower).
+const MAX_DEPTH: usize = 200;
+/// At most this many origins are tracked per value.
+const MAX_CARRIED: usize = 32;
+
+#[derive(Clone, Debug, Default)]
+struct Val {
+    carried: Vec<usize>,
+    ty: Option<Ty>,
+    /// The smallest expression that holds the carried handle.
+    site: Option<Span>,
+}
+
+impl Val {
+    fn typed(ty: Option<Ty>) -> Val {
+        Val {
+            ty,
+            ..Val::default()
+        }
+    }
+
+    fn carries(&self) -> bool {
+        !self.carried.is_empty()
+    }
+}
+
+enum Sink {
+    /// `return` leaves the function.
+    Function,
+    /// `return` leaves a closure: not ours.
+    Closure,
+    /// `return` leaves an async block, whose value is the future's output.
+    AsyncBlock(Vec<usize>),
+}
+
+struct Cx<'a> {
+    index: &'a Index,
+    scope: &'a Scope,
+    module: &'a [String],
+    origins: Vec<Origin<Span>>,
+    env: Vec<HashMap<String, Val>>,
+    returns: Vec<ReturnFlow<Span>>,
+    sinks: Vec<Sink>,
+    breaks: Vec<Vec<usize>>,
+    depth: usize,
+}
+
+/// Reads one function into its summary.
+pub(crate) fn summarize(item: &FnItem<'_>, index: &Index, module: &[String]) -> FnSummary<Span> {
+    let mut cx = Cx {
+        index,
+        scope: &item.scope,
+        module,
+        origins: Vec::new(),
+        env: vec![HashMap::new()],
+        returns: Vec::new(),
+        sinks: vec![Sink::Function],
+        breaks: Vec::new(),
+        depth: 0,
+    };
+    for input in &item.sig.inputs {
+        match input {
+            syn::FnArg::Receiver(_) => {
+                let ty = item.scope.self_ty.clone();
+                cx.bind_name("self", Val::typed(ty));
+            }
+            syn::FnArg::Typed(pt) => {
+                let ty = item.scope.resolve_type(&pt.ty);
+                cx.bind(&pt.pat, &Val::typed(Some(ty)));
+            }
+        }
+    }
+    if let Some(body) = item.body {
+        let tail = cx.block(body);
+        cx.record_return(&tail, body.stmts.last().map_or(body.span(), Spanned::span));
+    }
+    let ret_ty = item.scope.resolve_return(&item.sig.output);
+    let declared_kind = ret_ty.as_ref().and_then(|t| handle_kind_in(index, t, 0));
+    FnSummary {
+        key: item.key.clone(),
+        function: item.qual_name.clone(),
+        name_span: item.name_span,
+        provider: item.provider,
+        declared_kind,
+        origins: cx.origins,
+        returns: cx.returns,
+    }
+}
+
+/// The kind of handle a declared type holds, looking through `Result`, `Option`, tuples and
+/// project structs that hold one.
+fn handle_kind_in(index: &Index, ty: &Ty, depth: usize) -> Option<HandleKind> {
+    if depth > 6 {
+        return None;
+    }
+    let ty = index.expand(ty);
+    if let Some(ct) = index.catalog(&ty)
+        && let Role::Handle(kind) = ct.role()
+    {
+        return Some(kind);
+    }
+    ty.args
+        .iter()
+        .find_map(|arg| handle_kind_in(index, arg, depth + 1))
+}
+
+impl Cx<'_> {
+    fn bind_name(&mut self, name: &str, val: Val) {
+        if let Some(scope) = self.env.last_mut() {
+            scope.insert(name.to_string(), val);
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Val> {
+        self.env.iter().rev().find_map(|s| s.get(name))
+    }
+
+    fn origin(&mut self, kind: OriginKind, span: Span) -> usize {
+        self.origins.push(Origin { kind, span });
+        self.origins.len() - 1
+    }
+
+    fn record_return(&mut self, val: &Val, fallback: Span) {
+        if !val.carries() {
+            return;
+        }
+        match self.sinks.last_mut() {
+            Some(Sink::Function) => self.returns.push(ReturnFlow {
+                span: val.site.unwrap_or(fallback),
+                origins: val.carried.clone(),
+            }),
+            Some(Sink::AsyncBlock(acc)) => union_into(acc, &val.carried),
+            Some(Sink::Closure) | None => {}
+        }
+    }
+
+    /// Binds the names in `pat` to the parts of `val`.
+    fn bind(&mut self, pat: &Pat, val: &Val) {
+        match pat {
+            Pat::Ident(p) => {
+                if let Some((_, sub)) = &p.subpat {
+                    self.bind(sub, val);
+                }
+                self.bind_name(&p.ident.to_string(), val.clone());
+            }
+            Pat::Type(p) => {
+                let ty = self.scope.resolve_type(&p.ty);
+                let val = Val {
+                    ty: Some(ty),
+                    ..val.clone()
+                };
+                self.bind(&p.pat, &val);
+            }
+            Pat::Reference(p) => self.bind(&p.pat, val),
+            Pat::Guard(p) => {
+                self.bind(&p.pat, val);
+                self.expr(&p.guard);
+            }
+            Pat::Paren(p) => self.bind(&p.pat, val),
+            Pat::Or(p) => {
+                for case in &p.cases {
+                    self.bind(case, val);
+                }
+            }
+            Pat::Tuple(p) => {
+                for (i, elem) in p.elems.iter().enumerate() {
+                    let ty = val.ty.as_ref().and_then(|t| t.args.get(i).cloned());
+                    self.bind(elem, &part(val, ty));
+                }
+            }
+            Pat::TupleStruct(p) => {
+                // `Ok(x)`, `Some(x)`, axum's `State(x)`: the single field is the first type argument.
+                let ty = if p.elems.len() == 1 {
+                    val.ty
+                        .as_ref()
+                        .map(|t| self.index.expand(t))
+                        .and_then(|t| t.first_arg().cloned())
+                } else {
+                    None
+                };
+                for elem in &p.elems {
+                    self.bind(elem, &part(val, ty.clone()));
+                }
+            }
+            Pat::Struct(p) => {
+                for field in &p.fields {
+                    let ty = match (&field.member, &val.ty) {
+                        (syn::Member::Named(name), Some(t)) => {
+                            self.index.field(t, &name.to_string())
+                        }
+                        _ => None,
+                    };
+                    self.bind(&field.pat, &part(val, ty));
+                }
+            }
+            Pat::Slice(p) => {
+                for elem in &p.elems {
+                    self.bind(elem, &part(val, None));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn block(&mut self, block: &syn::Block) -> Val {
+        self.env.push(HashMap::new());
+        let mut tail = Val::default();
+        let last = block.stmts.len().saturating_sub(1);
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            match stmt {
+                Stmt::Local(local) => {
+                    let mut val = match &local.init {
+                        Some(init) => {
+                            let v = self.expr(&init.expr);
+                            if let Some((_, diverge)) = &init.diverge {
+                                self.expr(diverge);
+                            }
+                            v
+                        }
+                        None => Val::default(),
+                    };
+                    if val.site.is_none() && val.carries() {
+                        val.site = local.init.as_ref().map(|i| i.expr.span());
+                    }
+                    self.bind(&local.pat, &val);
+                }
+                Stmt::Expr(e, semi) => {
+                    let v = self.expr(e);
+                    if i == last && semi.is_none() {
+                        tail = v;
+                    }
+                }
+                Stmt::Item(_) | Stmt::Macro(_) => {}
+            }
+        }
+        self.env.pop();
+        tail
+    }
+
+    fn expr(&mut self, e: &Expr) -> Val {
+        if self.depth >= MAX_DEPTH {
+            return Val::default();
+        }
+        self.depth += 1;
+        let v = self.expr_inner(e);
+        self.depth -= 1;
+        v
+    }
+
+    fn expr_inner(&mut self, e: &Expr) -> Val {
+        match e {
+            Expr::Path(p) => {
+                if p.qself.is_none()
+                    && let Some(ident) = p.path.get_ident()
+                {
+                    if let Some(v) = self.lookup(&ident.to_string()) {
+                        let mut v = v.clone();
+                        v.site = Some(e.span());
+                        return v;
+                    }
+                }
+                Val::default()
+            }
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Reference(r) => self.expr(&r.expr),
+            Expr::Unary(u) => {
+                let v = self.expr(&u.expr);
+                match u.op {
+                    syn::UnOp::Deref(_) => v,
+                    _ => Val::default(),
+                }
+            }
+            Expr::Await(a) => {
+                let v = self.expr(&a.base);
+                self.wrap(e, v, None)
+            }
+            Expr::Try(t) => {
+                let v = self.expr(&t.expr);
+                let ty = v.ty.as_ref().and_then(|t| self.unwrap_ty(t));
+                self.wrap(e, v, Some(ty))
+            }
+            Expr::MethodCall(mc) => self.method_call(e, mc),
+            Expr::Call(c) => self.call(e, c),
+            Expr::Struct(s) => {
+                let mut parts: Vec<Val> = s.fields.iter().map(|f| self.expr(&f.expr)).collect();
+                if let Some(rest) = &s.rest {
+                    parts.push(self.expr(rest));
+                }
+                let ty = self.scope.resolve_path(&s.path);
+                self.combine(e, parts, Some(ty))
+            }
+            Expr::Tuple(t) => {
+                let parts: Vec<Val> = t.elems.iter().map(|x| self.expr(x)).collect();
+                let ty = Ty {
+                    path: vec!["(tuple)".into()],
+                    args: parts
+                        .iter()
+                        .map(|p| p.ty.clone().unwrap_or_else(crate::types::unknown))
+                        .collect(),
+                };
+                self.combine(e, parts, Some(ty))
+            }
+            Expr::Array(a) => {
+                let parts: Vec<Val> = a.elems.iter().map(|x| self.expr(x)).collect();
+                self.combine(e, parts, None)
+            }
+            Expr::Repeat(r) => {
+                self.expr(&r.len);
+                self.expr(&r.expr)
+            }
+            Expr::Block(b) => self.block(&b.block),
+            Expr::Unsafe(u) => self.block(&u.block),
+            Expr::Const(c) => self.block(&c.block),
+            Expr::TryBlock(t) => self.block(&t.block),
+            Expr::Async(a) => {
+                self.sinks.push(Sink::AsyncBlock(Vec::new()));
+                let tail = self.block(&a.block);
+                let Some(Sink::AsyncBlock(mut returned)) = self.sinks.pop() else {
+                    return Val::default();
+                };
+                union_into(&mut returned, &tail.carried);
+                Val {
+                    carried: returned,
+                    ty: tail.ty,
+                    site: tail.site,
+                }
+            }
+            Expr::Closure(c) => {
+                self.sinks.push(Sink::Closure);
+                self.env.push(HashMap::new());
+                for input in &c.inputs {
+                    self.bind(input, &Val::default());
+                }
+                self.expr(&c.body);
+                self.env.pop();
+                self.sinks.pop();
+                Val::default()
+            }
+            Expr::If(i) => {
+                self.env.push(HashMap::new());
+                self.cond(&i.cond);
+                let then = self.block(&i.then_branch);
+                self.env.pop();
+                let other = match &i.else_branch {
+                    Some((_, els)) => self.expr(els),
+                    None => Val::default(),
+                };
+                self.combine(e, vec![then, other], None)
+            }
+            Expr::Let(l) => {
+                // Outside an `if`/`while` condition (handled by `cond`): bind in the current scope.
+                let v = self.expr(&l.expr);
+                self.bind(&l.pat, &v);
+                Val::default()
+            }
+            Expr::Match(m) => {
+                let scrutinee = self.expr(&m.expr);
+                let mut arms = Vec::new();
+                for arm in &m.arms {
+                    self.env.push(HashMap::new());
+                    self.bind(&arm.pat, &scrutinee);
+                    arms.push(self.expr(&arm.body));
+                    self.env.pop();
+                }
+                self.combine(e, arms, None)
+            }
+            Expr::Loop(l) => {
+                self.breaks.push(Vec::new());
+                self.block(&l.body);
+                self.loop_value()
+            }
+            Expr::While(w) => {
+                self.breaks.push(Vec::new());
+                self.env.push(HashMap::new());
+                self.cond(&w.cond);
+                self.block(&w.body);
+                self.env.pop();
+                self.loop_value()
+            }
+            Expr::ForLoop(f) => {
+                let iter = self.expr(&f.expr);
+                self.breaks.push(Vec::new());
+                self.env.push(HashMap::new());
+                self.bind(&f.pat, &part(&iter, None));
+                self.block(&f.body);
+                self.env.pop();
+                self.loop_value()
+            }
+            Expr::Break(b) => {
+                if let Some(value) = &b.expr {
+                    let v = self.expr(value);
+                    if let Some(acc) = self.breaks.last_mut() {
+                        union_into(acc, &v.carried);
+                    }
+                }
+                Val::default()
+            }
+            Expr::Return(r) => {
+                if let Some(value) = &r.expr {
+                    let v = self.expr(value);
+                    self.record_return(&v, value.span());
+                }
+                Val::default()
+            }
+            Expr::Assign(a) => {
+                let v = self.expr(&a.right);
+                if let Expr::Path(p) = &*a.left
+                    && let Some(ident) = p.path.get_ident()
+                {
+                    let name = ident.to_string();
+                    if let Some(slot) = self.env.iter_mut().rev().find_map(|s| s.get_mut(&name)) {
+                        union_into(&mut slot.carried, &v.carried);
+                        if slot.ty.is_none() {
+                            slot.ty = v.ty;
+                        }
+                        if v.site.is_some() {
+                            slot.site = v.site;
+                        }
+                    }
+                } else {
+                    self.expr(&a.left);
+                }
+                Val::default()
+            }
+            Expr::Field(f) => {
+                let base = self.expr(&f.base);
+                let ty = match (&f.member, &base.ty) {
+                    (syn::Member::Named(name), Some(t)) => self.index.field(t, &name.to_string()),
+                    (syn::Member::Unnamed(i), Some(t)) => {
+                        let t = self.index.expand(t);
+                        if t.path == ["(tuple)"] {
+                            t.args.get(i.index as usize).cloned()
+                        } else {
+                            self.index.field(&t, &i.index.to_string())
+                        }
+                    }
+                    _ => None,
+                };
+                Val {
+                    carried: base.carried,
+                    ty,
+                    site: Some(e.span()),
+                }
+            }
+            Expr::Index(i) => {
+                let base = self.expr(&i.expr);
+                self.expr(&i.index);
+                Val {
+                    carried: base.carried,
+                    ty: None,
+                    site: Some(e.span()),
+                }
+            }
+            Expr::Binary(b) => {
+                self.expr(&b.left);
+                self.expr(&b.right);
+                Val::default()
+            }
+            Expr::Cast(c) => {
+                self.expr(&c.expr);
+                Val::default()
+            }
+            Expr::Range(r) => {
+                if let Some(s) = &r.start {
+                    self.expr(s);
+                }
+                if let Some(s) = &r.end {
+                    self.expr(s);
+                }
+                Val::default()
+            }
+            _ => Val::default(),
+        }
+    }
+
+    /// `if`/`while` conditions, with `let` chains binding into the current scope.
+    fn cond(&mut self, cond: &Expr) {
+        match cond {
+            Expr::Let(l) => {
+                let v = self.expr(&l.expr);
+                self.bind(&l.pat, &v);
+            }
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+                self.cond(&b.left);
+                self.cond(&b.right);
+            }
+            other => {
+                self.expr(other);
+            }
+        }
+    }
+
+    fn loop_value(&mut self) -> Val {
+        let carried = self.breaks.pop().unwrap_or_default();
+        Val {
+            carried,
+            ty: None,
+            site: None,
+        }
+    }
+
+    /// A value that passes through `e` unchanged (`?`, `.await`, `.unwrap()`).
+    fn wrap(&self, e: &Expr, v: Val, ty: Option<Option<Ty>>) -> Val {
+        Val {
+            site: if v.carries() { Some(e.span()) } else { None },
+            ty: ty.unwrap_or(v.ty),
+            carried: v.carried,
+        }
+    }
+
+    /// A value built from parts (a struct literal, a tuple, the arms of a `match`).
+    fn combine(&self, e: &Expr, parts: Vec<Val>, ty: Option<Ty>) -> Val {
+        let carrying: Vec<&Val> = parts.iter().filter(|p| p.carries()).collect();
+        let site = match carrying.as_slice() {
+            [one] => one.site.or(Some(e.span())),
+            [] => None,
+            _ => Some(e.span()),
+        };
+        let mut carried = Vec::new();
+        for p in &carrying {
+            union_into(&mut carried, &p.carried);
+        }
+        let ty = ty.or_else(|| {
+            let mut tys = parts.iter().filter_map(|p| p.ty.clone());
+            tys.next()
+        });
+        Val { carried, ty, site }
+    }
+
+    /// `T` from `Result<T, E>`, `Option<T>` (through aliases); anything else is itself.
+    fn unwrap_ty(&self, ty: &Ty) -> Option<Ty> {
+        let expanded = self.index.expand(ty);
+        if matches!(expanded.last(), "Result" | "Option" | "Poll") {
+            expanded.first_arg().cloned()
+        } else {
+            Some(expanded)
+        }
+    }
+
+    fn method_call(&mut self, e: &Expr, mc: &syn::ExprMethodCall) -> Val {
+        let recv = self.expr(&mc.receiver);
+        let name = mc.method.to_string();
+        // Closures passed to mapping methods receive what the receiver carries.
+        if catalog::MAPPING_METHODS.contains(&name.as_str())
+            && recv.carries()
+            && let Some(Expr::Closure(c)) = mc.args.first()
+        {
+            self.env.push(HashMap::new());
+            let inner_ty = recv.ty.as_ref().and_then(|t| self.unwrap_ty(t));
+            let param = Val {
+                ty: inner_ty,
+                ..recv.clone()
+            };
+            if let Some(p) = c.inputs.first() {
+                self.bind(p, &param);
+            }
+            self.sinks.push(Sink::Closure);
+            let body = self.expr(&c.body);
+            self.sinks.pop();
+            self.env.pop();
+            return Val {
+                site: body.site.map(|_| e.span()),
+                ..body
+            };
+        }
+        let args: Vec<Val> = mc.args.iter().map(|a| self.expr(a)).collect();
+        if let Some(recv_ty) = &recv.ty {
+            match self.index.method(recv_ty, &name) {
+                Some(Method::Catalog(produced)) => {
+                    let ty = Some(Ty::named(vec![
+                        produced.family.crates[0].to_string(),
+                        produced.entry.name.to_string(),
+                    ]));
+                    if let Role::Handle(kind) = produced.role() {
+                        let o = self.origin(OriginKind::Acquire(kind), e.span());
+                        return Val {
+                            carried: vec![o],
+                            ty,
+                            site: Some(e.span()),
+                        };
+                    }
+                    return Val::typed(ty);
+                }
+                Some(Method::Project(callees, ret)) => {
+                    let o = self.origin(OriginKind::Call(callees), e.span());
+                    return Val {
+                        carried: vec![o],
+                        ty: ret,
+                        site: Some(e.span()),
+                    };
+                }
+                None => {}
+            }
+        }
+        if catalog::CARRIER_METHODS.contains(&name.as_str()) {
+            let ty = match name.as_str() {
+                "unwrap" | "expect" | "unwrap_or_else" | "unwrap_or_default" | "unwrap_unchecked" => {
+                    recv.ty.as_ref().and_then(|t| self.unwrap_ty(t))
+                }
+                _ => recv.ty.clone(),
+            };
+            return self.wrap(e, recv, Some(ty));
+        }
+        // Builders return themselves.
+        if let Some(recv_ty) = &recv.ty
+            && self
+                .index
+                .catalog(recv_ty)
+                .is_some_and(|ct| ct.role() == Role::Builder)
+        {
+            return Val::typed(Some(self.index.receiver(recv_ty)));
+        }
+        drop(args);
+        Val::default()
+    }
+
+    fn call(&mut self, e: &Expr, c: &syn::ExprCall) -> Val {
+        let args: Vec<Val> = c.args.iter().map(|a| self.expr(a)).collect();
+        let Expr::Path(func) = &*c.func else {
+            self.expr(&c.func);
+            return Val::default();
+        };
+        if func.qself.is_some() {
+            return Val::default();
+        }
+        let written: Vec<String> = func
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let Some(name) = written.last().cloned() else {
+            return Val::default();
+        };
+        let canonical = self.scope.canonical(&written);
+        let root = canonical.first().map(String::as_str).unwrap_or("");
+
+        // A local closure or function pointer called by name: not tracked.
+        if written.len() == 1 && self.lookup(&name).is_some() {
+            return Val::default();
+        }
+        // Containers and variants of `Result`/`Option`: the value is what goes in.
+        let owner = if written.len() >= 2 {
+            written[written.len() - 2].as_str()
+        } else {
+            ""
+        };
+        if catalog::CONTAINER_CONSTRUCTORS
+            .iter()
+            .any(|(o, n)| (written.len() == 1 && *o == name && n.is_empty()) || (*o == owner && *n == name))
+        {
+            return self.combine(e, args, None);
+        }
+        // Future wrappers: the value is the wrapped future's output.
+        if catalog::FUTURE_WRAPPERS
+            .iter()
+            .any(|(krate, n)| *krate == root && *n == name)
+        {
+            let last = args.into_iter().last().unwrap_or_default();
+            return self.wrap(e, last, None);
+        }
+        // `PgPool::begin(&pool)`, `sqlx::Acquire::begin(&mut conn)`, `Self::open(..)`.
+        if written.len() >= 2 {
+            let owner_path = syn::Path {
+                leading_colon: None,
+                segments: func
+                    .path
+                    .segments
+                    .iter()
+                    .take(func.path.segments.len() - 1)
+                    .cloned()
+                    .collect(),
+            };
+            let owner_ty = self.scope.resolve_path(&owner_path);
+            let owner_ty = self.index.expand(&owner_ty);
+            if let Some(ct) = self.index.catalog(&owner_ty) {
+                if let Some(produced) = ct.method(&name) {
+                    let ty = Some(Ty::named(vec![
+                        produced.family.crates[0].to_string(),
+                        produced.entry.name.to_string(),
+                    ]));
+                    if let Role::Handle(kind) = produced.role() {
+                        let o = self.origin(OriginKind::Acquire(kind), e.span());
+                        return Val {
+                            carried: vec![o],
+                            ty,
+                            site: Some(e.span()),
+                        };
+                    }
+                    return Val::typed(ty);
+                }
+                if matches!(ct.role(), Role::Pool | Role::Builder) {
+                    // `PgPool::connect(..)`, `PgPoolOptions::new()`.
+                    return Val::typed(Some(owner_ty));
+                }
+            }
+            if owner_ty.is_local()
+                && let Some(decls) = self.index.assoc_fn(owner_ty.last(), &name)
+            {
+                let ret = decls.iter().find_map(|d| d.ret.clone());
+                let callees = decls.iter().map(|d| d.key.clone()).collect();
+                let o = self.origin(OriginKind::Call(callees), e.span());
+                return Val {
+                    carried: vec![o],
+                    ty: ret,
+                    site: Some(e.span()),
+                };
+            }
+        }
+        // A tuple struct or enum variant of the project: a wrapper holds what goes in.
+        if name.starts_with(|ch: char| ch.is_uppercase()) {
+            let ty = self.scope.resolve_path(&func.path);
+            let ty = self.index.is_local_struct(ty.last()).then_some(ty);
+            return self.combine(e, args, ty);
+        }
+        // A free function of the project.
+        let callees: Vec<FnKey> = self
+            .index
+            .free_fn(self.module, &canonical)
+            .into_iter()
+            .map(|d| d.key.clone())
+            .collect();
+        if !callees.is_empty() {
+            let ret = self
+                .index
+                .free_fn(self.module, &canonical)
+                .into_iter()
+                .find_map(|d| d.ret.clone());
+            let o = self.origin(OriginKind::Call(callees), e.span());
+            return Val {
+                carried: vec![o],
+                ty: ret,
+                site: Some(e.span()),
+            };
+        }
+        Val::default()
+    }
+}
+
+/// A part of a destructured value: it may be the handle the whole carries.
+fn part(val: &Val, ty: Option<Ty>) -> Val {
+    Val {
+        carried: val.carried.clone(),
+        ty,
+        site: None,
+    }
+}
+
+fn union_into(acc: &mut Vec<usize>, more: &[usize]) {
+    for &o in more {
+        if acc.len() >= MAX_CARRIED {
+            return;
+        }
+        if !acc.contains(&o) {
+            acc.push(o);
+        }
+    }
+}

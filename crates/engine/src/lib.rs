@@ -1,0 +1,255 @@
+//! The scoped-db engine: source text or a syn item in, findings out.
+//!
+//! The analysis runs in three steps, so a caller can run the first two in parallel and drop each
+//! syntax tree as soon as it has been read:
+//! 1. [`index_source`]: a file's declarations (struct fields, type aliases, signatures);
+//! 2. [`summarize_source`]: with the [`Index`] of the whole run, each function's summary (which
+//!    handles it obtains and which of them flow into its return values);
+//! 3. [`link`]: a fixpoint over all summaries, so a wrapper in one file that returns what a function
+//!    in another file let escape is reported too.
+//!
+//! [`check_sources`] runs all three; [`check_item`] is the entry point of the `#[scoped_db]` macro.
+//! Nothing here reads files or prints.
+
+pub mod catalog;
+mod finding;
+mod flow;
+mod index;
+mod location;
+pub mod rules;
+mod summary;
+mod types;
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+
+pub use finding::{Finding, Label};
+pub use index::{FileDecls, FnKey, Index, Provider};
+pub use location::{LineCol, LineIndex, Location};
+pub use rules::{Rule, RuleInfo, Severity};
+pub use summary::FnSummary;
+
+use index::{Decl, FnItem};
+use types::Scope;
+
+/// What a run checks.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Also check functions that only build for tests (`#[cfg(test)]`, `#[test]`).
+    pub include_tests: bool,
+}
+
+/// Why a source could not be checked: it does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceError {
+    pub message: String,
+    pub position: Option<LineCol>,
+}
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some(p) => write!(f, "{} at line {} column {}", self.message, p.line, p.column),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+/// The module path a file's functions live in, from its path: `src/db/pool.rs` is `db::pool`,
+/// `src/db/mod.rs` is `db`, a file outside any `src/` is named after itself.
+pub fn module_path(path: &str) -> Vec<String> {
+    let parts: Vec<&str> = path
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let from = parts.iter().rposition(|p| *p == "src").map_or(
+        parts.len().saturating_sub(1),
+        |i| i + 1,
+    );
+    let mut module: Vec<String> = parts[from.min(parts.len())..]
+        .iter()
+        .map(|p| p.strip_suffix(".rs").unwrap_or(p).to_string())
+        .collect();
+    if module
+        .last()
+        .is_some_and(|m| matches!(m.as_str(), "mod" | "lib" | "main"))
+    {
+        module.pop();
+    }
+    module
+}
+
+fn parse(src: &str) -> Result<syn::File, SourceError> {
+    syn::parse_file(src).map_err(|e| {
+        let start = e.span().start();
+        SourceError {
+            message: e.to_string(),
+            position: Some(LineCol {
+                line: start.line,
+                column: start.column + 1,
+            }),
+        }
+    })
+}
+
+/// Forgets the spans of the files parsed on this thread, which `span-locations` would otherwise keep
+/// for the whole run. Only called where no compiler spans exist (never inside a proc macro).
+fn release_spans() {
+    proc_macro2::extra::invalidate_current_thread_spans();
+}
+
+/// Step 1: the declarations of one file.
+pub fn index_source(path: &str, src: &str) -> Result<FileDecls, SourceError> {
+    let decls = {
+        let file = parse(src)?;
+        let items: Vec<&syn::Item> = file.items.iter().collect();
+        FileDecls::collect(&items, &module_path(path))
+    };
+    release_spans();
+    Ok(decls)
+}
+
+/// Step 2: the summaries of one file's functions.
+pub fn summarize_source(
+    path: &str,
+    src: &str,
+    index: &Index,
+    options: &Options,
+) -> Result<Vec<FnSummary<Location>>, SourceError> {
+    let summaries = {
+        let file = parse(src)?;
+        let items: Vec<&syn::Item> = file.items.iter().collect();
+        summarize_items(&items, &module_path(path), index, options)
+            .into_iter()
+            .map(|s| s.map_spans(Location::of))
+            .collect()
+    };
+    release_spans();
+    Ok(summaries)
+}
+
+fn summarize_items(
+    items: &[&syn::Item],
+    module: &[String],
+    index: &Index,
+    options: &Options,
+) -> Vec<FnSummary<Span>> {
+    let mut out = Vec::new();
+    index::walk(items, module, &Scope::default(), false, None, &mut |decl| {
+        if let Decl::Fn(item) = decl
+            && wanted(&item, options)
+        {
+            out.push(flow::summarize(&item, index, module));
+        }
+    });
+    out
+}
+
+fn wanted(item: &FnItem<'_>, options: &Options) -> bool {
+    item.body.is_some() && (options.include_tests || !item.test_only)
+}
+
+/// Step 3: the findings of the run, each with the index of the summary group (file) it belongs
+/// to, sorted by group and position.
+pub fn link<S: Clone + Ord>(groups: &[Vec<FnSummary<S>>]) -> Vec<(usize, Finding<S>)> {
+    let all: Vec<&FnSummary<S>> = groups.iter().flatten().collect();
+    let esc = rules::escaped_handle::escaping(&all);
+    let names: HashMap<FnKey, String> = all
+        .iter()
+        .map(|s| (s.key.clone(), s.function.clone()))
+        .collect();
+    let mut findings = Vec::new();
+    for (group, summaries) in groups.iter().enumerate() {
+        for s in summaries {
+            for f in rules::escaped_handle::check(s, &esc, &names) {
+                findings.push((group, f));
+            }
+        }
+    }
+    findings.sort_by(|(ga, a), (gb, b)| {
+        (ga, &a.primary.span, a.rule).cmp(&(gb, &b.primary.span, b.rule))
+    });
+    findings
+}
+
+/// The outcome of [`check_sources`].
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Findings with the index of the source they are in.
+    pub findings: Vec<(usize, Finding<Location>)>,
+    /// Sources that could not be checked, by index.
+    pub errors: Vec<(usize, SourceError)>,
+}
+
+/// All three steps over `(path, text)` pairs, one after the other.
+pub fn check_sources(sources: &[(&str, &str)], options: &Options) -> Report {
+    let mut report = Report::default();
+    let mut decls = Vec::new();
+    for (i, (path, src)) in sources.iter().enumerate() {
+        match index_source(path, src) {
+            Ok(d) => decls.push(d),
+            Err(e) => report.errors.push((i, e)),
+        }
+    }
+    let index = Index::new(decls);
+    let groups: Vec<Vec<FnSummary<Location>>> = sources
+        .iter()
+        .map(|(path, src)| summarize_source(path, src, &index, options).unwrap_or_default())
+        .collect();
+    report.findings = link(&groups);
+    report
+}
+
+/// The `#[scoped_db]` door: checks one item (a function, an impl or an inline module) on its own.
+/// Spans are the item's own, for compile errors.
+pub fn check_item(item: &syn::Item, options: &Options) -> Vec<Finding<Span>> {
+    let items = [item];
+    let index = Index::new([FileDecls::collect(&items, &[])]);
+    let summaries = summarize_items(&items, &[], &index, options);
+    // Spans cannot be ordered; link over positions, then map back.
+    let spans: Vec<Span> = Vec::new();
+    let mut table = SpanTable { spans };
+    let keyed: Vec<FnSummary<usize>> = summaries
+        .into_iter()
+        .map(|s| s.map_spans(|sp| table.add(sp)))
+        .collect();
+    link(&[keyed])
+        .into_iter()
+        .map(|(_, f)| f.map_spans(|i| table.spans[i]))
+        .collect()
+}
+
+struct SpanTable {
+    spans: Vec<Span>,
+}
+
+impl SpanTable {
+    fn add(&mut self, span: Span) -> usize {
+        self.spans.push(span);
+        self.spans.len() - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_paths_follow_the_file_layout() {
+        assert_eq!(module_path("src/db/pool.rs"), ["db", "pool"]);
+        assert_eq!(module_path("crates/app/src/db/mod.rs"), ["db"]);
+        assert_eq!(module_path("./src/lib.rs"), Vec::<String>::new());
+        assert_eq!(module_path("fixtures/seed/database.rs"), ["database"]);
+        assert_eq!(module_path(r"src\win\db.rs"), ["win", "db"]);
+    }
+
+    #[test]
+    fn a_parse_error_names_the_position() {
+        let err = index_source("src/broken.rs", "fn f() {\n    let x = 1\n}\n").unwrap_err();
+        assert_eq!(err.position, Some(LineCol { line: 3, column: 1 }));
+        assert!(err.to_string().contains("at line 3 column 1"), "{err}");
+    }
+}

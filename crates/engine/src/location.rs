@@ -1,0 +1,108 @@
+//! Positions in source text: line and character column (what editors, JSON and SARIF show) and the
+//! byte offsets a renderer needs.
+
+use proc_macro2::Span;
+
+/// A position: line and column both start at 1; the column counts characters, not bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A range in one file; `end` is exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub start: LineCol,
+    pub end: LineCol,
+}
+
+impl Location {
+    /// The location of a span from a string parsed with `proc-macro2`'s `span-locations`.
+    pub fn of(span: Span) -> Location {
+        let (start, end) = (span.start(), span.end());
+        Location {
+            start: LineCol {
+                line: start.line,
+                column: start.column + 1,
+            },
+            end: LineCol {
+                line: end.line,
+                column: end.column + 1,
+            },
+        }
+    }
+}
+
+/// The byte offset where each line starts, to turn a [`LineCol`] into a byte offset.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// The byte offset of `pos` in `text`, clamped to the line's end and the text's end.
+    pub fn offset(&self, text: &str, pos: LineCol) -> usize {
+        let Some(&line_start) = self.starts.get(pos.line.saturating_sub(1)) else {
+            return text.len();
+        };
+        let line_end = self
+            .starts
+            .get(pos.line)
+            .map_or(text.len(), |next| next.saturating_sub(1));
+        let line = &text[line_start..line_end.max(line_start)];
+        let within = line
+            .char_indices()
+            .nth(pos.column.saturating_sub(1))
+            .map_or(line.len(), |(i, _)| i);
+        line_start + within
+    }
+
+    /// The byte range of `loc` in `text`.
+    pub fn range(&self, text: &str, loc: Location) -> std::ops::Range<usize> {
+        let start = self.offset(text, loc.start);
+        let end = self.offset(text, loc.end).max(start);
+        start..end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let text = "fn é() {}\n\t// ünïcode\n\tlet x = 1;\n";
+        let idx = LineIndex::new(text);
+        // `(` on line 1 is the 5th character but starts at byte 5 (é is two bytes).
+        assert_eq!(&text[idx.offset(text, LineCol { line: 1, column: 5 })..][..1], "(");
+        // A tab is one character.
+        let pos = LineCol { line: 3, column: 2 };
+        assert_eq!(&text[idx.offset(text, pos)..][..3], "let");
+        // Past the end of a line clamps to its end; past the last line to the text's end.
+        assert_eq!(idx.offset(text, LineCol { line: 1, column: 99 }), 10);
+        assert_eq!(idx.offset(text, LineCol { line: 99, column: 1 }), text.len());
+    }
+
+    #[test]
+    fn spans_from_parsed_text_map_back_onto_the_text() {
+        let text = "// ßß\nfn f() { let ü = \"日本\"; ü }\n";
+        let file: syn::File = syn::parse_str(text).unwrap();
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        let syn::Stmt::Expr(tail, None) = f.block.stmts.last().unwrap() else {
+            panic!()
+        };
+        let loc = Location::of(syn::spanned::Spanned::span(tail));
+        assert_eq!(loc.start, LineCol { line: 2, column: 24 });
+        let idx = LineIndex::new(text);
+        assert_eq!(&text[idx.range(text, loc)], "ü");
+    }
+}

@@ -1,0 +1,282 @@
+//! SDB001 escaped-handle: a function returns a handle it obtained itself.
+
+use std::collections::HashMap;
+
+use super::{Rule, RuleInfo, Severity};
+use crate::catalog::HandleKind;
+use crate::finding::{Finding, Label};
+use crate::index::FnKey;
+use crate::summary::{FnSummary, OriginKind};
+
+pub static INFO: RuleInfo = RuleInfo {
+    rule: Rule::EscapedHandle,
+    code: "SDB001",
+    name: "escaped-handle",
+    default_severity: Severity::Error,
+    summary: "a function returns a connection or transaction handle that it obtained itself",
+    docs: DOCS,
+};
+
+const DOCS: &str = r#"## What it does
+Reports a function that returns a database handle it obtained itself: a connection it acquired
+from a pool, a transaction it began, a session it started, or a handle it received from another
+function that does the same. The handle may be wrapped (`Ok`, `Some`, `Box`, `Arc`, a tuple or a
+struct) and may pass through `?`, `.await`, `unwrap`, `map_err`, `timeout(..)`, `let` bindings,
+`match` arms and loops. Wrappers that only pass such a handle on are reported too, with a pointer
+to the function they got it from.
+
+## Why is this bad?
+The function that acquires a handle is the one that knows when it must go back. Handing it out
+moves that duty to every caller, and one forgotten caller is enough: a pooled connection held by a
+long-lived value starves the pool (`PoolTimedOut`), and a transaction nobody commits is rolled
+back silently when it is dropped. In Python the same shape (`async with engine.begin() as conn:
+return conn`) returns a connection its context manager has already released.
+
+## Example
+```rust
+impl OrderStore {
+    async fn open_tx(&self) -> sqlx::Result<Transaction<'static, Postgres>> {
+        let tx = self.pool.begin().await?;
+        Ok(tx)
+    }
+}
+```
+
+Use instead:
+```rust
+impl OrderStore {
+    async fn place(&self, order: &Order) -> sqlx::Result<OrderId> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_order(&mut tx, order).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+```
+Helpers take `&mut PgConnection` (or `&mut Transaction`) and return data. A function that hands
+handles out by design (a unit-of-work constructor) is marked `#[scoped_db::provider]`: it is not
+reported, and its callers must keep what it returns in their own scope.
+
+## Not reported
+A handle that came in as a parameter and goes back out (`fn step(tx: Transaction) ->
+Result<Transaction>`), pools and pool clones, data read through a handle, `&mut` borrows passed to
+helpers, methods defined on the libraries' own types, connection managers (`ManageConnection`,
+deadpool `Manager`) and request extractors (`FromRequestParts`, `FromRequest`), and code that only
+builds for tests unless `--include-tests` is given.
+"#;
+
+/// Which functions let a handle escape, by key: a fixpoint over the summaries of the whole run.
+pub(crate) fn escaping<S>(summaries: &[&FnSummary<S>]) -> HashMap<FnKey, HandleKind> {
+    let mut esc: HashMap<FnKey, HandleKind> = HashMap::new();
+    loop {
+        let mut changed = false;
+        for s in summaries {
+            if esc.contains_key(&s.key) {
+                continue;
+            }
+            let own = s
+                .returns
+                .iter()
+                .flat_map(|r| r.origins.iter())
+                .find_map(|&o| origin_kind(&s.origins[o].kind, &esc));
+            let kind = match (own, s.provider) {
+                (Some(kind), _) => Some(kind),
+                (None, Some(_)) => Some(s.declared_kind.unwrap_or(HandleKind::Connection)),
+                (None, None) => None,
+            };
+            if let Some(kind) = kind {
+                esc.insert(s.key.clone(), kind);
+                changed = true;
+            }
+        }
+        if !changed {
+            return esc;
+        }
+    }
+}
+
+/// The handle kind an origin holds, given what is known to escape so far.
+fn origin_kind(kind: &OriginKind, esc: &HashMap<FnKey, HandleKind>) -> Option<HandleKind> {
+    match kind {
+        OriginKind::Acquire(kind) => Some(*kind),
+        OriginKind::Call(callees) => callees.iter().find_map(|c| esc.get(c).copied()),
+    }
+}
+
+/// The findings for one summary, given the run's escaping set.
+pub(crate) fn check<S: Clone>(
+    summary: &FnSummary<S>,
+    esc: &HashMap<FnKey, HandleKind>,
+    names: &HashMap<FnKey, String>,
+) -> Vec<Finding<S>> {
+    if summary.provider.is_some() {
+        return Vec::new();
+    }
+    let mut findings = Vec::new();
+    for flow in &summary.returns {
+        let mut related = Vec::new();
+        let mut headline: Option<(HandleKind, Option<String>)> = None;
+        for &o in &flow.origins {
+            let origin = &summary.origins[o];
+            let Some(kind) = origin_kind(&origin.kind, esc) else {
+                continue;
+            };
+            let (label, from) = match &origin.kind {
+                OriginKind::Acquire(_) => (format!("{} {} here", kind.noun(), participle(kind)), None),
+                OriginKind::Call(callees) => {
+                    let callee = callees
+                        .iter()
+                        .find(|c| esc.contains_key(c))
+                        .and_then(|c| names.get(c))
+                        .cloned()
+                        .unwrap_or_else(|| "a function".to_string());
+                    (
+                        format!("{} comes from `{callee}`, which lets it escape", kind.noun()),
+                        Some(callee),
+                    )
+                }
+            };
+            if headline.as_ref().is_none_or(|(_, f)| f.is_some() && from.is_none()) {
+                headline = Some((kind, from));
+            }
+            related.push(Label {
+                span: origin.span.clone(),
+                message: label,
+            });
+        }
+        let Some((kind, from)) = headline else {
+            continue;
+        };
+        findings.push(finding(summary, flow.span.clone(), kind, from, related));
+    }
+    findings
+}
+
+fn participle(kind: HandleKind) -> &'static str {
+    match kind {
+        HandleKind::Connection => "acquired",
+        HandleKind::Transaction => "begun",
+        HandleKind::Session => "started",
+    }
+}
+
+/// The diagnostic.
+fn finding<S>(
+    summary: &FnSummary<S>,
+    span: S,
+    kind: HandleKind,
+    from: Option<String>,
+    related: Vec<Label<S>>,
+) -> Finding<S> {
+    let noun = kind.noun();
+    let (message, help) = match &from {
+        None => (
+            format!("{noun} escapes the function that {} it", kind.obtained()),
+            match kind {
+                HandleKind::Transaction => "commit or roll back here and return the data; helpers that \
+                    need the transaction take `&mut` to it"
+                    .to_string(),
+                HandleKind::Connection => "use the connection here and return the data; helpers take \
+                    the pool or `&mut` to a connection"
+                    .to_string(),
+                HandleKind::Session => "use the session here and return the data; helpers take \
+                    `&mut` to it"
+                    .to_string(),
+            },
+        ),
+        Some(callee) => (
+            format!("{noun} from `{callee}` escapes through this function too"),
+            format!(
+                "use the {noun} where it is obtained and return the data; if `{callee}` hands \
+                 handles out on purpose, mark it and its callers `#[scoped_db::provider]`"
+            ),
+        ),
+    };
+    Finding {
+        rule: Rule::EscapedHandle,
+        severity: INFO.default_severity,
+        function: summary.function.clone(),
+        message,
+        primary: Label {
+            span,
+            message: format!("returned from `{}`", summary.function),
+        },
+        related,
+        help,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Options, check_sources};
+
+    fn rules(src: &str) -> Vec<(String, usize)> {
+        let report = check_sources(&[("src/db.rs", src)], &Options::default());
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        report
+            .findings
+            .iter()
+            .map(|(_, f)| (f.function.clone(), f.primary.span.start.line))
+            .collect()
+    }
+
+    #[test]
+    fn fires_on_a_transaction_returned_from_the_function_that_began_it() {
+        let src = r#"
+use sqlx::{PgPool, Postgres, Transaction};
+struct Store { pool: PgPool }
+impl Store {
+    async fn open(&self) -> sqlx::Result<Transaction<'static, Postgres>> {
+        let tx = self.pool.begin().await?;
+        Ok(tx)
+    }
+}
+"#;
+        assert_eq!(rules(src), [("Store::open".to_string(), 7)]);
+    }
+
+    #[test]
+    fn passes_a_transaction_passed_in_and_passed_back() {
+        let src = r#"
+use sqlx::{Postgres, Transaction};
+async fn step(mut tx: Transaction<'static, Postgres>) -> sqlx::Result<Transaction<'static, Postgres>> {
+    sqlx::query("select 1").execute(&mut *tx).await?;
+    Ok(tx)
+}
+"#;
+        assert!(rules(src).is_empty());
+    }
+
+    #[test]
+    fn passes_a_domain_transaction_and_a_map_lookup() {
+        let src = r#"
+use std::collections::HashMap;
+struct Transaction { id: u64 }
+struct Ledger { open: HashMap<u64, Transaction>, pool: Pool }
+impl Ledger {
+    fn begin(&mut self) -> Transaction { Transaction { id: 1 } }
+    fn get(&self, id: u64) -> Option<&Transaction> { self.open.get(&id) }
+    fn conn(&self) -> Conn { self.pool.get().unwrap() }
+}
+"#;
+        assert!(rules(src).is_empty());
+    }
+
+    #[test]
+    fn wrappers_are_reported_across_calls_with_the_callee_named() {
+        let src = r#"
+use sqlx::PgPool;
+async fn open(pool: &PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+    pool.acquire().await
+}
+async fn open_twice(pool: &PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+    let c = open(pool).await?;
+    Ok(c)
+}
+"#;
+        let report = check_sources(&[("src/db.rs", src)], &Options::default());
+        let wrapper = &report.findings[1].1;
+        assert_eq!(wrapper.function, "open_twice");
+        assert!(wrapper.related[0].message.contains("`open`"), "{wrapper:?}");
+    }
+}

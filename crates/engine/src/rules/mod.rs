@@ -1,0 +1,100 @@
+//! The rule registry: one table from code to rule. Codes are stable forever.
+
+pub mod escaped_handle;
+
+/// How much a finding matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A rule scoped-db reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    EscapedHandle,
+}
+
+/// What the registry knows of a rule.
+#[derive(Debug)]
+pub struct RuleInfo {
+    pub rule: Rule,
+    pub code: &'static str,
+    pub name: &'static str,
+    pub default_severity: Severity,
+    pub summary: &'static str,
+    /// Markdown in ruff's template: What it does / Why is this bad? / Example / Use instead.
+    pub docs: &'static str,
+}
+
+/// The registry.
+pub static RULES: &[&RuleInfo] = &[&escaped_handle::INFO];
+
+impl Rule {
+    pub fn info(self) -> &'static RuleInfo {
+        RULES
+            .iter()
+            .find(|r| r.rule == self)
+            .expect("every rule is registered")
+    }
+
+    pub fn code(self) -> &'static str {
+        self.info().code
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// Finds a rule by code (`SDB001`), kebab-case name (`escaped-handle`) or snake_case name.
+    pub fn from_name(name: &str) -> Option<Rule> {
+        let kebab = name.replace('_', "-");
+        RULES
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(name) || r.name == kebab)
+            .map(|r| r.rule)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_found_by_code_kebab_and_snake_names() {
+        for info in RULES {
+            assert_eq!(Rule::from_name(info.code), Some(info.rule));
+            assert_eq!(Rule::from_name(info.name), Some(info.rule));
+            assert_eq!(Rule::from_name(&info.name.replace('-', "_")), Some(info.rule));
+        }
+        assert_eq!(Rule::from_name("no-such-rule"), None);
+    }
+
+    #[test]
+    fn every_rule_has_every_docs_section() {
+        for info in RULES {
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "Use instead:",
+            ] {
+                assert!(
+                    info.docs.contains(section),
+                    "{} lacks `{section}`",
+                    info.code
+                );
+            }
+            assert!(info.code.starts_with("SDB") && info.code.len() == 6);
+        }
+    }
+}
