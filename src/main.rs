@@ -1,1 +1,20 @@
-fn main(){}
+//! `scoped-db`: the command line. Arguments, file discovery and output formats; the analysis is
+//! `scoped-db-engine`.
+
+mod args;
+mod discover;
+mod emit;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => run::check(&args),
+    }
+}

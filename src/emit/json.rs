@@ -1,0 +1,112 @@
+//! `--format json`: one document, as CONTRACT.md specifies.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Emitter;
+use crate::run::Outcome;
+
+pub struct Json;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    errors: Vec<JsonError<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    function: &'a str,
+    message: &'a str,
+    related: Vec<Related<'a>>,
+    /// An addition to the contract: how to fix it.
+    help: &'a str,
+}
+
+#[derive(Serialize)]
+struct Related<'a> {
+    path: &'a str,
+    line: usize,
+    column: usize,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    path: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files_checked: usize,
+    findings: usize,
+    errors: usize,
+}
+
+impl Emitter for Json {
+    fn emit(&self, out: &mut dyn Write, _err: &mut dyn Write, outcome: &Outcome) -> io::Result<()> {
+        let findings = outcome
+            .findings
+            .iter()
+            .map(|(file, f)| {
+                let path = outcome.files[*file].path.as_str();
+                let span = f.primary.span;
+                JsonFinding {
+                    rule: f.rule.code(),
+                    name: f.rule.name(),
+                    severity: f.severity.as_str(),
+                    path,
+                    line: span.start.line,
+                    column: span.start.column,
+                    end_line: span.end.line,
+                    end_column: span.end.column,
+                    function: &f.function,
+                    message: &f.message,
+                    related: f
+                        .related
+                        .iter()
+                        .map(|r| Related {
+                            path,
+                            line: r.span.start.line,
+                            column: r.span.start.column,
+                            message: &r.message,
+                        })
+                        .collect(),
+                    help: &f.help,
+                }
+            })
+            .collect();
+        let errors = outcome
+            .errors
+            .iter()
+            .map(|e| JsonError {
+                path: &e.path,
+                message: &e.message,
+            })
+            .collect();
+        let doc = Document {
+            version: 1,
+            findings,
+            errors,
+            summary: Summary {
+                files_checked: outcome.files_checked,
+                findings: outcome.findings.len(),
+                errors: outcome.errors.len(),
+            },
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;
+        writeln!(out)
+    }
+}
