@@ -584,7 +584,9 @@ impl Cx<'_> {
                 ..body
             };
         }
-        let args: Vec<Val> = mc.args.iter().map(|a| self.expr(a)).collect();
+        for arg in &mc.args {
+            self.expr(arg);
+        }
         if let Some(recv_ty) = &recv.ty {
             match self.index.method(recv_ty, &name) {
                 Some(Method::Catalog(produced)) => {
@@ -592,7 +594,12 @@ impl Cx<'_> {
                         produced.family.crates[0].to_string(),
                         produced.entry.name.to_string(),
                     ]));
-                    if let Role::Handle(kind) = produced.role() {
+                    // `conn.transaction(|c| ..)` (diesel, sea-orm): the library runs the closure
+                    // inside the transaction and finishes it; only the closure's result comes out.
+                    let closure_scoped = mc.args.iter().any(|a| matches!(a, Expr::Closure(_)));
+                    if let Role::Handle(kind) = produced.role()
+                        && !closure_scoped
+                    {
                         let o = self.origin(OriginKind::Acquire(kind), e.span());
                         return Val {
                             carried: vec![o],
@@ -600,7 +607,7 @@ impl Cx<'_> {
                             site: Some(e.span()),
                         };
                     }
-                    return Val::typed(ty);
+                    return Val::typed(if closure_scoped { None } else { ty });
                 }
                 Some(Method::Project(callees, ret)) => {
                     let o = self.origin(OriginKind::Call(callees), e.span());
@@ -631,7 +638,6 @@ impl Cx<'_> {
         {
             return Val::typed(Some(self.index.receiver(recv_ty)));
         }
-        drop(args);
         Val::default()
     }
 

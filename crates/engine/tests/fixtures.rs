@@ -1,0 +1,165 @@
+//! Every fixture under `fixtures/` declares its truth in `// expect:` lines; this runs the engine over
+//! each and compares.
+//!
+//! - `// expect: SDB001 Type::method`: one finding of that rule in that function (repeat the line for
+//!   several findings in one function); `// expect: none`: nothing in this file.
+//! - `// expect(include-tests): ...`: the same, for a run with `--include-tests`.
+//!
+//! A top-level `fixtures/*.rs` file is a run on its own; a directory that holds `.rs` files is one
+//! run over all of them (cross-file propagation), and a directory without is searched further.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use scoped_db_engine::{Options, check_sources};
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn rust_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() && recursive {
+            rust_files(&path, true, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The runs: lists of files checked together.
+fn units() -> Vec<Vec<PathBuf>> {
+    fn dirs(dir: &Path, top: bool, units: &mut Vec<Vec<PathBuf>>) {
+        let mut direct = Vec::new();
+        rust_files(dir, false, &mut direct);
+        if top {
+            units.extend(direct.into_iter().map(|f| vec![f]));
+        } else if !direct.is_empty() {
+            let mut all = Vec::new();
+            rust_files(dir, true, &mut all);
+            units.push(all);
+            return;
+        }
+        let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        subdirs.sort();
+        for sub in subdirs {
+            dirs(&sub, false, units);
+        }
+    }
+    let mut units = Vec::new();
+    dirs(&fixtures_dir(), true, &mut units);
+    units
+}
+
+type Expected = BTreeMap<(String, String), usize>;
+
+/// `(expect, expect(include-tests))` of one file, or an error when it declares nothing.
+fn expectations(path: &Path, text: &str) -> (Expected, Option<Expected>) {
+    let mut default = Expected::new();
+    let mut with_tests: Option<Expected> = None;
+    let mut declared = false;
+    for line in text.lines() {
+        let line = line.trim();
+        let (target, rest) = if let Some(rest) = line.strip_prefix("// expect(include-tests):") {
+            (with_tests.get_or_insert_with(Expected::new), rest)
+        } else if let Some(rest) = line.strip_prefix("// expect:") {
+            declared = true;
+            (&mut default, rest)
+        } else {
+            continue;
+        };
+        let rest = rest.trim();
+        if rest == "none" {
+            continue;
+        }
+        let (code, function) = rest
+            .split_once(' ')
+            .unwrap_or_else(|| panic!("{}: bad expect line `{line}`", path.display()));
+        *target
+            .entry((code.to_string(), function.trim().to_string()))
+            .or_default() += 1;
+    }
+    assert!(
+        declared,
+        "{}: a fixture declares its truth in `// expect:` lines",
+        path.display()
+    );
+    (default, with_tests)
+}
+
+fn relative(path: &Path) -> String {
+    let root = fixtures_dir();
+    format!(
+        "fixtures/{}",
+        path.strip_prefix(&root).unwrap().to_string_lossy()
+    )
+}
+
+#[test]
+fn every_fixture_matches_its_header() {
+    let units = units();
+    assert!(units.len() >= 10, "fixtures were found: {units:?}");
+    let mut failures = Vec::new();
+    for unit in &units {
+        let texts: Vec<(String, String)> = unit
+            .iter()
+            .map(|p| (relative(p), std::fs::read_to_string(p).unwrap()))
+            .collect();
+        let sources: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        for include_tests in [false, true] {
+            let report = check_sources(&sources, &Options { include_tests });
+            assert!(report.errors.is_empty(), "{:?}", report.errors);
+            for (i, (path, text)) in texts.iter().enumerate() {
+                let (default, with_tests) = expectations(Path::new(path), text);
+                let expected = match (include_tests, with_tests) {
+                    (false, _) => default,
+                    (true, Some(w)) => w,
+                    (true, None) => continue,
+                };
+                let mut actual = Expected::new();
+                for (file, f) in &report.findings {
+                    if *file == i {
+                        *actual
+                            .entry((f.rule.code().to_string(), f.function.clone()))
+                            .or_default() += 1;
+                    }
+                }
+                if actual != expected {
+                    let detail: Vec<String> = report
+                        .findings
+                        .iter()
+                        .filter(|(file, _)| *file == i)
+                        .map(|(_, f)| {
+                            format!(
+                                "  {}:{}:{} {} {}: {}",
+                                path,
+                                f.primary.span.start.line,
+                                f.primary.span.start.column,
+                                f.rule.code(),
+                                f.function,
+                                f.message
+                            )
+                        })
+                        .collect();
+                    failures.push(format!(
+                        "{path} (include_tests: {include_tests})\n expected {expected:?}\n actual   {actual:?}\n{}",
+                        detail.join("\n")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
