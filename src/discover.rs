@@ -57,9 +57,7 @@ pub fn discover(roots: &[PathBuf], include_tests: bool) -> (Vec<PathBuf>, Vec<Di
                 }
                 Err(e) => errors.push(DiscoveryError {
                     path: e.path().map_or_else(|| root.clone(), Path::to_path_buf),
-                    message: e
-                        .io_error()
-                        .map_or_else(|| e.to_string(), io_message),
+                    message: e.io_error().map_or_else(|| e.to_string(), io_message),
                 }),
             }
         }

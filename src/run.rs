@@ -30,7 +30,10 @@ pub struct SourceFile {
 /// A file that could not be checked.
 pub struct FileError {
     pub path: String,
+    /// What went wrong, with the position when there is one (`expected `;` at line 3 column 9`).
     pub message: String,
+    /// The same without the position, for output that shows the position another way.
+    pub detail: String,
     /// Where in the file, for a parse error.
     pub position: Option<LineCol>,
     /// Index into [`Outcome::files`], when the file was read.
@@ -85,6 +88,7 @@ fn analyze(args: &CheckArgs) -> Outcome {
         .into_iter()
         .map(|e| FileError {
             path: display(&e.path),
+            detail: e.message.clone(),
             message: e.message,
             position: None,
             file: None,
@@ -106,7 +110,7 @@ fn analyze(args: &CheckArgs) -> Outcome {
     let outcome = pool.install(|| {
         let files: Vec<SourceFile> = paths
             .par_iter()
-            .map(|p| read(p))
+            .map(read)
             .collect::<Vec<_>>()
             .into_iter()
             .map(|(file, error)| {
@@ -193,6 +197,7 @@ fn read(path: &PathBuf) -> (SourceFile, Option<FileError>) {
             },
             Some(FileError {
                 path: shown.clone(),
+                detail: message.clone(),
                 message,
                 position: None,
                 file: None,
@@ -241,6 +246,7 @@ fn guarded<T>(
         Ok(Err(e)) => Err(FileError {
             path: path.to_string(),
             message: e.to_string(),
+            detail: e.message.clone(),
             position: e.position,
             file: Some(index),
         }),
@@ -250,9 +256,12 @@ fn guarded<T>(
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
+            let message =
+                format!("internal error while checking this file ({what}); please report it");
             Err(FileError {
                 path: path.to_string(),
-                message: format!("internal error while checking this file ({what}); please report it"),
+                detail: message.clone(),
+                message,
                 position: None,
                 file: Some(index),
             })

@@ -41,7 +41,11 @@ impl Human {
         };
         let mut out = String::new();
         // Rendering into a String cannot fail but for a formatting bug; fall back to plain text.
-        if self.handler().render_report(&mut out, report.as_ref()).is_err() {
+        if self
+            .handler()
+            .render_report(&mut out, report.as_ref())
+            .is_err()
+        {
             out = format!("{report}\n");
         }
         out
@@ -81,13 +85,21 @@ impl Emitter for Human {
         for (file, f) in &outcome.findings {
             let source = &outcome.files[*file];
             let d = finding_diagnostic(f, source.text.as_deref());
-            out.write_all(self.render(d, &source.path, source.text.as_ref()).as_bytes())?;
+            out.write_all(
+                self.render(d, &source.path, source.text.as_ref())
+                    .as_bytes(),
+            )?;
             writeln!(out)?;
         }
         for e in &outcome.errors {
-            let mut d = MietteDiagnostic::new(format!("cannot check {}: {}", e.path, e.message))
-                .with_code("scoped-db(error)");
             let text = e.file.and_then(|i| outcome.files[i].text.as_ref());
+            let shown = if text.is_some() && e.position.is_some() {
+                &e.detail
+            } else {
+                &e.message
+            };
+            let mut d = MietteDiagnostic::new(format!("cannot check {}: {shown}", e.path))
+                .with_code("scoped-db(error)");
             if let (Some(text), Some(pos)) = (text, e.position) {
                 let at = LineIndex::new(text).offset(text, pos);
                 d = d.with_label(LabeledSpan::new_primary_with_span(

@@ -146,17 +146,31 @@ pub static FAMILIES: &[Family] = &[
         ],
         methods: &[
             m(SQLX_POOLS, &["acquire", "try_acquire"], "PoolConnection"),
-            m(SQLX_POOLS, &["begin", "try_begin", "begin_with"], "Transaction"),
+            m(
+                SQLX_POOLS,
+                &["begin", "try_begin", "begin_with"],
+                "Transaction",
+            ),
             m(&["Acquire"], &["acquire"], "PoolConnection"),
             m(SQLX_CONNS, &["begin", "begin_with"], "Transaction"),
             m(
                 SQLX_POOL_OPTIONS,
-                &["connect", "connect_with", "connect_lazy", "connect_lazy_with"],
+                &[
+                    "connect",
+                    "connect_with",
+                    "connect_lazy",
+                    "connect_lazy_with",
+                ],
                 "Pool",
             ),
             m(
                 SQLX_POOLS,
-                &["connect", "connect_with", "connect_lazy", "connect_lazy_with"],
+                &[
+                    "connect",
+                    "connect_with",
+                    "connect_lazy",
+                    "connect_lazy_with",
+                ],
                 "Pool",
             ),
         ],
@@ -178,7 +192,11 @@ pub static FAMILIES: &[Family] = &[
                 &["transaction"],
                 "Transaction",
             ),
-            m(&["Client", "Object"], &["build_transaction"], "TransactionBuilder"),
+            m(
+                &["Client", "Object"],
+                &["build_transaction"],
+                "TransactionBuilder",
+            ),
             m(&["TransactionBuilder"], &["start"], "Transaction"),
         ],
     },
@@ -256,7 +274,11 @@ pub static FAMILIES: &[Family] = &[
         methods: &[
             m(&["Database"], &["connect"], "DatabaseConnection"),
             m(
-                &["DatabaseConnection", "DatabaseTransaction", "TransactionTrait"],
+                &[
+                    "DatabaseConnection",
+                    "DatabaseTransaction",
+                    "TransactionTrait",
+                ],
                 &["begin", "begin_with_config"],
                 "DatabaseTransaction",
             ),
@@ -342,7 +364,11 @@ pub static FAMILIES: &[Family] = &[
         ],
         methods: &[
             m(&["Pool"], &["get_conn", "try_get_conn"], "PooledConn"),
-            m(&["Pool", "PooledConn"], &["start_transaction"], "Transaction"),
+            m(
+                &["Pool", "PooledConn"],
+                &["start_transaction"],
+                "Transaction",
+            ),
         ],
     },
 ];
@@ -470,6 +496,8 @@ pub static CONTAINER_CONSTRUCTORS: &[(&str, &str)] = &[
 /// Wrappers that method calls and field accesses see through (`Arc<PgPool>`, axum `State<AppState>`,
 /// actix `web::Data<AppState>`).
 pub static DEREF_WRAPPERS: &[&str] = &[
+    "Lazy",
+    "LazyLock",
     "Arc",
     "Rc",
     "Box",
@@ -479,6 +507,22 @@ pub static DEREF_WRAPPERS: &[&str] = &[
     "ManuallyDrop",
     "Pin",
 ];
+
+/// Types that hold no handle whatever their arguments: primitives and strings.
+pub static DATA_TYPES: &[&str] = &[
+    "bool", "char", "str", "String", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16",
+    "u32", "u64", "u128", "usize", "f32", "f64", "()",
+];
+
+/// Standard containers: they hold a handle when an argument does.
+pub static STD_CONTAINERS: &[&str] = &[
+    "Result", "Option", "Vec", "VecDeque", "HashMap", "BTreeMap", "Box", "Arc", "Rc", "Mutex",
+    "RwLock", "RefCell", "Cell", "Pin", "Cow",
+];
+
+/// Lazily initialised cells: `POOL.get()` is an `Option` of what the cell holds, `get_or_init` and
+/// deref give it directly.
+pub static LAZY_CELLS: &[&str] = &["OnceCell", "OnceLock", "Lazy", "LazyLock", "OnceBox"];
 
 /// Trait impls whose job is to hand a handle out: a pool's connection manager, a web framework's
 /// request extractor. Their methods are providers by definition.

@@ -96,6 +96,10 @@ pub(crate) fn summarize(item: &FnItem<'_>, index: &Index, module: &[String]) -> 
     }
     let ret_ty = item.scope.resolve_return(&item.sig.output);
     let declared_kind = ret_ty.as_ref().and_then(|t| handle_kind_in(index, t, 0));
+    // A declared return type that cannot hold a handle settles it, whatever the flow guessed.
+    if ret_ty.as_ref().is_none_or(|t| !index.may_hold_handle(t)) {
+        cx.returns.clear();
+    }
     FnSummary {
         key: item.key.clone(),
         function: item.qual_name.clone(),
@@ -165,10 +169,7 @@ impl Cx<'_> {
             }
             Pat::Type(p) => {
                 let ty = self.scope.resolve_type(&p.ty);
-                let val = Val {
-                    ty: Some(ty),
-                    ..val.clone()
-                };
+                let val = part(self.index, val, Some(ty));
                 self.bind(&p.pat, &val);
             }
             Pat::Reference(p) => self.bind(&p.pat, val),
@@ -185,7 +186,7 @@ impl Cx<'_> {
             Pat::Tuple(p) => {
                 for (i, elem) in p.elems.iter().enumerate() {
                     let ty = val.ty.as_ref().and_then(|t| t.args.get(i).cloned());
-                    self.bind(elem, &part(val, ty));
+                    self.bind(elem, &part(self.index, val, ty));
                 }
             }
             Pat::TupleStruct(p) => {
@@ -199,7 +200,7 @@ impl Cx<'_> {
                     None
                 };
                 for elem in &p.elems {
-                    self.bind(elem, &part(val, ty.clone()));
+                    self.bind(elem, &part(self.index, val, ty.clone()));
                 }
             }
             Pat::Struct(p) => {
@@ -210,12 +211,12 @@ impl Cx<'_> {
                         }
                         _ => None,
                     };
-                    self.bind(&field.pat, &part(val, ty));
+                    self.bind(&field.pat, &part(self.index, val, ty));
                 }
             }
             Pat::Slice(p) => {
                 for elem in &p.elems {
-                    self.bind(elem, &part(val, None));
+                    self.bind(elem, &part(self.index, val, None));
                 }
             }
             _ => {}
@@ -272,12 +273,17 @@ impl Cx<'_> {
             Expr::Path(p) => {
                 if p.qself.is_none()
                     && let Some(ident) = p.path.get_ident()
+                    && let Some(v) = self.lookup(&ident.to_string())
                 {
-                    if let Some(v) = self.lookup(&ident.to_string()) {
-                        let mut v = v.clone();
-                        v.site = Some(e.span());
-                        return v;
-                    }
+                    let mut v = v.clone();
+                    v.site = Some(e.span());
+                    return v;
+                }
+                // A `static` or `const` of the project: typed, and never a handle obtained here.
+                if p.qself.is_none()
+                    && let Some(last) = p.path.segments.last()
+                {
+                    return Val::typed(self.index.static_ty(&last.ident.to_string()).cloned());
                 }
                 Val::default()
             }
@@ -402,7 +408,7 @@ impl Cx<'_> {
                 let iter = self.expr(&f.expr);
                 self.breaks.push(Vec::new());
                 self.env.push(HashMap::new());
-                self.bind(&f.pat, &part(&iter, None));
+                self.bind(&f.pat, &part(self.index, &iter, None));
                 self.block(&f.body);
                 self.env.pop();
                 self.loop_value()
@@ -620,11 +626,26 @@ impl Cx<'_> {
                 None => {}
             }
         }
+        // `POOL.get()` on a `OnceCell<PgPool>`: an `Option` of what the cell holds.
+        if let Some(recv_ty) = &recv.ty {
+            let cell = self.index.expand(recv_ty);
+            if catalog::LAZY_CELLS.contains(&cell.last())
+                && let Some(inner) = cell.first_arg()
+            {
+                let ty = match name.as_str() {
+                    "get" => Ty {
+                        path: vec!["Option".into()],
+                        args: vec![inner.clone()],
+                    },
+                    _ => inner.clone(),
+                };
+                return Val::typed(Some(ty));
+            }
+        }
         if catalog::CARRIER_METHODS.contains(&name.as_str()) {
             let ty = match name.as_str() {
-                "unwrap" | "expect" | "unwrap_or_else" | "unwrap_or_default" | "unwrap_unchecked" => {
-                    recv.ty.as_ref().and_then(|t| self.unwrap_ty(t))
-                }
+                "unwrap" | "expect" | "unwrap_or_else" | "unwrap_or_default"
+                | "unwrap_unchecked" => recv.ty.as_ref().and_then(|t| self.unwrap_ty(t)),
                 _ => recv.ty.clone(),
             };
             return self.wrap(e, recv, Some(ty));
@@ -672,10 +693,9 @@ impl Cx<'_> {
         } else {
             ""
         };
-        if catalog::CONTAINER_CONSTRUCTORS
-            .iter()
-            .any(|(o, n)| (written.len() == 1 && *o == name && n.is_empty()) || (*o == owner && *n == name))
-        {
+        if catalog::CONTAINER_CONSTRUCTORS.iter().any(|(o, n)| {
+            (written.len() == 1 && *o == name && n.is_empty()) || (*o == owner && *n == name)
+        }) {
             return self.combine(e, args, None);
         }
         // Future wrappers: the value is the wrapped future's output.
@@ -764,10 +784,15 @@ impl Cx<'_> {
     }
 }
 
-/// A part of a destructured value: it may be the handle the whole carries.
-fn part(val: &Val, ty: Option<Ty>) -> Val {
+/// A part of a destructured value: it may be the handle the whole carries, unless its type says
+/// it cannot hold one (`let (tx, id) = ..` leaves `id` clean).
+fn part(index: &Index, val: &Val, ty: Option<Ty>) -> Val {
+    let carried = match &ty {
+        Some(t) if !index.may_hold_handle(t) => Vec::new(),
+        _ => val.carried.clone(),
+    };
     Val {
-        carried: val.carried.clone(),
+        carried,
         ty,
         site: None,
     }

@@ -41,13 +41,26 @@ pub(crate) struct FnItem<'a> {
     pub test_only: bool,
     pub provider: Option<Provider>,
     pub name_span: Span,
+    /// For a method of a trait impl: the trait's name, so calls through the trait reach it.
+    pub implements: Option<String>,
 }
 
 /// What the walk finds.
 pub(crate) enum Decl<'a> {
-    Fn(FnItem<'a>),
-    Struct { name: String, fields: Vec<(String, Ty)> },
-    Alias { name: String, params: Vec<String>, ty: Ty },
+    Fn(Box<FnItem<'a>>),
+    Struct {
+        name: String,
+        fields: Vec<(String, Ty)>,
+    },
+    Alias {
+        name: String,
+        params: Vec<String>,
+        ty: Ty,
+    },
+    Static {
+        name: String,
+        ty: Ty,
+    },
 }
 
 /// Walks `items` (a file, an inline module, or the items inside a function body).
@@ -87,6 +100,7 @@ pub(crate) fn walk<'a>(
                     Some(&f.block),
                     test,
                     None,
+                    None,
                     module,
                     out,
                 );
@@ -97,6 +111,11 @@ pub(crate) fn walk<'a>(
                 let self_ty = impl_scope.resolve_type(&imp.self_ty);
                 impl_scope.self_ty = Some(self_ty.clone());
                 let owner = self_ty.last().to_string();
+                let trait_name = imp
+                    .trait_
+                    .as_ref()
+                    .and_then(|(path, _)| path.segments.last())
+                    .map(|s| s.ident.to_string());
                 let test = test || is_cfg_test(&imp.attrs);
                 let provider = if self_ty
                     .path
@@ -131,6 +150,7 @@ pub(crate) fn walk<'a>(
                             Some(&m.block),
                             test || is_cfg_test(&m.attrs),
                             provider,
+                            trait_name.clone(),
                             module,
                             out,
                         );
@@ -159,6 +179,7 @@ pub(crate) fn walk<'a>(
                             &m.sig,
                             m.default.as_ref(),
                             test || is_cfg_test(&m.attrs),
+                            None,
                             None,
                             module,
                             out,
@@ -189,12 +210,45 @@ pub(crate) fn walk<'a>(
                     fields,
                 });
             }
+            Item::Enum(en) => {
+                // For the wrapper check, an enum holds what any of its variants holds.
+                let fields = en
+                    .variants
+                    .iter()
+                    .flat_map(|v| {
+                        v.fields.iter().enumerate().map(move |(i, f)| {
+                            let name = f.ident.as_ref().map_or_else(
+                                || format!("{}::{i}", v.ident),
+                                |id| format!("{}::{id}", v.ident),
+                            );
+                            (name, f)
+                        })
+                    })
+                    .map(|(name, f)| (name, scope.resolve_type(&f.ty)))
+                    .collect();
+                out(Decl::Struct {
+                    name: en.ident.to_string(),
+                    fields,
+                });
+            }
+            Item::Static(st) => out(Decl::Static {
+                name: st.ident.to_string(),
+                ty: scope.resolve_type(&st.ty),
+            }),
+            Item::Const(c) => out(Decl::Static {
+                name: c.ident.to_string(),
+                ty: scope.resolve_type(&c.ty),
+            }),
             Item::Type(t) => {
                 let mut alias_scope = scope.clone();
                 alias_scope.add_generics(&t.generics);
                 out(Decl::Alias {
                     name: t.ident.to_string(),
-                    params: t.generics.type_params().map(|p| p.ident.to_string()).collect(),
+                    params: t
+                        .generics
+                        .type_params()
+                        .map(|p| p.ident.to_string())
+                        .collect(),
                     ty: alias_scope.resolve_type(&t.ty),
                 });
             }
@@ -213,6 +267,7 @@ fn emit_fn<'a>(
     body: Option<&'a syn::Block>,
     test_only: bool,
     provider: Option<Provider>,
+    implements: Option<String>,
     module: &[String],
     out: &mut dyn FnMut(Decl<'a>),
 ) {
@@ -225,7 +280,8 @@ fn emit_fn<'a>(
         None => short,
     };
     let test_only = test_only || is_test_fn(attrs);
-    let provider = provider.or_else(|| has_provider_attr(&scope, attrs).then_some(Provider::Attribute));
+    let provider =
+        provider.or_else(|| has_provider_attr(&scope, attrs).then_some(Provider::Attribute));
     // Items inside the body: their `use`s count for the body; their functions are walked too.
     let nested = body.map(items_in_block).unwrap_or_default();
     for item in &nested {
@@ -234,7 +290,7 @@ fn emit_fn<'a>(
         }
     }
     let name_span = sig.ident.span();
-    out(Decl::Fn(FnItem {
+    out(Decl::Fn(Box::new(FnItem {
         key,
         qual_name: qual_name.clone(),
         scope: scope.clone(),
@@ -243,7 +299,8 @@ fn emit_fn<'a>(
         test_only,
         provider,
         name_span,
-    }));
+        implements,
+    })));
     if !nested.is_empty() {
         walk(&nested, module, &scope, test_only, Some(&qual_name), out);
     }
@@ -280,7 +337,8 @@ fn item_attrs(item: &Item) -> &[Attribute] {
 pub(crate) fn is_cfg_test(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("cfg")
-            && a.parse_args::<syn::Meta>().is_ok_and(|meta| meta_requires_test(&meta))
+            && a.parse_args::<syn::Meta>()
+                .is_ok_and(|meta| meta_requires_test(&meta))
     })
 }
 
@@ -309,7 +367,12 @@ fn is_test_fn(attrs: &[Attribute]) -> bool {
 /// `#[scoped_db::provider]`, or `#[provider]` imported from `scoped_db`.
 fn has_provider_attr(scope: &Scope, attrs: &[Attribute]) -> bool {
     attrs.iter().any(|a| {
-        let segments: Vec<String> = a.path().segments.iter().map(|s| s.ident.to_string()).collect();
+        let segments: Vec<String> = a
+            .path()
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         let path = scope.canonical(&segments);
         path.len() == 2 && path[0] == "scoped_db" && path[1] == "provider"
     })
@@ -320,7 +383,10 @@ fn is_provider_trait(scope: &Scope, path: &syn::Path) -> bool {
     let name = ty.last();
     catalog::PROVIDER_TRAITS.contains(&name)
         || (catalog::PROVIDER_TRAITS_QUALIFIED.contains(&name)
-            && ty.path.first().is_some_and(|r| catalog::is_catalog_crate(r)))
+            && ty
+                .path
+                .first()
+                .is_some_and(|r| catalog::is_catalog_crate(r)))
 }
 
 /// A function's signature as the index keeps it.
@@ -335,20 +401,34 @@ pub struct FnDecl {
 pub struct FileDecls {
     structs: Vec<(String, Vec<(String, Ty)>)>,
     aliases: Vec<(String, Vec<String>, Ty)>,
+    statics: Vec<(String, Ty)>,
     fns: Vec<FnDecl>,
+    /// `(trait, method)` pairs implemented by the function of the same position in `fns`.
+    implements: Vec<Option<String>>,
 }
 
 impl FileDecls {
     pub(crate) fn collect(items: &[&Item], module: &[String]) -> FileDecls {
         let mut decls = FileDecls::default();
-        walk(items, module, &Scope::default(), false, None, &mut |d| match d {
-            Decl::Fn(f) => decls.fns.push(FnDecl {
-                ret: f.scope.resolve_return(&f.sig.output),
-                key: f.key,
-            }),
-            Decl::Struct { name, fields } => decls.structs.push((name, fields)),
-            Decl::Alias { name, params, ty } => decls.aliases.push((name, params, ty)),
-        });
+        walk(
+            items,
+            module,
+            &Scope::default(),
+            false,
+            None,
+            &mut |d| match d {
+                Decl::Fn(f) => {
+                    decls.implements.push(f.implements.clone());
+                    decls.fns.push(FnDecl {
+                        ret: f.scope.resolve_return(&f.sig.output),
+                        key: f.key,
+                    });
+                }
+                Decl::Struct { name, fields } => decls.structs.push((name, fields)),
+                Decl::Alias { name, params, ty } => decls.aliases.push((name, params, ty)),
+                Decl::Static { name, ty } => decls.statics.push((name, ty)),
+            },
+        );
         decls
     }
 }
@@ -358,6 +438,7 @@ impl FileDecls {
 pub struct Index {
     structs: HashMap<String, HashMap<String, Ty>>,
     aliases: HashMap<String, (Vec<String>, Ty)>,
+    statics: HashMap<String, Ty>,
     fns: HashMap<(Option<String>, String), Vec<FnDecl>>,
 }
 
@@ -381,7 +462,15 @@ impl Index {
             for (name, params, ty) in file.aliases {
                 index.aliases.entry(name).or_insert((params, ty));
             }
-            for decl in file.fns {
+            for (name, ty) in file.statics {
+                index.statics.entry(name).or_insert(ty);
+            }
+            for (decl, implements) in file.fns.into_iter().zip(file.implements) {
+                // A call through the trait (`repo: Arc<dyn Repo>`, `R: Repo`) may reach this impl.
+                if let Some(t) = implements {
+                    let slot = (Some(t), decl.key.name.clone());
+                    index.fns.entry(slot).or_default().push(decl.clone());
+                }
                 let slot = (decl.key.owner.clone(), decl.key.name.clone());
                 index.fns.entry(slot).or_default().push(decl);
             }
@@ -458,7 +547,9 @@ impl Index {
         {
             return Some(Method::Catalog(produced));
         }
-        let decls = self.fns.get(&(Some(recv.last().to_string()), method.to_string()))?;
+        let decls = self
+            .fns
+            .get(&(Some(recv.last().to_string()), method.to_string()))?;
         let ret = decls.iter().find_map(|d| d.ret.clone());
         Some(Method::Project(
             decls.iter().map(|d| d.key.clone()).collect(),
@@ -522,6 +613,50 @@ impl Index {
         self.fns
             .get(&(Some(owner.to_string()), name.to_string()))
             .map(Vec::as_slice)
+    }
+
+    /// The declared type of a `static` or `const` of the project.
+    pub fn static_ty(&self, name: &str) -> Option<&Ty> {
+        self.statics.get(name)
+    }
+
+    /// Whether a value of type `ty` may hold a handle: a catalog handle, a project struct with a
+    /// field that may (a wrapper), a container of one, or a type nothing is known about (a generic
+    /// parameter). Primitives, strings, pools and other libraries' types may not.
+    pub fn may_hold_handle(&self, ty: &Ty) -> bool {
+        self.may_hold(ty, &mut Vec::new())
+    }
+
+    fn may_hold(&self, ty: &Ty, seen: &mut Vec<String>) -> bool {
+        if seen.len() > 16 {
+            return true;
+        }
+        let ty = self.expand(ty);
+        if let Some(ct) = self.catalog_exact(&ty) {
+            return matches!(ct.role(), catalog::Role::Handle(_));
+        }
+        let name = ty.last();
+        if ty.is_local() {
+            if let Some(fields) = self.structs.get(name) {
+                if seen.iter().any(|s| s == name) {
+                    return false;
+                }
+                seen.push(name.to_string());
+                let holds = fields.values().any(|f| self.may_hold(f, seen))
+                    || ty.args.iter().any(|a| self.may_hold(a, seen));
+                seen.pop();
+                return holds;
+            }
+            if catalog::DATA_TYPES.contains(&name) {
+                return false;
+            }
+            if ty.path.len() == 1 && !catalog::STD_CONTAINERS.contains(&name) && ty.args.is_empty()
+            {
+                // An unknown bare name: a generic parameter, a type from a glob import.
+                return true;
+            }
+        }
+        ty.args.iter().any(|a| self.may_hold(a, seen))
     }
 
     /// Whether `name` is a struct defined in the checked code.

@@ -65,10 +65,10 @@ pub fn module_path(path: &str) -> Vec<String> {
         .split(['/', '\\'])
         .filter(|p| !p.is_empty() && *p != ".")
         .collect();
-    let from = parts.iter().rposition(|p| *p == "src").map_or(
-        parts.len().saturating_sub(1),
-        |i| i + 1,
-    );
+    let from = parts
+        .iter()
+        .rposition(|p| *p == "src")
+        .map_or(parts.len().saturating_sub(1), |i| i + 1);
     let mut module: Vec<String> = parts[from.min(parts.len())..]
         .iter()
         .map(|p| p.strip_suffix(".rs").unwrap_or(p).to_string())

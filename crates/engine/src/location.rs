@@ -81,13 +81,34 @@ mod tests {
         let text = "fn é() {}\n\t// ünïcode\n\tlet x = 1;\n";
         let idx = LineIndex::new(text);
         // `(` on line 1 is the 5th character but starts at byte 5 (é is two bytes).
-        assert_eq!(&text[idx.offset(text, LineCol { line: 1, column: 5 })..][..1], "(");
+        assert_eq!(
+            &text[idx.offset(text, LineCol { line: 1, column: 5 })..][..1],
+            "("
+        );
         // A tab is one character.
         let pos = LineCol { line: 3, column: 2 };
         assert_eq!(&text[idx.offset(text, pos)..][..3], "let");
         // Past the end of a line clamps to its end; past the last line to the text's end.
-        assert_eq!(idx.offset(text, LineCol { line: 1, column: 99 }), 10);
-        assert_eq!(idx.offset(text, LineCol { line: 99, column: 1 }), text.len());
+        assert_eq!(
+            idx.offset(
+                text,
+                LineCol {
+                    line: 1,
+                    column: 99
+                }
+            ),
+            10
+        );
+        assert_eq!(
+            idx.offset(
+                text,
+                LineCol {
+                    line: 99,
+                    column: 1
+                }
+            ),
+            text.len()
+        );
     }
 
     #[test]
@@ -101,7 +122,13 @@ mod tests {
             panic!()
         };
         let loc = Location::of(syn::spanned::Spanned::span(tail));
-        assert_eq!(loc.start, LineCol { line: 2, column: 24 });
+        assert_eq!(
+            loc.start,
+            LineCol {
+                line: 2,
+                column: 24
+            }
+        );
         let idx = LineIndex::new(text);
         assert_eq!(&text[idx.range(text, loc)], "ü");
     }

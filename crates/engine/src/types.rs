@@ -268,7 +268,10 @@ mod tests {
             "use sqlx::{PgPool, postgres::{self, PgConnection as Conn}}; use bb8 as pool; use deadpool_postgres::*;",
         );
         assert_eq!(resolve(&s, "PgPool").path, ["sqlx", "PgPool"]);
-        assert_eq!(resolve(&s, "&mut Conn").path, ["sqlx", "postgres", "PgConnection"]);
+        assert_eq!(
+            resolve(&s, "&mut Conn").path,
+            ["sqlx", "postgres", "PgConnection"]
+        );
         assert_eq!(
             resolve(&s, "postgres::PgPool").path,
             ["sqlx", "postgres", "PgPool"]

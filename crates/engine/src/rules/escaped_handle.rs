@@ -122,7 +122,9 @@ pub(crate) fn check<S: Clone>(
                 continue;
             };
             let (label, from) = match &origin.kind {
-                OriginKind::Acquire(_) => (format!("{} {} here", kind.noun(), participle(kind)), None),
+                OriginKind::Acquire(_) => {
+                    (format!("{} {} here", kind.noun(), participle(kind)), None)
+                }
                 OriginKind::Call(callees) => {
                     let callee = callees
                         .iter()
@@ -131,12 +133,18 @@ pub(crate) fn check<S: Clone>(
                         .cloned()
                         .unwrap_or_else(|| "a function".to_string());
                     (
-                        format!("{} comes from `{callee}`, which lets it escape", kind.noun()),
+                        format!(
+                            "{} comes from `{callee}`, which lets it escape",
+                            kind.noun()
+                        ),
                         Some(callee),
                     )
                 }
             };
-            if headline.as_ref().is_none_or(|(_, f)| f.is_some() && from.is_none()) {
+            if headline
+                .as_ref()
+                .is_none_or(|(_, f)| f.is_some() && from.is_none())
+            {
                 headline = Some((kind, from));
             }
             related.push(Label {
@@ -173,12 +181,16 @@ fn finding<S>(
         None => (
             format!("{noun} escapes the function that {} it", kind.obtained()),
             match kind {
-                HandleKind::Transaction => "commit or roll back here and return the data; helpers that \
+                HandleKind::Transaction => {
+                    "commit or roll back here and return the data; helpers that \
                     need the transaction take `&mut` to it"
-                    .to_string(),
-                HandleKind::Connection => "use the connection here and return the data; helpers take \
+                        .to_string()
+                }
+                HandleKind::Connection => {
+                    "use the connection here and return the data; helpers take \
                     the pool or `&mut` to a connection"
-                    .to_string(),
+                        .to_string()
+                }
                 HandleKind::Session => "use the session here and return the data; helpers take \
                     `&mut` to it"
                     .to_string(),

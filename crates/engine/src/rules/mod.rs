@@ -74,7 +74,10 @@ mod tests {
         for info in RULES {
             assert_eq!(Rule::from_name(info.code), Some(info.rule));
             assert_eq!(Rule::from_name(info.name), Some(info.rule));
-            assert_eq!(Rule::from_name(&info.name.replace('-', "_")), Some(info.rule));
+            assert_eq!(
+                Rule::from_name(&info.name.replace('-', "_")),
+                Some(info.rule)
+            );
         }
         assert_eq!(Rule::from_name("no-such-rule"), None);
     }

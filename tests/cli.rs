@@ -1,0 +1,261 @@
+//! End-to-end: the built `scoped-db` binary run as a process, its stdout, stderr and exit status.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `scoped-db` in `dir` and renders everything it did, for a snapshot.
+fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("scoped-db")
+        .unwrap()
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().expect("exited normally"),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn transcript(dir: &Path, args: &[&str]) -> String {
+    let (code, stdout, stderr) = run_in(dir, args);
+    format!("exit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}")
+}
+
+fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap();
+}
+
+const ESCAPES: &str = "use sqlx::PgPool;\n\
+    pub async fn conn(pool: &PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {\n\
+    \x20   pool.acquire().await\n\
+    }\n";
+
+#[test]
+fn the_seed_is_reported_with_labels_and_exits_1() {
+    insta::assert_snapshot!(transcript(&repo(), &["check", "fixtures/seed/before"]));
+}
+
+#[test]
+fn the_fixed_seed_is_clean_and_exits_0() {
+    insta::assert_snapshot!(transcript(&repo(), &["check", "fixtures/seed/after"]));
+}
+
+#[test]
+fn json_output_follows_the_contract() {
+    let (code, stdout, stderr) = run_in(
+        &repo(),
+        &["check", "--format", "json", "fixtures/seed/before"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr, "", "JSON mode keeps stderr quiet");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["summary"]["findings"], 3);
+    assert_eq!(doc["summary"]["files_checked"], 1);
+    assert_eq!(doc["summary"]["errors"], 0);
+    let functions: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        functions,
+        [
+            "DatabaseManager::_attempt_connection",
+            "DatabaseManager::get_connection_with_retry",
+            "DatabaseManager::get_connection_with_timeout"
+        ]
+    );
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn propagation_crosses_files() {
+    let (code, stdout, _) = run_in(
+        &repo(),
+        &["check", "--format", "json", "fixtures/cross_file"],
+    );
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let found: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["function"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "fixtures/cross_file/src/db.rs".to_string(),
+                "Database::connection".to_string()
+            ),
+            (
+                "fixtures/cross_file/src/db.rs".to_string(),
+                "open_tx".to_string()
+            ),
+            (
+                "fixtures/cross_file/src/service.rs".to_string(),
+                "AccountService::conn".to_string()
+            ),
+            (
+                "fixtures/cross_file/src/service.rs".to_string(),
+                "AccountService::tx_with_retry".to_string()
+            ),
+        ]
+    );
+    let wrapper = &doc["findings"][3];
+    assert_eq!(
+        wrapper["related"][0]["message"],
+        "transaction comes from `open_tx`, which lets it escape"
+    );
+}
+
+#[test]
+fn bad_files_are_errors_with_exit_2_and_the_rest_is_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a_escapes.rs", ESCAPES);
+    write(
+        dir.path(),
+        "src/b_broken.rs",
+        "fn broken() {\n    let x = \n}\n",
+    );
+    write(dir.path(), "src/c_latin1.rs", b"// caf\xe9\nfn f() {}\n");
+    write(dir.path(), "src/d_fine.rs", "fn fine() -> u32 { 1 }\n");
+    insta::assert_snapshot!(transcript(dir.path(), &["check", "src"]));
+
+    let (code, stdout, _) = run_in(dir.path(), &["check", "--format", "json", "src"]);
+    assert_eq!(code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["summary"]["findings"], 1);
+    assert_eq!(doc["summary"]["errors"], 2);
+    assert_eq!(doc["summary"]["files_checked"], 2);
+    assert_eq!(doc["errors"][0]["path"], "src/b_broken.rs");
+    assert_eq!(
+        doc["errors"][0]["message"],
+        "unexpected end of input, expected an expression at line 3 column 1"
+    );
+    assert_eq!(doc["errors"][1]["path"], "src/c_latin1.rs");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_is_an_error_naming_it_and_the_rest_is_still_checked() {
+    // A symlink loop cannot be read even by root, unlike a file without read permission.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/escapes.rs", ESCAPES);
+    std::os::unix::fs::symlink("loop.rs", dir.path().join("src/loop.rs")).unwrap();
+    let (code, stdout, _) = run_in(
+        dir.path(),
+        &["check", "--format", "json", "src/loop.rs", "src/escapes.rs"],
+    );
+    assert_eq!(code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["errors"][0]["path"], "src/loop.rs");
+    assert_eq!(
+        doc["errors"][0]["message"],
+        "too many levels of symbolic links"
+    );
+    assert_eq!(doc["summary"]["findings"], 1);
+    assert_eq!(doc["summary"]["files_checked"], 1);
+}
+
+#[test]
+fn a_missing_path_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(transcript(dir.path(), &["check", "no/such/dir"]));
+}
+
+#[test]
+fn bad_arguments_are_exit_2() {
+    let (code, _, stderr) = run_in(&repo(), &["check", "--format", "yaml"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("invalid value 'yaml'"), "{stderr}");
+}
+
+#[test]
+fn walking_skips_target_hidden_and_test_directories_but_not_named_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for rel in [
+        "target/debug/build/gen.rs",
+        ".git/hooks/x.rs",
+        "tests/helpers.rs",
+        "benches/b.rs",
+        "examples/e.rs",
+        "src/not_rust.txt",
+    ] {
+        write(dir.path(), rel, ESCAPES);
+    }
+    write(dir.path(), "src/lib.rs", "pub fn f() {}\n");
+    let (code, _, stderr) = run_in(dir.path(), &["check"]);
+    assert_eq!(
+        (code, stderr.trim()),
+        (0, "scoped-db: no findings; 1 file checked")
+    );
+
+    let (code, stdout, _) = run_in(
+        dir.path(),
+        &["check", "--include-tests", "--format", "json"],
+    );
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let paths: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["./benches/b.rs", "./examples/e.rs", "./tests/helpers.rs"]
+    );
+
+    let (code, _, _) = run_in(dir.path(), &["check", ".git/hooks/x.rs"]);
+    assert_eq!(
+        code, 1,
+        "a file named on the command line is always checked"
+    );
+}
+
+#[test]
+fn the_checker_never_writes_to_what_it_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/escapes.rs", ESCAPES);
+    let before = std::fs::metadata(dir.path().join("src/escapes.rs"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let (code, _, _) = run_in(dir.path(), &["check", "src"]);
+    assert_eq!(code, 1);
+    let after = std::fs::metadata(dir.path().join("src/escapes.rs"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(before, after);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("src/escapes.rs")).unwrap(),
+        ESCAPES
+    );
+    let entries: Vec<_> = std::fs::read_dir(dir.path().join("src")).unwrap().collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "no files were created next to the sources"
+    );
+}
