@@ -435,6 +435,7 @@ pub fn is_catalog_crate(krate: &str) -> bool {
 pub static CARRIER_METHODS: &[&str] = &[
     "unwrap",
     "expect",
+    "unwrap_or",
     "unwrap_or_else",
     "unwrap_or_default",
     "unwrap_unchecked",
@@ -459,6 +460,28 @@ pub static CARRIER_METHODS: &[&str] = &[
     "clone",
     "err_into",
     "map_err_into",
+    "as_ref",
+    "as_mut",
+    "as_deref",
+    "as_deref_mut",
+    "borrow",
+    "borrow_mut",
+    "get_ref",
+    "into_inner",
+];
+
+/// Locks whose guard gives what they hold: `self.conn.lock().await` on a `Mutex<PgConnection>`.
+pub static LOCKS: &[&str] = &["Mutex", "RwLock", "ReentrantMutex"];
+pub static LOCK_METHODS: &[&str] = &[
+    "lock",
+    "read",
+    "write",
+    "try_lock",
+    "try_read",
+    "try_write",
+    "lock_owned",
+    "read_owned",
+    "write_owned",
 ];
 
 /// Methods whose closure argument receives what the receiver carries, and whose result is what the
@@ -490,7 +513,6 @@ pub static CONTAINER_CONSTRUCTORS: &[(&str, &str)] = &[
     ("Pin", "new"),
     ("Some", ""),
     ("Ok", ""),
-    ("Err", ""),
 ];
 
 /// Wrappers that method calls and field accesses see through (`Arc<PgPool>`, axum `State<AppState>`,

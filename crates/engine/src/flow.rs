@@ -190,6 +190,14 @@ impl Cx<'_> {
                 }
             }
             Pat::TupleStruct(p) => {
+                // `Err(e)`: an error is never the handle.
+                if p.path.segments.last().is_some_and(|s| s.ident == "Err") {
+                    let ty = val.ty.as_ref().and_then(|t| self.index.expand(t).args.get(1).cloned());
+                    for elem in &p.elems {
+                        self.bind(elem, &Val::typed(ty.clone()));
+                    }
+                    return;
+                }
                 // `Ok(x)`, `Some(x)`, axum's `State(x)`: the single field is the first type argument.
                 let ty = if p.elems.len() == 1 {
                     val.ty
@@ -626,9 +634,19 @@ impl Cx<'_> {
                 None => {}
             }
         }
-        // `POOL.get()` on a `OnceCell<PgPool>`: an `Option` of what the cell holds.
+        // `POOL.get()` on a `OnceCell<PgPool>`: an `Option` of what the cell holds; a lock's
+        // guard gives what the lock holds.
         if let Some(recv_ty) = &recv.ty {
-            let cell = self.index.expand(recv_ty);
+            let cell = self.index.receiver(recv_ty);
+            if catalog::LOCKS.contains(&cell.last())
+                && catalog::LOCK_METHODS.contains(&name.as_str())
+                && let Some(inner) = cell.first_arg()
+            {
+                return Val {
+                    ty: Some(inner.clone()),
+                    ..recv
+                };
+            }
             if catalog::LAZY_CELLS.contains(&cell.last())
                 && let Some(inner) = cell.first_arg()
             {

@@ -333,7 +333,7 @@ fn item_attrs(item: &Item) -> &[Attribute] {
     }
 }
 
-/// `#[cfg(test)]`, or `#[cfg(all(test, ...))]`.
+/// `#[cfg(test)]`, `#[cfg(all(test, ...))]` or `#[cfg(any(test, ...))]`.
 pub(crate) fn is_cfg_test(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("cfg")
@@ -345,7 +345,9 @@ pub(crate) fn is_cfg_test(attrs: &[Attribute]) -> bool {
 fn meta_requires_test(meta: &syn::Meta) -> bool {
     match meta {
         syn::Meta::Path(p) => p.is_ident("test"),
-        syn::Meta::List(l) if l.path.is_ident("all") => l
+        // `any(test, feature = "test-utils")`: helpers built for tests, even when a feature also
+        // builds them.
+        syn::Meta::List(l) if l.path.is_ident("all") || l.path.is_ident("any") => l
             .parse_args_with(
                 syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
             )
