@@ -259,3 +259,22 @@ fn the_checker_never_writes_to_what_it_checks() {
         "no files were created next to the sources"
     );
 }
+
+#[test]
+fn hostile_nesting_is_an_error_and_deep_but_legal_nesting_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a_escapes.rs", ESCAPES);
+    let nested = |n: usize| format!("fn f() -> i32 {{ {}1{} }}\n", "(".repeat(n), ")".repeat(n));
+    write(dir.path(), "src/b_deep_ok.rs", nested(900));
+    write(dir.path(), "src/c_hostile.rs", nested(200_000));
+    let (code, stdout, stderr) = run_in(dir.path(), &["check", "--format", "json", "src"]);
+    assert_eq!(code, 2, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["summary"]["files_checked"], 2);
+    assert_eq!(doc["summary"]["findings"], 1);
+    assert_eq!(doc["errors"][0]["path"], "src/c_hostile.rs");
+    assert_eq!(
+        doc["errors"][0]["message"],
+        "delimiters nest too deep to check (depth 200001; the limit is 1000)"
+    );
+}

@@ -192,7 +192,10 @@ impl Cx<'_> {
             Pat::TupleStruct(p) => {
                 // `Err(e)`: an error is never the handle.
                 if p.path.segments.last().is_some_and(|s| s.ident == "Err") {
-                    let ty = val.ty.as_ref().and_then(|t| self.index.expand(t).args.get(1).cloned());
+                    let ty = val
+                        .ty
+                        .as_ref()
+                        .and_then(|t| self.index.expand(t).args.get(1).cloned());
                     for elem in &p.elems {
                         self.bind(elem, &Val::typed(ty.clone()));
                     }

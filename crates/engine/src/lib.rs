@@ -82,17 +82,63 @@ pub fn module_path(path: &str) -> Vec<String> {
     module
 }
 
+/// Delimiter nesting deeper than this is refused before parsing: syn's parser recurses once per
+/// level, and a stack overflow would end the whole run. Real code stays far below it.
+pub const MAX_NESTING: usize = 1000;
+
 fn parse(src: &str) -> Result<syn::File, SourceError> {
-    syn::parse_file(src).map_err(|e| {
-        let start = e.span().start();
-        SourceError {
-            message: e.to_string(),
-            position: Some(LineCol {
-                line: start.line,
-                column: start.column + 1,
-            }),
-        }
+    // As `syn::parse_file`: a byte-order mark and a shebang line are not Rust.
+    let mut content = src.strip_prefix('\u{feff}').unwrap_or(src);
+    if content.starts_with("#!") && !content[2..].trim_start().starts_with('[') {
+        content = content.find('\n').map_or("", |i| &content[i..]);
+    }
+    let position = |span: Span| {
+        let start = span.start();
+        Some(LineCol {
+            line: start.line,
+            column: start.column + 1,
+        })
+    };
+    // Lexing is iterative; only then is the depth known and the recursive parse safe.
+    let tokens: proc_macro2::TokenStream =
+        content
+            .parse()
+            .map_err(|e: proc_macro2::LexError| SourceError {
+                message: e.to_string(),
+                position: position(e.span()),
+            })?;
+    let depth = nesting_depth(&tokens);
+    if depth > MAX_NESTING {
+        return Err(SourceError {
+            message: format!(
+                "delimiters nest too deep to check (depth {depth}; the limit is {MAX_NESTING})"
+            ),
+            position: None,
+        });
+    }
+    syn::parse2(tokens).map_err(|e| SourceError {
+        message: e.to_string(),
+        position: position(e.span()),
     })
+}
+
+/// The deepest nesting of groups in `tokens`, without recursion.
+fn nesting_depth(tokens: &proc_macro2::TokenStream) -> usize {
+    let mut stack = vec![tokens.clone().into_iter()];
+    let mut deepest = 0;
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            Some(proc_macro2::TokenTree::Group(g)) => {
+                stack.push(g.stream().into_iter());
+                deepest = deepest.max(stack.len() - 1);
+            }
+            Some(_) => {}
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    deepest
 }
 
 /// Forgets the spans of the files parsed on this thread, which `span-locations` would otherwise keep
@@ -244,6 +290,31 @@ mod tests {
         assert_eq!(module_path("./src/lib.rs"), Vec::<String>::new());
         assert_eq!(module_path("fixtures/seed/database.rs"), ["database"]);
         assert_eq!(module_path(r"src\win\db.rs"), ["win", "db"]);
+    }
+
+    #[test]
+    fn nesting_too_deep_is_an_error_not_a_stack_overflow() {
+        let n = MAX_NESTING + 1;
+        let src = format!("fn f() -> i32 {{ {}1{} }}", "(".repeat(n), ")".repeat(n));
+        let err = index_source("src/deep.rs", &src).unwrap_err();
+        assert!(err.message.contains("nest too deep"), "{err}");
+        let ok = format!("fn f() -> i32 {{ {}1{} }}", "(".repeat(50), ")".repeat(50));
+        assert!(index_source("src/ok.rs", &ok).is_ok());
+    }
+
+    #[test]
+    fn byte_order_marks_and_shebangs_are_not_rust() {
+        assert!(index_source("src/bom.rs", "\u{feff}fn f() {}").is_ok());
+        assert!(
+            index_source(
+                "src/main.rs",
+                "#!/usr/bin/env run-cargo-script\nfn main() {}"
+            )
+            .is_ok()
+        );
+        assert!(index_source("src/lib.rs", "#![allow(dead_code)]\nfn f() {}").is_ok());
+        let err = index_source("src/lex.rs", "fn f() { \"unterminated }").unwrap_err();
+        assert!(err.position.is_some(), "{err}");
     }
 
     #[test]
