@@ -131,17 +131,8 @@ fn analyze(args: &CheckArgs) -> Outcome {
             })
             .collect();
         let mut failed = vec![false; files.len()];
-        let mut ok_decls = Vec::with_capacity(decls.len());
-        for (i, d) in decls.into_iter().enumerate() {
-            match d {
-                Ok(d) => ok_decls.push(d),
-                Err(e) => {
-                    failed[i] = true;
-                    errors.push(e);
-                }
-            }
-        }
-        let index = Index::new(ok_decls);
+        let decls = settle(decls, &mut failed, &mut errors);
+        let index = Index::new(decls);
 
         // Pass 2: per-function summaries, with the whole run's declarations in view.
         let summaries: Vec<Result<Vec<FnSummary<Location>>, FileError>> = files
@@ -154,17 +145,7 @@ fn analyze(args: &CheckArgs) -> Outcome {
                 _ => Ok(Vec::new()),
             })
             .collect();
-        let mut groups = Vec::with_capacity(summaries.len());
-        for (i, s) in summaries.into_iter().enumerate() {
-            match s {
-                Ok(s) => groups.push(s),
-                Err(e) => {
-                    failed[i] = true;
-                    errors.push(e);
-                    groups.push(Vec::new());
-                }
-            }
-        }
+        let groups = settle(summaries, &mut failed, &mut errors);
         let files_checked = files
             .iter()
             .zip(&failed)
@@ -184,6 +165,26 @@ fn analyze(args: &CheckArgs) -> Outcome {
 
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     Outcome { errors, ..outcome }
+}
+
+/// The values of one pass, in file order; a file that failed gets an empty value, is marked failed
+/// and its error kept.
+fn settle<T: Default>(
+    results: Vec<Result<T, FileError>>,
+    failed: &mut [bool],
+    errors: &mut Vec<FileError>,
+) -> Vec<T> {
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.unwrap_or_else(|e| {
+                failed[i] = true;
+                errors.push(e);
+                T::default()
+            })
+        })
+        .collect()
 }
 
 /// Reads one file, or says why it could not.

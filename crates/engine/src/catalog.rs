@@ -401,6 +401,14 @@ impl CatalogType {
         self.family.find(entry.produces)
     }
 
+    /// As a type: `sqlx::Transaction`.
+    pub fn ty(&self) -> crate::types::Ty {
+        crate::types::Ty::named(vec![
+            self.family.crates[0].to_string(),
+            self.entry.name.to_string(),
+        ])
+    }
+
     /// A readable name: `sqlx::Transaction`.
     pub fn display(&self) -> String {
         format!("{}::{}", self.family.crates[0], self.entry.name)

@@ -12,7 +12,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, Pat, Stmt};
 
-use crate::catalog::{self, HandleKind, Role};
+use crate::catalog::{self, CatalogType, HandleKind, Role};
 use crate::index::{FnItem, FnKey, Index, Method};
 use crate::summary::{FnSummary, Origin, OriginKind, ReturnFlow};
 use crate::types::{Scope, Ty};
@@ -607,33 +607,12 @@ impl Cx<'_> {
         if let Some(recv_ty) = &recv.ty {
             match self.index.method(recv_ty, &name) {
                 Some(Method::Catalog(produced)) => {
-                    let ty = Some(Ty::named(vec![
-                        produced.family.crates[0].to_string(),
-                        produced.entry.name.to_string(),
-                    ]));
                     // `conn.transaction(|c| ..)` (diesel, sea-orm): the library runs the closure
                     // inside the transaction and finishes it; only the closure's result comes out.
                     let closure_scoped = mc.args.iter().any(|a| matches!(a, Expr::Closure(_)));
-                    if let Role::Handle(kind) = produced.role()
-                        && !closure_scoped
-                    {
-                        let o = self.origin(OriginKind::Acquire(kind), e.span());
-                        return Val {
-                            carried: vec![o],
-                            ty,
-                            site: Some(e.span()),
-                        };
-                    }
-                    return Val::typed(if closure_scoped { None } else { ty });
+                    return self.produce(e, produced, closure_scoped);
                 }
-                Some(Method::Project(callees, ret)) => {
-                    let o = self.origin(OriginKind::Call(callees), e.span());
-                    return Val {
-                        carried: vec![o],
-                        ty: ret,
-                        site: Some(e.span()),
-                    };
-                }
+                Some(Method::Project(callees, ret)) => return self.call_result(e, callees, ret),
                 None => {}
             }
         }
@@ -743,19 +722,8 @@ impl Cx<'_> {
             let owner_ty = self.index.expand(&owner_ty);
             if let Some(ct) = self.index.catalog(&owner_ty) {
                 if let Some(produced) = ct.method(&name) {
-                    let ty = Some(Ty::named(vec![
-                        produced.family.crates[0].to_string(),
-                        produced.entry.name.to_string(),
-                    ]));
-                    if let Role::Handle(kind) = produced.role() {
-                        let o = self.origin(OriginKind::Acquire(kind), e.span());
-                        return Val {
-                            carried: vec![o],
-                            ty,
-                            site: Some(e.span()),
-                        };
-                    }
-                    return Val::typed(ty);
+                    let closure_scoped = c.args.iter().any(|a| matches!(a, Expr::Closure(_)));
+                    return self.produce(e, produced, closure_scoped);
                 }
                 if matches!(ct.role(), Role::Pool | Role::Builder) {
                     // `PgPool::connect(..)`, `PgPoolOptions::new()`.
@@ -767,12 +735,7 @@ impl Cx<'_> {
             {
                 let ret = decls.iter().find_map(|d| d.ret.clone());
                 let callees = decls.iter().map(|d| d.key.clone()).collect();
-                let o = self.origin(OriginKind::Call(callees), e.span());
-                return Val {
-                    carried: vec![o],
-                    ty: ret,
-                    site: Some(e.span()),
-                };
+                return self.call_result(e, callees, ret);
             }
         }
         // A tuple struct or enum variant of the project: a wrapper holds what goes in.
@@ -782,26 +745,44 @@ impl Cx<'_> {
             return self.combine(e, args, ty);
         }
         // A free function of the project.
-        let callees: Vec<FnKey> = self
-            .index
-            .free_fn(self.module, &canonical)
-            .into_iter()
-            .map(|d| d.key.clone())
-            .collect();
-        if !callees.is_empty() {
-            let ret = self
-                .index
-                .free_fn(self.module, &canonical)
-                .into_iter()
-                .find_map(|d| d.ret.clone());
-            let o = self.origin(OriginKind::Call(callees), e.span());
-            return Val {
-                carried: vec![o],
-                ty: ret,
-                site: Some(e.span()),
-            };
+        let decls = self.index.free_fn(self.module, &canonical);
+        if decls.is_empty() {
+            return Val::default();
         }
-        Val::default()
+        let ret = decls.iter().find_map(|d| d.ret.clone());
+        let callees = decls.iter().map(|d| d.key.clone()).collect();
+        self.call_result(e, callees, ret)
+    }
+
+    /// The value of a catalog call that produces `produced`: a new handle when it is one (and no
+    /// closure scopes it), else a typed value.
+    fn produce(&mut self, e: &Expr, produced: CatalogType, closure_scoped: bool) -> Val {
+        if closure_scoped {
+            return Val::default();
+        }
+        let ty = Some(produced.ty());
+        match produced.role() {
+            Role::Handle(kind) => {
+                let o = self.origin(OriginKind::Acquire(kind), e.span());
+                Val {
+                    carried: vec![o],
+                    ty,
+                    site: Some(e.span()),
+                }
+            }
+            _ => Val::typed(ty),
+        }
+    }
+
+    /// The value of a call into the project: a handle if one of the callees lets one escape,
+    /// which only the linking step knows.
+    fn call_result(&mut self, e: &Expr, callees: Vec<FnKey>, ret: Option<Ty>) -> Val {
+        let o = self.origin(OriginKind::Call(callees), e.span());
+        Val {
+            carried: vec![o],
+            ty: ret,
+            site: Some(e.span()),
+        }
     }
 }
 

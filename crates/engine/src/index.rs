@@ -134,26 +134,19 @@ pub(crate) fn walk<'a>(
                 };
                 for impl_item in &imp.items {
                     if let ImplItem::Fn(m) = impl_item {
-                        let key = FnKey {
-                            module: Vec::new(),
-                            owner: Some(owner.clone()),
-                            name: m.sig.ident.to_string(),
+                        let method = MethodItem {
+                            attrs: &m.attrs,
+                            sig: &m.sig,
+                            body: Some(&m.block),
                         };
-                        let mut fn_scope = impl_scope.clone();
-                        fn_scope.add_generics(&m.sig.generics);
-                        emit_fn(
-                            key,
-                            prefix,
-                            fn_scope,
-                            &m.attrs,
-                            &m.sig,
-                            Some(&m.block),
-                            test || is_cfg_test(&m.attrs),
+                        let owner = Owner {
+                            name: &owner,
+                            scope: &impl_scope,
+                            test,
                             provider,
-                            trait_name.clone(),
-                            module,
-                            out,
-                        );
+                            implements: trait_name.as_deref(),
+                        };
+                        emit_method(&owner, method, prefix, module, out);
                     }
                 }
             }
@@ -164,26 +157,19 @@ pub(crate) fn walk<'a>(
                 trait_scope.self_ty = Some(Ty::named(vec![owner.clone()]));
                 for trait_item in &t.items {
                     if let TraitItem::Fn(m) = trait_item {
-                        let key = FnKey {
-                            module: Vec::new(),
-                            owner: Some(owner.clone()),
-                            name: m.sig.ident.to_string(),
+                        let method = MethodItem {
+                            attrs: &m.attrs,
+                            sig: &m.sig,
+                            body: m.default.as_ref(),
                         };
-                        let mut fn_scope = trait_scope.clone();
-                        fn_scope.add_generics(&m.sig.generics);
-                        emit_fn(
-                            key,
-                            prefix,
-                            fn_scope,
-                            &m.attrs,
-                            &m.sig,
-                            m.default.as_ref(),
-                            test || is_cfg_test(&m.attrs),
-                            None,
-                            None,
-                            module,
-                            out,
-                        );
+                        let owner = Owner {
+                            name: &owner,
+                            scope: &trait_scope,
+                            test,
+                            provider: None,
+                            implements: None,
+                        };
+                        emit_method(&owner, method, prefix, module, out);
                     }
                 }
             }
@@ -255,6 +241,51 @@ pub(crate) fn walk<'a>(
             _ => {}
         }
     }
+}
+
+/// The impl or trait a method is read in.
+struct Owner<'s> {
+    name: &'s str,
+    scope: &'s Scope,
+    test: bool,
+    provider: Option<Provider>,
+    implements: Option<&'s str>,
+}
+
+/// A method's parts, from an impl or a trait.
+struct MethodItem<'a> {
+    attrs: &'a [Attribute],
+    sig: &'a syn::Signature,
+    body: Option<&'a syn::Block>,
+}
+
+fn emit_method<'a>(
+    owner: &Owner<'_>,
+    m: MethodItem<'a>,
+    prefix: Option<&str>,
+    module: &[String],
+    out: &mut dyn FnMut(Decl<'a>),
+) {
+    let key = FnKey {
+        module: Vec::new(),
+        owner: Some(owner.name.to_string()),
+        name: m.sig.ident.to_string(),
+    };
+    let mut scope = owner.scope.clone();
+    scope.add_generics(&m.sig.generics);
+    emit_fn(
+        key,
+        prefix,
+        scope,
+        m.attrs,
+        m.sig,
+        m.body,
+        owner.test || is_cfg_test(m.attrs),
+        owner.provider,
+        owner.implements.map(str::to_string),
+        module,
+        out,
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
