@@ -478,6 +478,29 @@ pub static CARRIER_METHODS: &[&str] = &[
     "into_inner",
 ];
 
+/// Standard collections and the accessors that give an `Option` of an element: the element is the
+/// type argument at `element` (a map's value is its second).
+pub static COLLECTIONS: &[(&[&str], usize, &[&str])] = &[
+    (
+        &["HashMap", "BTreeMap", "IndexMap", "DashMap"],
+        1,
+        &["get", "get_mut", "remove"],
+    ),
+    (
+        &["Vec", "VecDeque", "[slice]"],
+        0,
+        &[
+            "get",
+            "get_mut",
+            "first",
+            "last",
+            "pop",
+            "pop_front",
+            "pop_back",
+        ],
+    ),
+];
+
 /// Locks whose guard gives what they hold: `self.conn.lock().await` on a `Mutex<PgConnection>`.
 pub static LOCKS: &[&str] = &["Mutex", "RwLock", "ReentrantMutex"];
 pub static LOCK_METHODS: &[&str] = &[

@@ -613,6 +613,7 @@ impl Cx<'_> {
                     return self.produce(e, produced, closure_scoped);
                 }
                 Some(Method::Project(callees, ret)) => return self.call_result(e, callees, ret),
+                Some(Method::Typed(ty)) => return Val::typed(Some(ty)),
                 None => {}
             }
         }

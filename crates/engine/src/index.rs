@@ -61,6 +61,11 @@ pub(crate) enum Decl<'a> {
         name: String,
         ty: Ty,
     },
+    /// `impl Deref for Owner { type Target = Ty; }`: method calls on `Owner` reach `Ty`'s.
+    Deref {
+        owner: String,
+        target: Ty,
+    },
 }
 
 /// Walks `items` (a file, an inline module, or the items inside a function body).
@@ -132,6 +137,18 @@ pub(crate) fn walk<'a>(
                 } else {
                     None
                 };
+                if trait_name.as_deref() == Some("Deref") {
+                    for impl_item in &imp.items {
+                        if let ImplItem::Type(t) = impl_item
+                            && t.ident == "Target"
+                        {
+                            out(Decl::Deref {
+                                owner: owner.clone(),
+                                target: impl_scope.resolve_type(&t.ty),
+                            });
+                        }
+                    }
+                }
                 for impl_item in &imp.items {
                     if let ImplItem::Fn(m) = impl_item {
                         let method = MethodItem {
@@ -435,6 +452,7 @@ pub struct FileDecls {
     structs: Vec<(String, Vec<(String, Ty)>)>,
     aliases: Vec<(String, Vec<String>, Ty)>,
     statics: Vec<(String, Ty)>,
+    derefs: Vec<(String, Ty)>,
     fns: Vec<FnDecl>,
     /// `(trait, method)` pairs implemented by the function of the same position in `fns`.
     implements: Vec<Option<String>>,
@@ -460,6 +478,7 @@ impl FileDecls {
                 Decl::Struct { name, fields } => decls.structs.push((name, fields)),
                 Decl::Alias { name, params, ty } => decls.aliases.push((name, params, ty)),
                 Decl::Static { name, ty } => decls.statics.push((name, ty)),
+                Decl::Deref { owner, target } => decls.derefs.push((owner, target)),
             },
         );
         decls
@@ -472,6 +491,7 @@ pub struct Index {
     structs: HashMap<String, HashMap<String, Ty>>,
     aliases: HashMap<String, (Vec<String>, Ty)>,
     statics: HashMap<String, Ty>,
+    derefs: HashMap<String, Ty>,
     fns: HashMap<(Option<String>, String), Vec<FnDecl>>,
 }
 
@@ -479,6 +499,21 @@ pub struct Index {
 pub(crate) enum Method {
     Catalog(CatalogType),
     Project(Vec<FnKey>, Option<Ty>),
+    /// A standard accessor with a known result (`map.get(k)`: an `Option` of the value).
+    Typed(Ty),
+}
+
+/// The element type `recv.method()` gives an `Option` of, for a standard collection.
+fn collection_element(recv: &Ty, method: &str) -> Option<Ty> {
+    catalog::COLLECTIONS
+        .iter()
+        .find_map(|(names, element, methods)| {
+            if names.contains(&recv.last()) && methods.contains(&method) {
+                recv.args.get(*element).cloned()
+            } else {
+                None
+            }
+        })
 }
 
 impl Index {
@@ -497,6 +532,9 @@ impl Index {
             }
             for (name, ty) in file.statics {
                 index.statics.entry(name).or_insert(ty);
+            }
+            for (owner, target) in file.derefs {
+                index.derefs.entry(owner).or_insert(target);
             }
             for (decl, implements) in file.fns.into_iter().zip(file.implements) {
                 // A call through the trait (`repo: Arc<dyn Repo>`, `R: Repo`) may reach this impl.
@@ -572,22 +610,36 @@ impl Index {
         self.structs.get(ty.last())?.get(field).cloned()
     }
 
-    /// What `recv.method(..)` calls, given the receiver's type.
+    /// What `recv.method(..)` calls, given the receiver's type; through the project's `Deref`
+    /// impls (`struct Db(PgPool)` with `Target = PgPool`) when the type has no such method.
     pub(crate) fn method(&self, recv: &Ty, method: &str) -> Option<Method> {
-        let recv = self.receiver(recv);
-        if let Some(ct) = self.catalog_exact(&recv)
-            && let Some(produced) = ct.method(method)
-        {
-            return Some(Method::Catalog(produced));
+        let mut recv = self.receiver(recv);
+        for _ in 0..4 {
+            if let Some(ct) = self.catalog_exact(&recv)
+                && let Some(produced) = ct.method(method)
+            {
+                return Some(Method::Catalog(produced));
+            }
+            let slot = (Some(recv.last().to_string()), method.to_string());
+            if let Some(decls) = self.fns.get(&slot) {
+                let ret = decls.iter().find_map(|d| d.ret.clone());
+                return Some(Method::Project(
+                    decls.iter().map(|d| d.key.clone()).collect(),
+                    ret,
+                ));
+            }
+            if let Some(element) = collection_element(&recv, method) {
+                return Some(Method::Typed(Ty {
+                    path: vec!["Option".into()],
+                    args: vec![element],
+                }));
+            }
+            match self.derefs.get(recv.last()) {
+                Some(target) if recv.is_local() => recv = self.receiver(target),
+                _ => return None,
+            }
         }
-        let decls = self
-            .fns
-            .get(&(Some(recv.last().to_string()), method.to_string()))?;
-        let ret = decls.iter().find_map(|d| d.ret.clone());
-        Some(Method::Project(
-            decls.iter().map(|d| d.key.clone()).collect(),
-            ret,
-        ))
+        None
     }
 
     /// Resolves a call of a free function written as `path` (already canonical) from `module`.
