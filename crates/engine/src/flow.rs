@@ -8,12 +8,11 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{Expr, Pat, Stmt};
 
 use crate::catalog::{self, CatalogType, HandleKind, Role};
 use crate::index::{FnItem, FnKey, Index, Method};
+use crate::location::SpanRange;
 use crate::summary::{FnSummary, Origin, OriginKind, ReturnFlow};
 use crate::types::{Scope, Ty};
 
@@ -24,15 +23,15 @@ const MAX_DEPTH: usize = 200;
 const MAX_CARRIED: usize = 32;
 
 #[derive(Clone, Debug, Default)]
-struct Val {
+struct Val<'t> {
     carried: Vec<usize>,
     ty: Option<Ty>,
     /// The smallest expression that holds the carried handle.
-    site: Option<Span>,
+    site: Option<Node<'t>>,
 }
 
-impl Val {
-    fn typed(ty: Option<Ty>) -> Val {
+impl<'t> Val<'t> {
+    fn typed(ty: Option<Ty>) -> Val<'t> {
         Val {
             ty,
             ..Val::default()
@@ -53,20 +52,24 @@ enum Sink {
     AsyncBlock(Vec<usize>),
 }
 
-struct Cx<'a> {
+struct Cx<'a, 't> {
     index: &'a Index,
     scope: &'a Scope,
     module: &'a [String],
-    origins: Vec<Origin<Span>>,
-    env: Vec<HashMap<String, Val>>,
-    returns: Vec<ReturnFlow<Span>>,
+    origins: Vec<(OriginKind, Node<'t>)>,
+    env: Vec<HashMap<String, Val<'t>>>,
+    returns: Vec<(Node<'t>, Vec<usize>)>,
     sinks: Vec<Sink>,
     breaks: Vec<Vec<usize>>,
     depth: usize,
 }
 
 /// Reads one function into its summary.
-pub(crate) fn summarize(item: &FnItem<'_>, index: &Index, module: &[String]) -> FnSummary<Span> {
+pub(crate) fn summarize(
+    item: &FnItem<'_>,
+    index: &Index,
+    module: &[String],
+) -> FnSummary<SpanRange> {
     let mut cx = Cx {
         index,
         scope: &item.scope,
@@ -92,7 +95,11 @@ pub(crate) fn summarize(item: &FnItem<'_>, index: &Index, module: &[String]) -> 
     }
     if let Some(body) = item.body {
         let tail = cx.block(body);
-        cx.record_return(&tail, body.stmts.last().map_or(body.span(), Spanned::span));
+        let fallback = match body.stmts.last() {
+            Some(Stmt::Expr(tail, None)) => Node::Expr(tail),
+            _ => Node::Block(body),
+        };
+        cx.record_return(&tail, fallback);
     }
     let ret_ty = item.scope.resolve_return(&item.sig.output);
     let declared_kind = ret_ty.as_ref().and_then(|t| handle_kind_in(index, t, 0));
@@ -100,14 +107,55 @@ pub(crate) fn summarize(item: &FnItem<'_>, index: &Index, module: &[String]) -> 
     if ret_ty.as_ref().is_none_or(|t| !index.may_hold_handle(t)) {
         cx.returns.clear();
     }
+    // Spans are computed only for what a finding can show: the returned expressions and the
+    // origins they carry.
+    let mut kept: HashMap<usize, usize> = HashMap::new();
+    let mut origins = Vec::new();
+    let mut returns = Vec::new();
+    for (node, carried) in cx.returns {
+        let carried = carried
+            .into_iter()
+            .map(|o| {
+                *kept.entry(o).or_insert_with(|| {
+                    let (kind, node) = &cx.origins[o];
+                    origins.push(Origin {
+                        kind: kind.clone(),
+                        span: node.range(),
+                    });
+                    origins.len() - 1
+                })
+            })
+            .collect();
+        returns.push(ReturnFlow {
+            span: node.range(),
+            origins: carried,
+        });
+    }
     FnSummary {
         key: item.key.clone(),
         function: item.qual_name.clone(),
-        name_span: item.name_span,
+        name_span: SpanRange::of(&item.sig.ident),
         provider: item.provider,
         declared_kind,
-        origins: cx.origins,
-        returns: cx.returns,
+        origins,
+        returns,
+    }
+}
+
+/// A syntax node a span will be taken from, if a finding needs it: spans cost a walk over the
+/// node's tokens, so they are taken late.
+#[derive(Clone, Copy, Debug)]
+enum Node<'t> {
+    Expr(&'t Expr),
+    Block(&'t syn::Block),
+}
+
+impl Node<'_> {
+    fn range(self) -> SpanRange {
+        match self {
+            Node::Expr(e) => SpanRange::of(e),
+            Node::Block(b) => SpanRange::of(b),
+        }
     }
 }
 
@@ -128,38 +176,37 @@ fn handle_kind_in(index: &Index, ty: &Ty, depth: usize) -> Option<HandleKind> {
         .find_map(|arg| handle_kind_in(index, arg, depth + 1))
 }
 
-impl Cx<'_> {
-    fn bind_name(&mut self, name: &str, val: Val) {
+impl<'t> Cx<'_, 't> {
+    fn bind_name(&mut self, name: &str, val: Val<'t>) {
         if let Some(scope) = self.env.last_mut() {
             scope.insert(name.to_string(), val);
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<&Val> {
+    fn lookup(&self, name: &str) -> Option<&Val<'t>> {
         self.env.iter().rev().find_map(|s| s.get(name))
     }
 
-    fn origin(&mut self, kind: OriginKind, span: Span) -> usize {
-        self.origins.push(Origin { kind, span });
+    fn origin(&mut self, kind: OriginKind, node: Node<'t>) -> usize {
+        self.origins.push((kind, node));
         self.origins.len() - 1
     }
 
-    fn record_return(&mut self, val: &Val, fallback: Span) {
+    fn record_return(&mut self, val: &Val<'t>, fallback: Node<'t>) {
         if !val.carries() {
             return;
         }
         match self.sinks.last_mut() {
-            Some(Sink::Function) => self.returns.push(ReturnFlow {
-                span: val.site.unwrap_or(fallback),
-                origins: val.carried.clone(),
-            }),
+            Some(Sink::Function) => self
+                .returns
+                .push((val.site.unwrap_or(fallback), val.carried.clone())),
             Some(Sink::AsyncBlock(acc)) => union_into(acc, &val.carried),
             Some(Sink::Closure) | None => {}
         }
     }
 
     /// Binds the names in `pat` to the parts of `val`.
-    fn bind(&mut self, pat: &Pat, val: &Val) {
+    fn bind(&mut self, pat: &'t Pat, val: &Val<'t>) {
         match pat {
             Pat::Ident(p) => {
                 if let Some((_, sub)) = &p.subpat {
@@ -234,7 +281,7 @@ impl Cx<'_> {
         }
     }
 
-    fn block(&mut self, block: &syn::Block) -> Val {
+    fn block(&mut self, block: &'t syn::Block) -> Val<'t> {
         self.env.push(HashMap::new());
         let mut tail = Val::default();
         let last = block.stmts.len().saturating_sub(1);
@@ -252,7 +299,7 @@ impl Cx<'_> {
                         None => Val::default(),
                     };
                     if val.site.is_none() && val.carries() {
-                        val.site = local.init.as_ref().map(|i| i.expr.span());
+                        val.site = local.init.as_ref().map(|i| Node::Expr(&i.expr));
                     }
                     self.bind(&local.pat, &val);
                 }
@@ -269,7 +316,7 @@ impl Cx<'_> {
         tail
     }
 
-    fn expr(&mut self, e: &Expr) -> Val {
+    fn expr(&mut self, e: &'t Expr) -> Val<'t> {
         if self.depth >= MAX_DEPTH {
             return Val::default();
         }
@@ -279,7 +326,7 @@ impl Cx<'_> {
         v
     }
 
-    fn expr_inner(&mut self, e: &Expr) -> Val {
+    fn expr_inner(&mut self, e: &'t Expr) -> Val<'t> {
         match e {
             Expr::Path(p) => {
                 if p.qself.is_none()
@@ -287,7 +334,7 @@ impl Cx<'_> {
                     && let Some(v) = self.lookup(&ident.to_string())
                 {
                     let mut v = v.clone();
-                    v.site = Some(e.span());
+                    v.site = Some(Node::Expr(e));
                     return v;
                 }
                 // A `static` or `const` of the project: typed, and never a handle obtained here.
@@ -436,7 +483,7 @@ impl Cx<'_> {
             Expr::Return(r) => {
                 if let Some(value) = &r.expr {
                     let v = self.expr(value);
-                    self.record_return(&v, value.span());
+                    self.record_return(&v, Node::Expr(value));
                 }
                 Val::default()
             }
@@ -477,7 +524,7 @@ impl Cx<'_> {
                 Val {
                     carried: base.carried,
                     ty,
-                    site: Some(e.span()),
+                    site: Some(Node::Expr(e)),
                 }
             }
             Expr::Index(i) => {
@@ -486,7 +533,7 @@ impl Cx<'_> {
                 Val {
                     carried: base.carried,
                     ty: None,
-                    site: Some(e.span()),
+                    site: Some(Node::Expr(e)),
                 }
             }
             Expr::Binary(b) => {
@@ -512,7 +559,7 @@ impl Cx<'_> {
     }
 
     /// `if`/`while` conditions, with `let` chains binding into the current scope.
-    fn cond(&mut self, cond: &Expr) {
+    fn cond(&mut self, cond: &'t Expr) {
         match cond {
             Expr::Let(l) => {
                 let v = self.expr(&l.expr);
@@ -528,7 +575,7 @@ impl Cx<'_> {
         }
     }
 
-    fn loop_value(&mut self) -> Val {
+    fn loop_value(&mut self) -> Val<'t> {
         let carried = self.breaks.pop().unwrap_or_default();
         Val {
             carried,
@@ -538,21 +585,25 @@ impl Cx<'_> {
     }
 
     /// A value that passes through `e` unchanged (`?`, `.await`, `.unwrap()`).
-    fn wrap(&self, e: &Expr, v: Val, ty: Option<Option<Ty>>) -> Val {
+    fn wrap(&self, e: &'t Expr, v: Val<'t>, ty: Option<Option<Ty>>) -> Val<'t> {
         Val {
-            site: if v.carries() { Some(e.span()) } else { None },
+            site: if v.carries() {
+                Some(Node::Expr(e))
+            } else {
+                None
+            },
             ty: ty.unwrap_or(v.ty),
             carried: v.carried,
         }
     }
 
     /// A value built from parts (a struct literal, a tuple, the arms of a `match`).
-    fn combine(&self, e: &Expr, parts: Vec<Val>, ty: Option<Ty>) -> Val {
+    fn combine(&self, e: &'t Expr, parts: Vec<Val<'t>>, ty: Option<Ty>) -> Val<'t> {
         let carrying: Vec<&Val> = parts.iter().filter(|p| p.carries()).collect();
         let site = match carrying.as_slice() {
-            [one] => one.site.or(Some(e.span())),
+            [one] => one.site.or(Some(Node::Expr(e))),
             [] => None,
-            _ => Some(e.span()),
+            _ => Some(Node::Expr(e)),
         };
         let mut carried = Vec::new();
         for p in &carrying {
@@ -575,7 +626,7 @@ impl Cx<'_> {
         }
     }
 
-    fn method_call(&mut self, e: &Expr, mc: &syn::ExprMethodCall) -> Val {
+    fn method_call(&mut self, e: &'t Expr, mc: &'t syn::ExprMethodCall) -> Val<'t> {
         let recv = self.expr(&mc.receiver);
         let name = mc.method.to_string();
         // Closures passed to mapping methods receive what the receiver carries.
@@ -597,7 +648,7 @@ impl Cx<'_> {
             self.sinks.pop();
             self.env.pop();
             return Val {
-                site: body.site.map(|_| e.span()),
+                site: body.site.map(|_| Node::Expr(e)),
                 ..body
             };
         }
@@ -663,7 +714,7 @@ impl Cx<'_> {
         Val::default()
     }
 
-    fn call(&mut self, e: &Expr, c: &syn::ExprCall) -> Val {
+    fn call(&mut self, e: &'t Expr, c: &'t syn::ExprCall) -> Val<'t> {
         let args: Vec<Val> = c.args.iter().map(|a| self.expr(a)).collect();
         let Expr::Path(func) = &*c.func else {
             self.expr(&c.func);
@@ -757,18 +808,18 @@ impl Cx<'_> {
 
     /// The value of a catalog call that produces `produced`: a new handle when it is one (and no
     /// closure scopes it), else a typed value.
-    fn produce(&mut self, e: &Expr, produced: CatalogType, closure_scoped: bool) -> Val {
+    fn produce(&mut self, e: &'t Expr, produced: CatalogType, closure_scoped: bool) -> Val<'t> {
         if closure_scoped {
             return Val::default();
         }
         let ty = Some(produced.ty());
         match produced.role() {
             Role::Handle(kind) => {
-                let o = self.origin(OriginKind::Acquire(kind), e.span());
+                let o = self.origin(OriginKind::Acquire(kind), Node::Expr(e));
                 Val {
                     carried: vec![o],
                     ty,
-                    site: Some(e.span()),
+                    site: Some(Node::Expr(e)),
                 }
             }
             _ => Val::typed(ty),
@@ -777,19 +828,19 @@ impl Cx<'_> {
 
     /// The value of a call into the project: a handle if one of the callees lets one escape,
     /// which only the linking step knows.
-    fn call_result(&mut self, e: &Expr, callees: Vec<FnKey>, ret: Option<Ty>) -> Val {
-        let o = self.origin(OriginKind::Call(callees), e.span());
+    fn call_result(&mut self, e: &'t Expr, callees: Vec<FnKey>, ret: Option<Ty>) -> Val<'t> {
+        let o = self.origin(OriginKind::Call(callees), Node::Expr(e));
         Val {
             carried: vec![o],
             ty: ret,
-            site: Some(e.span()),
+            site: Some(Node::Expr(e)),
         }
     }
 }
 
 /// A part of a destructured value: it may be the handle the whole carries, unless its type says
 /// it cannot hold one (`let (tx, id) = ..` leaves `id` clean).
-fn part(index: &Index, val: &Val, ty: Option<Ty>) -> Val {
+fn part<'t>(index: &Index, val: &Val<'t>, ty: Option<Ty>) -> Val<'t> {
     let carried = match &ty {
         Some(t) if !index.may_hold_handle(t) => Vec::new(),
         _ => val.carried.clone(),

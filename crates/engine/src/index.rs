@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::Span;
 use syn::visit::Visit;
 use syn::{Attribute, ImplItem, Item, TraitItem};
 
@@ -40,7 +39,6 @@ pub(crate) struct FnItem<'a> {
     pub body: Option<&'a syn::Block>,
     pub test_only: bool,
     pub provider: Option<Provider>,
-    pub name_span: Span,
     /// For a method of a trait impl: the trait's name, so calls through the trait reach it.
     pub implements: Option<String>,
 }
@@ -337,7 +335,6 @@ fn emit_fn<'a>(
             scope.add_use(u);
         }
     }
-    let name_span = sig.ident.span();
     out(Decl::Fn(Box::new(FnItem {
         key,
         qual_name: qual_name.clone(),
@@ -346,7 +343,6 @@ fn emit_fn<'a>(
         body,
         test_only,
         provider,
-        name_span,
         implements,
     })));
     if !nested.is_empty() {

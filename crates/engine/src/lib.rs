@@ -26,7 +26,7 @@ use proc_macro2::Span;
 
 pub use finding::{Finding, Label};
 pub use index::{FileDecls, FnKey, Index, Provider};
-pub use location::{LineCol, LineIndex, Location};
+pub use location::{LineCol, LineIndex, Location, SpanRange};
 pub use rules::{Rule, RuleInfo, Severity};
 pub use summary::FnSummary;
 
@@ -182,7 +182,7 @@ fn summarize_items(
     module: &[String],
     index: &Index,
     options: &Options,
-) -> Vec<FnSummary<Span>> {
+) -> Vec<FnSummary<SpanRange>> {
     let mut out = Vec::new();
     index::walk(items, module, &Scope::default(), false, None, &mut |decl| {
         if let Decl::Fn(item) = decl
@@ -251,32 +251,25 @@ pub fn check_sources(sources: &[(&str, &str)], options: &Options) -> Report {
 
 /// The `#[scoped_db]` door: checks one item (a function, an impl or an inline module) on its own.
 /// Spans are the item's own, for compile errors.
-pub fn check_item(item: &syn::Item, options: &Options) -> Vec<Finding<Span>> {
+pub fn check_item(item: &syn::Item, options: &Options) -> Vec<Finding<SpanRange>> {
     let items = [item];
     let index = Index::new([FileDecls::collect(&items, &[])]);
     let summaries = summarize_items(&items, &[], &index, options);
-    // Spans cannot be ordered; link over positions, then map back.
-    let spans: Vec<Span> = Vec::new();
-    let mut table = SpanTable { spans };
+    // Spans have no order: link over their positions in a table, then map back.
+    let mut table = Vec::new();
     let keyed: Vec<FnSummary<usize>> = summaries
         .into_iter()
-        .map(|s| s.map_spans(|sp| table.add(sp)))
+        .map(|s| {
+            s.map_spans(|span| {
+                table.push(span);
+                table.len() - 1
+            })
+        })
         .collect();
     link(&[keyed])
         .into_iter()
-        .map(|(_, f)| f.map_spans(|i| table.spans[i]))
+        .map(|(_, f)| f.map_spans(|i| table[i]))
         .collect()
-}
-
-struct SpanTable {
-    spans: Vec<Span>,
-}
-
-impl SpanTable {
-    fn add(&mut self, span: Span) -> usize {
-        self.spans.push(span);
-        self.spans.len() - 1
-    }
 }
 
 #[cfg(test)]

@@ -17,10 +17,30 @@ pub struct Location {
     pub end: LineCol,
 }
 
+/// The first and last token of a syntax node: what a compile error spans (a proc macro cannot join
+/// spans on stable Rust) and what a [`Location`] is made from.
+#[derive(Clone, Copy, Debug)]
+pub struct SpanRange {
+    pub start: Span,
+    pub end: Span,
+}
+
+impl SpanRange {
+    pub fn of(node: &impl quote::ToTokens) -> SpanRange {
+        let mut tokens = node.to_token_stream().into_iter();
+        let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
+        let last = tokens.last().map_or(first, |t| t.span());
+        SpanRange {
+            start: first,
+            end: last,
+        }
+    }
+}
+
 impl Location {
-    /// The location of a span from a string parsed with `proc-macro2`'s `span-locations`.
-    pub fn of(span: Span) -> Location {
-        let (start, end) = (span.start(), span.end());
+    /// The location of a span range from a string parsed with `proc-macro2`'s `span-locations`.
+    pub fn of(range: SpanRange) -> Location {
+        let (start, end) = (range.start.start(), range.end.end());
         Location {
             start: LineCol {
                 line: start.line,
@@ -121,7 +141,7 @@ mod tests {
         let syn::Stmt::Expr(tail, None) = f.block.stmts.last().unwrap() else {
             panic!()
         };
-        let loc = Location::of(syn::spanned::Spanned::span(tail));
+        let loc = Location::of(SpanRange::of(tail));
         assert_eq!(
             loc.start,
             LineCol {
