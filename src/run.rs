@@ -96,6 +96,7 @@ fn analyze(args: &CheckArgs) -> Outcome {
         .collect();
     let options = Options {
         include_tests: args.include_tests,
+        ..Options::default()
     };
 
     let pool = rayon::ThreadPoolBuilder::new()

@@ -438,6 +438,70 @@ pub fn is_catalog_crate(krate: &str) -> bool {
     FAMILIES.iter().any(|f| f.crates.contains(&krate))
 }
 
+/// Names too common to take, alone, for a library's handle type (`Object`, `Client`): never matched
+/// by name without a path into a catalog crate.
+pub static AMBIGUOUS_NAMES: &[&str] = &["Object", "Client", "Connection", "Conn", "Database"];
+
+/// The handle kind a type named `name` is in every family that has it, when the name alone says it
+/// (the macro door, which sees no `use` items).
+pub fn handle_kind_by_name(name: &str) -> Option<HandleKind> {
+    if AMBIGUOUS_NAMES.contains(&name) {
+        return None;
+    }
+    let mut kinds = FAMILIES
+        .iter()
+        .flat_map(|f| f.types.iter())
+        .filter(|t| t.name == name)
+        .map(|t| t.role);
+    let first = kinds.next()?;
+    match first {
+        Role::Handle(kind) if kinds.all(|r| r == first) => Some(kind),
+        _ => None,
+    }
+}
+
+/// Whether some library acquires a handle of type `name` with a method called `method`:
+/// `begin` makes a `Transaction`, `get` does not.
+pub fn acquires_by_name(name: &str, method: &str) -> bool {
+    FAMILIES.iter().any(|f| {
+        f.methods
+            .iter()
+            .any(|m| m.produces == name && m.methods.contains(&method))
+    })
+}
+
+/// Calls that move a value around rather than obtain one: never taken for an acquisition of a
+/// project's own handle type (`self.conn.take()` hands out what `self` held).
+pub static NOT_ACQUISITIONS: &[&str] = &[
+    "take",
+    "replace",
+    "swap",
+    "clone",
+    "cloned",
+    "copied",
+    "get",
+    "get_mut",
+    "remove",
+    "pop",
+    "unwrap",
+    "expect",
+    "into",
+    "as_ref",
+    "as_mut",
+    "borrow",
+    "borrow_mut",
+    "lock",
+    "read",
+    "write",
+    "iter",
+    "next",
+    "first",
+    "last",
+    "to_owned",
+    "default",
+    "from",
+];
+
 /// Methods that hand back what their receiver carries (`Result`/`Option` plumbing, error context,
 /// future adaptors): `pool.begin().await.map_err(Error::from)?` is still the transaction.
 pub static CARRIER_METHODS: &[&str] = &[

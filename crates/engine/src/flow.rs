@@ -56,7 +56,11 @@ struct Cx<'a, 't> {
     index: &'a Index,
     scope: &'a Scope,
     module: &'a [String],
-    origins: Vec<(OriginKind, Node<'t>)>,
+    origins: Vec<(Src<'t>, Node<'t>)>,
+    /// Whether calls on receivers nothing is known about may be acquisitions (see [`Promotion`]).
+    promotion: Option<Promotion>,
+    /// The project's own handle types in scope (`handles(..)`).
+    handles: &'a [String],
     env: Vec<HashMap<String, Val<'t>>>,
     returns: Vec<(Node<'t>, Vec<usize>)>,
     sinks: Vec<Sink>,
@@ -80,6 +84,8 @@ pub(crate) fn summarize(
         sinks: vec![Sink::Function],
         breaks: Vec::new(),
         depth: 0,
+        promotion: Promotion::of(item),
+        handles: &item.context.handles,
     };
     for input in &item.sig.inputs {
         match input {
@@ -102,34 +108,46 @@ pub(crate) fn summarize(
         cx.record_return(&tail, fallback);
     }
     let ret_ty = item.scope.resolve_return(&item.sig.output);
-    let declared_kind = ret_ty.as_ref().and_then(|t| handle_kind_in(index, t, 0));
+    let promotion = cx.promotion.clone();
+    let declared_kind = ret_ty
+        .as_ref()
+        .and_then(|t| handle_kind_in(index, t, 0))
+        .or_else(|| promotion.as_ref().and_then(Promotion::declared_kind));
     // A declared return type that cannot hold a handle settles it, whatever the flow guessed.
-    if ret_ty.as_ref().is_none_or(|t| !index.may_hold_handle(t)) {
+    if ret_ty.as_ref().is_none_or(|t| !cx.may_hold(t)) {
         cx.returns.clear();
     }
     // Spans are computed only for what a finding can show: the returned expressions and the
-    // origins they carry.
-    let mut kept: HashMap<usize, usize> = HashMap::new();
+    // origins they carry. Tentative origins become acquisitions here, or are dropped.
+    let mut kept: HashMap<usize, Option<usize>> = HashMap::new();
     let mut origins = Vec::new();
     let mut returns = Vec::new();
     for (node, carried) in cx.returns {
-        let carried = carried
+        let carried: Vec<usize> = carried
             .into_iter()
-            .map(|o| {
+            .filter_map(|o| {
                 *kept.entry(o).or_insert_with(|| {
-                    let (kind, node) = &cx.origins[o];
+                    let (src, node) = &cx.origins[o];
+                    let kind = match src {
+                        Src::Known(kind) => kind.clone(),
+                        Src::Tentative(name) => {
+                            OriginKind::Acquire(promotion.as_ref()?.promoted(&name.to_string())?)
+                        }
+                    };
                     origins.push(Origin {
-                        kind: kind.clone(),
+                        kind,
                         span: node.range(),
                     });
-                    origins.len() - 1
+                    Some(origins.len() - 1)
                 })
             })
             .collect();
-        returns.push(ReturnFlow {
-            span: node.range(),
-            origins: carried,
-        });
+        if !carried.is_empty() {
+            returns.push(ReturnFlow {
+                span: node.range(),
+                origins: carried,
+            });
+        }
     }
     FnSummary {
         key: item.key.clone(),
@@ -137,8 +155,93 @@ pub(crate) fn summarize(
         name_span: SpanRange::of(&item.sig.ident),
         provider: item.provider,
         declared_kind,
+        allowed: item.context.allowed.clone(),
         origins,
         returns,
+    }
+}
+
+/// Where an origin came from, before the return type has had its say.
+#[derive(Clone, Debug)]
+enum Src<'t> {
+    Known(OriginKind),
+    /// A call on a receiver nothing is known about, by method (or function) name: an acquisition
+    /// only if [`Promotion`] says so.
+    Tentative(&'t syn::Ident),
+}
+
+/// When the declarations are out of sight, the return type speaks for them. A call on an unknown
+/// receiver whose value is returned is an acquisition when the function's return type names:
+/// - a type declared with `handles(..)`: any call (but moves such as `take`);
+/// - in the macro door, a library handle by name (`Transaction`, `PoolConnection`): a call that
+///   library makes it with (`begin` for a `Transaction`, never `get`).
+///
+/// Types behind a reference never count: an acquisition returns an owned handle.
+#[derive(Clone, Debug, Default)]
+struct Promotion {
+    custom: bool,
+    /// Library handle names the return type shows, with their kinds.
+    by_name: Vec<(String, HandleKind)>,
+}
+
+impl Promotion {
+    fn of(item: &FnItem<'_>) -> Option<Promotion> {
+        let syn::ReturnType::Type(_, ret) = &item.sig.output else {
+            return None;
+        };
+        let mut names = Vec::new();
+        owned_type_names(ret, &mut names);
+        let custom = names.iter().any(|n| item.context.handles.contains(n));
+        let by_name: Vec<(String, HandleKind)> = if item.context.item_only {
+            names
+                .into_iter()
+                .filter_map(|n| catalog::handle_kind_by_name(&n).map(|k| (n, k)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        (custom || !by_name.is_empty()).then_some(Promotion { custom, by_name })
+    }
+
+    fn promoted(&self, name: &str) -> Option<HandleKind> {
+        if let Some((_, kind)) = self
+            .by_name
+            .iter()
+            .find(|(ty, _)| catalog::acquires_by_name(ty, name))
+        {
+            return Some(*kind);
+        }
+        (self.custom && !catalog::NOT_ACQUISITIONS.contains(&name))
+            .then_some(HandleKind::Connection)
+    }
+
+    fn declared_kind(&self) -> Option<HandleKind> {
+        match self.by_name.first() {
+            Some((_, kind)) => Some(*kind),
+            None => self.custom.then_some(HandleKind::Connection),
+        }
+    }
+}
+
+/// The last segments of the type paths in `ty` that are not behind a reference.
+fn owned_type_names(ty: &syn::Type, out: &mut Vec<String>) {
+    match ty {
+        syn::Type::Path(p) => {
+            if let Some(last) = p.path.segments.last() {
+                out.push(last.ident.to_string());
+                if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                    for arg in &a.args {
+                        if let syn::GenericArgument::Type(t) = arg {
+                            owned_type_names(t, out);
+                        }
+                    }
+                }
+            }
+        }
+        syn::Type::Tuple(t) => t.elems.iter().for_each(|e| owned_type_names(e, out)),
+        syn::Type::Paren(p) => owned_type_names(&p.elem, out),
+        syn::Type::Group(g) => owned_type_names(&g.elem, out),
+        _ => {}
     }
 }
 
@@ -177,6 +280,37 @@ fn handle_kind_in(index: &Index, ty: &Ty, depth: usize) -> Option<HandleKind> {
 }
 
 impl<'t> Cx<'_, 't> {
+    /// Whether a value of `ty` may hold a handle, counting the declared handle types.
+    fn may_hold(&self, ty: &Ty) -> bool {
+        self.index.may_hold_handle(ty) || mentions(ty, self.handles)
+    }
+
+    /// A part of a destructured value: it may be the handle the whole carries, unless its type
+    /// says it cannot hold one (`let (tx, id) = ..` leaves `id` clean).
+    fn part(&self, val: &Val<'t>, ty: Option<Ty>) -> Val<'t> {
+        let carried = match &ty {
+            Some(t) if !self.may_hold(t) => Vec::new(),
+            _ => val.carried.clone(),
+        };
+        Val {
+            carried,
+            ty,
+            site: None,
+        }
+    }
+
+    fn tentative(&mut self, name: &'t syn::Ident, node: Node<'t>) -> Val<'t> {
+        if self.promotion.is_none() {
+            return Val::default();
+        }
+        self.origins.push((Src::Tentative(name), node));
+        Val {
+            carried: vec![self.origins.len() - 1],
+            ty: None,
+            site: Some(node),
+        }
+    }
+
     fn bind_name(&mut self, name: &str, val: Val<'t>) {
         if let Some(scope) = self.env.last_mut() {
             scope.insert(name.to_string(), val);
@@ -188,7 +322,7 @@ impl<'t> Cx<'_, 't> {
     }
 
     fn origin(&mut self, kind: OriginKind, node: Node<'t>) -> usize {
-        self.origins.push((kind, node));
+        self.origins.push((Src::Known(kind), node));
         self.origins.len() - 1
     }
 
@@ -216,7 +350,7 @@ impl<'t> Cx<'_, 't> {
             }
             Pat::Type(p) => {
                 let ty = self.scope.resolve_type(&p.ty);
-                let val = part(self.index, val, Some(ty));
+                let val = self.part(val, Some(ty));
                 self.bind(&p.pat, &val);
             }
             Pat::Reference(p) => self.bind(&p.pat, val),
@@ -233,7 +367,7 @@ impl<'t> Cx<'_, 't> {
             Pat::Tuple(p) => {
                 for (i, elem) in p.elems.iter().enumerate() {
                     let ty = val.ty.as_ref().and_then(|t| t.args.get(i).cloned());
-                    self.bind(elem, &part(self.index, val, ty));
+                    self.bind(elem, &self.part(val, ty));
                 }
             }
             Pat::TupleStruct(p) => {
@@ -258,7 +392,7 @@ impl<'t> Cx<'_, 't> {
                     None
                 };
                 for elem in &p.elems {
-                    self.bind(elem, &part(self.index, val, ty.clone()));
+                    self.bind(elem, &self.part(val, ty.clone()));
                 }
             }
             Pat::Struct(p) => {
@@ -269,12 +403,12 @@ impl<'t> Cx<'_, 't> {
                         }
                         _ => None,
                     };
-                    self.bind(&field.pat, &part(self.index, val, ty));
+                    self.bind(&field.pat, &self.part(val, ty));
                 }
             }
             Pat::Slice(p) => {
                 for elem in &p.elems {
-                    self.bind(elem, &part(self.index, val, None));
+                    self.bind(elem, &self.part(val, None));
                 }
             }
             _ => {}
@@ -466,7 +600,7 @@ impl<'t> Cx<'_, 't> {
                 let iter = self.expr(&f.expr);
                 self.breaks.push(Vec::new());
                 self.env.push(HashMap::new());
-                self.bind(&f.pat, &part(self.index, &iter, None));
+                self.bind(&f.pat, &self.part(&iter, None));
                 self.block(&f.body);
                 self.env.pop();
                 self.loop_value()
@@ -711,7 +845,17 @@ impl<'t> Cx<'_, 't> {
         {
             return Val::typed(Some(self.index.receiver(recv_ty)));
         }
+        // Nothing is known of the receiver: maybe an acquisition, if the return type says so.
+        if !recv.carries() && recv.ty.as_ref().is_none_or(|t| self.unknown_type(t)) {
+            return self.tentative(&mc.method, Node::Expr(e));
+        }
         Val::default()
+    }
+
+    /// A type neither the catalog nor the checked code declares.
+    fn unknown_type(&self, ty: &Ty) -> bool {
+        self.index.catalog(ty).is_none()
+            && !self.index.is_local_struct(self.index.receiver(ty).last())
     }
 
     fn call(&mut self, e: &'t Expr, c: &'t syn::ExprCall) -> Val<'t> {
@@ -799,7 +943,12 @@ impl<'t> Cx<'_, 't> {
         // A free function of the project.
         let decls = self.index.free_fn(self.module, &canonical);
         if decls.is_empty() {
-            return Val::default();
+            // A function nothing is known about (not `std`'s, which moves values around).
+            let std = matches!(root, "std" | "core" | "alloc");
+            return match func.path.segments.last() {
+                Some(last) if !std => self.tentative(&last.ident, Node::Expr(e)),
+                _ => Val::default(),
+            };
         }
         let ret = decls.iter().find_map(|d| d.ret.clone());
         let callees = decls.iter().map(|d| d.key.clone()).collect();
@@ -838,18 +987,9 @@ impl<'t> Cx<'_, 't> {
     }
 }
 
-/// A part of a destructured value: it may be the handle the whole carries, unless its type says
-/// it cannot hold one (`let (tx, id) = ..` leaves `id` clean).
-fn part<'t>(index: &Index, val: &Val<'t>, ty: Option<Ty>) -> Val<'t> {
-    let carried = match &ty {
-        Some(t) if !index.may_hold_handle(t) => Vec::new(),
-        _ => val.carried.clone(),
-    };
-    Val {
-        carried,
-        ty,
-        site: None,
-    }
+/// Whether any path in `ty` ends in one of `names`.
+fn mentions(ty: &Ty, names: &[String]) -> bool {
+    names.iter().any(|n| n == ty.last()) || ty.args.iter().any(|a| mentions(a, names))
 }
 
 fn union_into(acc: &mut Vec<usize>, more: &[usize]) {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use syn::visit::Visit;
 use syn::{Attribute, ImplItem, Item, TraitItem};
 
+use crate::attrs::Inherited;
 use crate::catalog::{self, CatalogType};
 use crate::types::{Scope, Ty};
 
@@ -37,7 +38,9 @@ pub(crate) struct FnItem<'a> {
     pub scope: Scope,
     pub sig: &'a syn::Signature,
     pub body: Option<&'a syn::Block>,
-    pub test_only: bool,
+    /// What the enclosing items and the function's own attributes say: test-only code, allowed
+    /// rules, declared handle types.
+    pub context: Inherited,
     pub provider: Option<Provider>,
     /// For a method of a trait impl: the trait's name, so calls through the trait reach it.
     pub implements: Option<String>,
@@ -71,7 +74,7 @@ pub(crate) fn walk<'a>(
     items: &[&'a Item],
     module: &[String],
     parent: &Scope,
-    test_only: bool,
+    context: &Inherited,
     prefix: Option<&str>,
     out: &mut dyn FnMut(Decl<'a>),
 ) {
@@ -84,7 +87,7 @@ pub(crate) fn walk<'a>(
         }
     }
     for item in items {
-        let test = test_only || is_cfg_test(item_attrs(item));
+        let ctx = context.with(&scope, item_attrs(item));
         match item {
             Item::Fn(f) => {
                 let key = FnKey {
@@ -101,7 +104,7 @@ pub(crate) fn walk<'a>(
                     &f.attrs,
                     &f.sig,
                     Some(&f.block),
-                    test,
+                    &ctx,
                     None,
                     None,
                     module,
@@ -119,7 +122,6 @@ pub(crate) fn walk<'a>(
                     .as_ref()
                     .and_then(|(path, _)| path.segments.last())
                     .map(|s| s.ident.to_string());
-                let test = test || is_cfg_test(&imp.attrs);
                 let provider = if self_ty
                     .path
                     .first()
@@ -157,7 +159,7 @@ pub(crate) fn walk<'a>(
                         let owner = Owner {
                             name: &owner,
                             scope: &impl_scope,
-                            test,
+                            context: &ctx,
                             provider,
                             implements: trait_name.as_deref(),
                         };
@@ -180,7 +182,7 @@ pub(crate) fn walk<'a>(
                         let owner = Owner {
                             name: &owner,
                             scope: &trait_scope,
-                            test,
+                            context: &ctx,
                             provider: None,
                             implements: None,
                         };
@@ -193,7 +195,7 @@ pub(crate) fn walk<'a>(
                     let mut inner = module.to_vec();
                     inner.push(m.ident.to_string());
                     let items: Vec<&Item> = content.iter().collect();
-                    walk(&items, &inner, &scope, test, prefix, out);
+                    walk(&items, &inner, &scope, &ctx, prefix, out);
                 }
             }
             Item::Struct(s) => {
@@ -262,7 +264,7 @@ pub(crate) fn walk<'a>(
 struct Owner<'s> {
     name: &'s str,
     scope: &'s Scope,
-    test: bool,
+    context: &'s Inherited,
     provider: Option<Provider>,
     implements: Option<&'s str>,
 }
@@ -295,7 +297,7 @@ fn emit_method<'a>(
         m.attrs,
         m.sig,
         m.body,
-        owner.test || is_cfg_test(m.attrs),
+        owner.context,
         owner.provider,
         owner.implements.map(str::to_string),
         module,
@@ -311,7 +313,7 @@ fn emit_fn<'a>(
     attrs: &[Attribute],
     sig: &'a syn::Signature,
     body: Option<&'a syn::Block>,
-    test_only: bool,
+    context: &Inherited,
     provider: Option<Provider>,
     implements: Option<String>,
     module: &[String],
@@ -325,9 +327,13 @@ fn emit_fn<'a>(
         Some(p) => format!("{p}::{}", key.name),
         None => short,
     };
-    let test_only = test_only || is_test_fn(attrs);
-    let provider =
-        provider.or_else(|| has_provider_attr(&scope, attrs).then_some(Provider::Attribute));
+    let mut context = context.with(&scope, attrs);
+    context.test_only |= is_test_fn(attrs);
+    let provider = provider.or_else(|| {
+        context
+            .is_provider(&scope, attrs)
+            .then_some(Provider::Attribute)
+    });
     // Items inside the body: their `use`s count for the body; their functions are walked too.
     let nested = body.map(items_in_block).unwrap_or_default();
     for item in &nested {
@@ -341,12 +347,12 @@ fn emit_fn<'a>(
         scope: scope.clone(),
         sig,
         body,
-        test_only,
+        context: context.clone(),
         provider,
         implements,
     })));
     if !nested.is_empty() {
-        walk(&nested, module, &scope, test_only, Some(&qual_name), out);
+        walk(&nested, module, &scope, &context, Some(&qual_name), out);
     }
 }
 
@@ -410,20 +416,6 @@ fn is_test_fn(attrs: &[Attribute]) -> bool {
     })
 }
 
-/// `#[scoped_db::provider]`, or `#[provider]` imported from `scoped_db`.
-fn has_provider_attr(scope: &Scope, attrs: &[Attribute]) -> bool {
-    attrs.iter().any(|a| {
-        let segments: Vec<String> = a
-            .path()
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        let path = scope.canonical(&segments);
-        path.len() == 2 && path[0] == "scoped_db" && path[1] == "provider"
-    })
-}
-
 fn is_provider_trait(scope: &Scope, path: &syn::Path) -> bool {
     let ty = scope.resolve_path(path);
     let name = ty.last();
@@ -461,7 +453,7 @@ impl FileDecls {
             items,
             module,
             &Scope::default(),
-            false,
+            &Inherited::default(),
             None,
             &mut |d| match d {
                 Decl::Fn(f) => {

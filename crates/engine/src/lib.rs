@@ -11,6 +11,7 @@
 //! [`check_sources`] runs all three; [`check_item`] is the entry point of the `#[scoped_db]` macro.
 //! Nothing here reads files or prints.
 
+mod attrs;
 pub mod catalog;
 mod finding;
 mod flow;
@@ -24,12 +25,14 @@ use std::collections::HashMap;
 
 use proc_macro2::Span;
 
+pub use attrs::{AllowArgs, ScopedDbArgs};
 pub use finding::{Finding, Label};
 pub use index::{FileDecls, FnKey, Index, Provider};
 pub use location::{LineCol, LineIndex, Location, SpanRange};
 pub use rules::{Rule, RuleInfo, Severity};
 pub use summary::FnSummary;
 
+use attrs::Inherited;
 use index::{Decl, FnItem};
 use types::Scope;
 
@@ -38,6 +41,8 @@ use types::Scope;
 pub struct Options {
     /// Also check functions that only build for tests (`#[cfg(test)]`, `#[test]`).
     pub include_tests: bool,
+    /// The project's own handle types, by name (`#[scoped_db(handles(..))]`).
+    pub handles: Vec<String>,
 }
 
 /// Why a source could not be checked: it does not parse.
@@ -168,7 +173,7 @@ pub fn summarize_source(
     let summaries = {
         let file = parse(src)?;
         let items: Vec<&syn::Item> = file.items.iter().collect();
-        summarize_items(&items, &module_path(path), index, options)
+        summarize_items(&items, &module_path(path), index, options, false)
             .into_iter()
             .map(|s| s.map_spans(Location::of))
             .collect()
@@ -177,25 +182,40 @@ pub fn summarize_source(
     Ok(summaries)
 }
 
+/// `item_only`: the items are all there is to see (the macro door), so the return types and call
+/// shapes stand in for the declarations the item does not show.
 fn summarize_items(
     items: &[&syn::Item],
     module: &[String],
     index: &Index,
     options: &Options,
+    item_only: bool,
 ) -> Vec<FnSummary<SpanRange>> {
     let mut out = Vec::new();
-    index::walk(items, module, &Scope::default(), false, None, &mut |decl| {
-        if let Decl::Fn(item) = decl
-            && wanted(&item, options)
-        {
-            out.push(flow::summarize(&item, index, module));
-        }
-    });
+    let context = Inherited {
+        handles: options.handles.clone(),
+        item_only,
+        ..Inherited::default()
+    };
+    index::walk(
+        items,
+        module,
+        &Scope::default(),
+        &context,
+        None,
+        &mut |decl| {
+            if let Decl::Fn(item) = decl
+                && wanted(&item, options)
+            {
+                out.push(flow::summarize(&item, index, module));
+            }
+        },
+    );
     out
 }
 
 fn wanted(item: &FnItem<'_>, options: &Options) -> bool {
-    item.body.is_some() && (options.include_tests || !item.test_only)
+    item.body.is_some() && (options.include_tests || !item.context.test_only)
 }
 
 /// Step 3: the findings of the run, each with the index of the summary group (file) it belongs
@@ -254,7 +274,7 @@ pub fn check_sources(sources: &[(&str, &str)], options: &Options) -> Report {
 pub fn check_item(item: &syn::Item, options: &Options) -> Vec<Finding<SpanRange>> {
     let items = [item];
     let index = Index::new([FileDecls::collect(&items, &[])]);
-    let summaries = summarize_items(&items, &[], &index, options);
+    let summaries = summarize_items(&items, &[], &index, options, true);
     // Spans have no order: link over their positions in a table, then map back.
     let mut table = Vec::new();
     let keyed: Vec<FnSummary<usize>> = summaries

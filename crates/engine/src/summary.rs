@@ -3,6 +3,7 @@
 
 use crate::catalog::HandleKind;
 use crate::index::{FnKey, Provider};
+use crate::rules::Rule;
 
 /// Where a value a function returns may have come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +38,8 @@ pub struct FnSummary<S> {
     pub provider: Option<Provider>,
     /// The handle kind its declared return type holds, if any.
     pub declared_kind: Option<HandleKind>,
+    /// Rules silenced here by `#[scoped_db::allow(..)]`.
+    pub allowed: Vec<Rule>,
     pub origins: Vec<Origin<S>>,
     pub returns: Vec<ReturnFlow<S>>,
 }
@@ -50,6 +53,7 @@ impl<S> FnSummary<S> {
             name_span: f(self.name_span),
             provider: self.provider,
             declared_kind: self.declared_kind,
+            allowed: self.allowed,
             origins: self
                 .origins
                 .into_iter()

@@ -119,7 +119,11 @@ fn every_fixture_matches_its_header() {
             .map(|(p, t)| (p.as_str(), t.as_str()))
             .collect();
         for include_tests in [false, true] {
-            let report = check_sources(&sources, &Options { include_tests });
+            let options = Options {
+                include_tests,
+                ..Options::default()
+            };
+            let report = check_sources(&sources, &options);
             assert!(report.errors.is_empty(), "{:?}", report.errors);
             for (i, (path, text)) in texts.iter().enumerate() {
                 let (default, with_tests) = expectations(Path::new(path), text);
