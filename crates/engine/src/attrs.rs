@@ -27,7 +27,13 @@ pub(crate) fn ours(scope: &Scope, attr: &Attribute, item_only: bool) -> Option<O
         .iter()
         .map(|s| s.ident.to_string())
         .collect();
-    let path = scope.canonical(&written);
+    // A multi-segment path names the crate (`use scoped_db::scoped_db;` does not change what
+    // `scoped_db::provider` means); a single name is what a `use` made it.
+    let path = if written.len() > 1 {
+        written
+    } else {
+        scope.canonical(&written)
+    };
     let path: Vec<&str> = path.iter().map(String::as_str).collect();
     match path.as_slice() {
         ["scoped_db"] | ["scoped_db", "scoped_db"] => Some(Ours::ScopedDb),
@@ -87,9 +93,10 @@ impl Parse for AllowArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut args = AllowArgs::default();
         if input.is_empty() {
-            return Err(
-                input.error("`allow(..)` names at least one rule, e.g. `allow(escaped_handle)`")
-            );
+            return Err(syn::Error::new(
+                input.span(),
+                "`allow(..)` names at least one rule, e.g. `allow(escaped_handle)`",
+            ));
         }
         while !input.is_empty() {
             let (name, span) = if input.peek(syn::LitStr) {

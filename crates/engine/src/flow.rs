@@ -846,10 +846,18 @@ impl<'t> Cx<'_, 't> {
             return Val::typed(Some(self.index.receiver(recv_ty)));
         }
         // Nothing is known of the receiver: maybe an acquisition, if the return type says so.
-        if !recv.carries() && recv.ty.as_ref().is_none_or(|t| self.unknown_type(t)) {
+        if !self.carries_known(&recv) && recv.ty.as_ref().is_none_or(|t| self.unknown_type(t)) {
             return self.tentative(&mc.method, Node::Expr(e));
         }
         Val::default()
+    }
+
+    /// Whether `v` carries an origin that is more than a guess: a call on a value that is only
+    /// maybe a handle (`self.admin.lock().await.begin()`) may still be an acquisition.
+    fn carries_known(&self, v: &Val<'t>) -> bool {
+        v.carried
+            .iter()
+            .any(|&o| matches!(self.origins[o].0, Src::Known(_)))
     }
 
     /// A type neither the catalog nor the checked code declares.

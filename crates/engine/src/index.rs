@@ -723,9 +723,9 @@ impl Index {
             if catalog::DATA_TYPES.contains(&name) {
                 return false;
             }
-            if ty.path.len() == 1 && !catalog::STD_CONTAINERS.contains(&name) && ty.args.is_empty()
-            {
-                // An unknown bare name: a generic parameter, a type from a glob import.
+            if !catalog::STD_CONTAINERS.contains(&name) && ty.args.is_empty() {
+                // A name the checked code does not declare: a generic parameter, a type from a glob
+                // import, or (in the macro door) anything outside the item.
                 return true;
             }
         }

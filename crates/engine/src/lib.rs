@@ -11,6 +11,7 @@
 //! [`check_sources`] runs all three; [`check_item`] is the entry point of the `#[scoped_db]` macro.
 //! Nothing here reads files or prints.
 
+pub mod attribute;
 mod attrs;
 pub mod catalog;
 mod finding;

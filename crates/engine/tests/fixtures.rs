@@ -8,57 +8,13 @@
 //! A top-level `fixtures/*.rs` file is a run on its own; a directory that holds `.rs` files is one
 //! run over all of them (cross-file propagation), and a directory without is searched further.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use common::units;
 use scoped_db_engine::{Options, check_sources};
-
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
-
-fn rust_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() && recursive {
-            rust_files(&path, true, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-/// The runs: lists of files checked together.
-fn units() -> Vec<Vec<PathBuf>> {
-    fn dirs(dir: &Path, top: bool, units: &mut Vec<Vec<PathBuf>>) {
-        let mut direct = Vec::new();
-        rust_files(dir, false, &mut direct);
-        if top {
-            units.extend(direct.into_iter().map(|f| vec![f]));
-        } else if !direct.is_empty() {
-            let mut all = Vec::new();
-            rust_files(dir, true, &mut all);
-            units.push(all);
-            return;
-        }
-        let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_dir())
-            .collect();
-        subdirs.sort();
-        for sub in subdirs {
-            dirs(&sub, false, units);
-        }
-    }
-    let mut units = Vec::new();
-    dirs(&fixtures_dir(), true, &mut units);
-    units
-}
 
 type Expected = BTreeMap<(String, String), usize>;
 
@@ -96,24 +52,13 @@ fn expectations(path: &Path, text: &str) -> (Expected, Option<Expected>) {
     (default, with_tests)
 }
 
-fn relative(path: &Path) -> String {
-    let root = fixtures_dir();
-    format!(
-        "fixtures/{}",
-        path.strip_prefix(&root).unwrap().to_string_lossy()
-    )
-}
-
 #[test]
 fn every_fixture_matches_its_header() {
     let units = units();
     assert!(units.len() >= 10, "fixtures were found: {units:?}");
     let mut failures = Vec::new();
     for unit in &units {
-        let texts: Vec<(String, String)> = unit
-            .iter()
-            .map(|p| (relative(p), std::fs::read_to_string(p).unwrap()))
-            .collect();
+        let texts = common::read(unit);
         let sources: Vec<(&str, &str)> = texts
             .iter()
             .map(|(p, t)| (p.as_str(), t.as_str()))

@@ -1,0 +1,67 @@
+//! The fixture corpus, shared by the tests that read it.
+
+use std::path::{Path, PathBuf};
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn rust_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() && recursive {
+            rust_files(&path, true, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The runs: lists of files checked together. A top-level `fixtures/*.rs` file is a run on its
+/// own; a directory that holds `.rs` files is one run over all of them, and a directory without
+/// is searched further.
+pub fn units() -> Vec<Vec<PathBuf>> {
+    fn dirs(dir: &Path, top: bool, units: &mut Vec<Vec<PathBuf>>) {
+        let mut direct = Vec::new();
+        rust_files(dir, false, &mut direct);
+        if top {
+            units.extend(direct.into_iter().map(|f| vec![f]));
+        } else if !direct.is_empty() {
+            let mut all = Vec::new();
+            rust_files(dir, true, &mut all);
+            units.push(all);
+            return;
+        }
+        let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        subdirs.sort();
+        for sub in subdirs {
+            dirs(&sub, false, units);
+        }
+    }
+    let mut units = Vec::new();
+    dirs(&fixtures_dir(), true, &mut units);
+    units
+}
+
+/// `fixtures/...` as the CLI would name the file when run from the repository root.
+pub fn relative(path: &Path) -> String {
+    format!(
+        "fixtures/{}",
+        path.strip_prefix(fixtures_dir()).unwrap().to_string_lossy()
+    )
+}
+
+/// The files of a run with their texts.
+pub fn read(unit: &[PathBuf]) -> Vec<(String, String)> {
+    unit.iter()
+        .map(|p| (relative(p), std::fs::read_to_string(p).unwrap()))
+        .collect()
+}
