@@ -45,6 +45,6 @@ async fn count_in(conn: &mut PgConnection) -> sqlx::Result<i64> {
 fn main() {
     let store = OrderStore { pool: PgPool };
     // Futures are built, not run: the example is about what compiles.
-    let _ = store.count_orders();
-    let _ = store.archive();
+    drop(store.count_orders());
+    drop(store.archive());
 }
