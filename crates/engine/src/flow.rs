@@ -13,7 +13,7 @@ use syn::{Expr, Pat, Stmt};
 use crate::catalog::{self, CatalogType, HandleKind, Role};
 use crate::index::{FnItem, FnKey, Index, Method};
 use crate::location::SpanRange;
-use crate::summary::{FnSummary, Origin, OriginKind, ReturnFlow};
+use crate::summary::{FnSummary, Origin, OriginKind, ReturnFlow, ScopeRole};
 use crate::types::{Scope, Ty};
 
 /// Deeper than this, an expression is treated as carrying nothing (no stack overflow on hostile
@@ -158,6 +158,9 @@ pub(crate) fn summarize(
         allowed: item.context.allowed.clone(),
         origins,
         returns,
+        yields: Vec::new(),
+        scope: ScopeRole::None,
+        stores: Vec::new(),
     }
 }
 

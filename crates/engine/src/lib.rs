@@ -18,11 +18,10 @@ mod finding;
 mod flow;
 mod index;
 mod location;
+mod propagate;
 pub mod rules;
 mod summary;
 mod types;
-
-use std::collections::HashMap;
 
 use proc_macro2::Span;
 
@@ -223,15 +222,11 @@ fn wanted(item: &FnItem<'_>, options: &Options) -> bool {
 /// to, sorted by group and position.
 pub fn link<S: Clone + Ord>(groups: &[Vec<FnSummary<S>>]) -> Vec<(usize, Finding<S>)> {
     let all: Vec<&FnSummary<S>> = groups.iter().flatten().collect();
-    let esc = rules::escaped_handle::escaping(&all);
-    let names: HashMap<FnKey, String> = all
-        .iter()
-        .map(|s| (s.key.clone(), s.function.clone()))
-        .collect();
+    let facts = propagate::Facts::compute(&all);
     let mut findings = Vec::new();
     for (group, summaries) in groups.iter().enumerate() {
         for s in summaries {
-            for f in rules::escaped_handle::check(s, &esc, &names) {
+            for f in rules::check(s, &facts) {
                 findings.push((group, f));
             }
         }

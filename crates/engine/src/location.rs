@@ -84,6 +84,23 @@ impl LineIndex {
         line_start + within
     }
 
+    /// The line and character column of a byte offset in `text`.
+    pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let column = text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        LineCol { line, column }
+    }
+
+    /// The location of the byte range `start..end` of `text`.
+    pub fn location(&self, text: &str, start: usize, end: usize) -> Location {
+        Location {
+            start: self.line_col(text, start),
+            end: self.line_col(text, end),
+        }
+    }
+
     /// The byte range of `loc` in `text`.
     pub fn range(&self, text: &str, loc: Location) -> std::ops::Range<usize> {
         let start = self.offset(text, loc.start);
@@ -128,6 +145,21 @@ mod tests {
                 }
             ),
             text.len()
+        );
+    }
+
+    #[test]
+    fn byte_offsets_turn_into_character_columns_and_back() {
+        let text = "x = 1\n\tñame = 'é'\n";
+        let idx = LineIndex::new(text);
+        let at = text.find('\'').unwrap();
+        let pos = idx.line_col(text, at);
+        assert_eq!(pos, LineCol { line: 2, column: 9 });
+        assert_eq!(idx.offset(text, pos), at);
+        assert_eq!(idx.line_col(text, 0), LineCol { line: 1, column: 1 });
+        assert_eq!(
+            idx.line_col(text, text.len()),
+            LineCol { line: 3, column: 1 }
         );
     }
 

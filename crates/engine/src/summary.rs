@@ -10,8 +10,37 @@ use crate::rules::Rule;
 pub enum OriginKind {
     /// A catalog acquisition in this function (`pool.begin()`).
     Acquire(HandleKind),
+    /// The target of a `with` over a catalog scope that closes it on exit (Python:
+    /// `async with engine.begin() as conn`).
+    WithBound(HandleKind),
     /// The result of calling these functions of the project; a handle if one of them lets one escape.
     Call(Vec<FnKey>),
+    /// A handle obtained without a scope that manages it (Python: `conn = await pool.acquire()`):
+    /// handing it out is a hand-off, but a function that yields or enters with one is a scope.
+    Obtained(HandleKind),
+    /// The target of `with f() as x` where `f` is the project's own scope (a `@contextmanager`
+    /// function or a class's `__enter__`); a handle if one of them is a scope for one.
+    Enter(Vec<FnKey>),
+}
+
+/// What makes a function a scope that hands a handle to a `with` block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScopeRole {
+    #[default]
+    None,
+    /// A `@contextmanager`/`@asynccontextmanager` generator: its `yield` is what `with` binds.
+    Generator,
+    /// `__enter__`/`__aenter__`: its return value is what `with` binds.
+    Enter,
+}
+
+/// A value stored where it outlives the function (`self.conn = conn`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreFlow<S> {
+    pub span: S,
+    /// Where it is stored, as written: `self.conn`, `CACHE`.
+    pub target: String,
+    pub origins: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +71,11 @@ pub struct FnSummary<S> {
     pub allowed: Vec<Rule>,
     pub origins: Vec<Origin<S>>,
     pub returns: Vec<ReturnFlow<S>>,
+    /// Values a generator yields (Python).
+    pub yields: Vec<ReturnFlow<S>>,
+    pub scope: ScopeRole,
+    /// Values stored where they outlive the function.
+    pub stores: Vec<StoreFlow<S>>,
 }
 
 impl<S> FnSummary<S> {
@@ -67,6 +101,24 @@ impl<S> FnSummary<S> {
                 .into_iter()
                 .map(|r| ReturnFlow {
                     span: f(r.span),
+                    origins: r.origins,
+                })
+                .collect(),
+            yields: self
+                .yields
+                .into_iter()
+                .map(|r| ReturnFlow {
+                    span: f(r.span),
+                    origins: r.origins,
+                })
+                .collect(),
+            scope: self.scope,
+            stores: self
+                .stores
+                .into_iter()
+                .map(|r| StoreFlow {
+                    span: f(r.span),
+                    target: r.target,
                     origins: r.origins,
                 })
                 .collect(),

@@ -1,11 +1,9 @@
 //! SDB001 escaped-handle: a function returns a handle it obtained itself.
 
-use std::collections::HashMap;
-
 use super::{Rule, RuleInfo, Severity};
 use crate::catalog::HandleKind;
 use crate::finding::{Finding, Label};
-use crate::index::FnKey;
+use crate::propagate::Facts;
 use crate::summary::{FnSummary, OriginKind};
 
 pub static INFO: RuleInfo = RuleInfo {
@@ -65,99 +63,67 @@ deadpool `Manager`) and request extractors (`FromRequestParts`, `FromRequest`), 
 builds for tests unless `--include-tests` is given.
 "#;
 
-/// Which functions let a handle escape, by key: a fixpoint over the summaries of the whole run.
-pub(crate) fn escaping<S>(summaries: &[&FnSummary<S>]) -> HashMap<FnKey, HandleKind> {
-    let mut esc: HashMap<FnKey, HandleKind> = HashMap::new();
-    loop {
-        let mut changed = false;
-        for s in summaries {
-            if esc.contains_key(&s.key) {
-                continue;
-            }
-            let own = s
-                .returns
-                .iter()
-                .flat_map(|r| r.origins.iter())
-                .find_map(|&o| origin_kind(&s.origins[o].kind, &esc));
-            let kind = match (own, s.provider) {
-                (Some(kind), _) => Some(kind),
-                (None, Some(_)) => Some(s.declared_kind.unwrap_or(HandleKind::Connection)),
-                (None, None) => None,
-            };
-            if let Some(kind) = kind {
-                esc.insert(s.key.clone(), kind);
-                changed = true;
-            }
-        }
-        if !changed {
-            return esc;
-        }
-    }
-}
-
-/// The handle kind an origin holds, given what is known to escape so far.
-fn origin_kind(kind: &OriginKind, esc: &HashMap<FnKey, HandleKind>) -> Option<HandleKind> {
-    match kind {
-        OriginKind::Acquire(kind) => Some(*kind),
-        OriginKind::Call(callees) => callees.iter().find_map(|c| esc.get(c).copied()),
-    }
-}
-
-/// The findings for one summary, given the run's escaping set.
-pub(crate) fn check<S: Clone>(
-    summary: &FnSummary<S>,
-    esc: &HashMap<FnKey, HandleKind>,
-    names: &HashMap<FnKey, String>,
-) -> Vec<Finding<S>> {
+/// The findings for one summary, given what propagation found.
+pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Finding<S>> {
     if summary.provider.is_some() || summary.allowed.contains(&Rule::EscapedHandle) {
         return Vec::new();
     }
     let mut findings = Vec::new();
     for flow in &summary.returns {
         let mut related = Vec::new();
-        let mut headline: Option<(HandleKind, Option<String>)> = None;
+        let mut headline: Option<(HandleKind, Via)> = None;
         for &o in &flow.origins {
             let origin = &summary.origins[o];
-            let Some(kind) = origin_kind(&origin.kind, esc) else {
+            let Some((kind, through)) = facts.escaping(&origin.kind) else {
                 continue;
             };
-            let (label, from) = match &origin.kind {
-                OriginKind::Acquire(_) => {
-                    (format!("{} {} here", kind.noun(), participle(kind)), None)
-                }
-                OriginKind::Call(callees) => {
-                    let callee = callees
-                        .iter()
-                        .find(|c| esc.contains_key(c))
-                        .and_then(|c| names.get(c))
-                        .cloned()
-                        .unwrap_or_else(|| "a function".to_string());
-                    (
-                        format!(
-                            "{} comes from `{callee}`, which lets it escape",
-                            kind.noun()
-                        ),
-                        Some(callee),
-                    )
-                }
+            let via = match (&origin.kind, through) {
+                (OriginKind::WithBound(_), _) => Via::With,
+                (OriginKind::Enter(_), Some(key)) => Via::Scope(facts.name(key)),
+                (_, Some(key)) => Via::Call(facts.name(key)),
+                _ => Via::Acquired,
             };
-            if headline
-                .as_ref()
-                .is_none_or(|(_, f)| f.is_some() && from.is_none())
-            {
-                headline = Some((kind, from));
+            let label = match &via {
+                Via::Acquired => format!("{} {} here", kind.noun(), participle(kind)),
+                Via::With => format!("{} bound here; the block closes it on exit", kind.noun()),
+                Via::Scope(f) => format!(
+                    "{} bound here by `{f}`, which closes it on exit",
+                    kind.noun()
+                ),
+                Via::Call(f) => format!("{} comes from `{f}`, which lets it escape", kind.noun()),
+            };
+            // The headline names the most direct cause: this function's own scope first.
+            if headline.as_ref().is_none_or(|(_, v)| v.rank() > via.rank()) {
+                headline = Some((kind, via));
             }
             related.push(Label {
                 span: origin.span.clone(),
                 message: label,
             });
         }
-        let Some((kind, from)) = headline else {
-            continue;
-        };
-        findings.push(finding(summary, flow.span.clone(), kind, from, related));
+        if let Some((kind, via)) = headline {
+            findings.push(finding(summary, flow.span.clone(), kind, &via, related));
+        }
     }
     findings
+}
+
+/// How the returned handle was obtained.
+enum Via {
+    Acquired,
+    With,
+    Scope(String),
+    Call(String),
+}
+
+impl Via {
+    fn rank(&self) -> u8 {
+        match self {
+            Via::Acquired | Via::With => 0,
+            Via::Scope(_) => 1,
+            Via::Call(_) => 2,
+        }
+    }
 }
 
 fn participle(kind: HandleKind) -> &'static str {
@@ -173,12 +139,12 @@ fn finding<S>(
     summary: &FnSummary<S>,
     span: S,
     kind: HandleKind,
-    from: Option<String>,
+    via: &Via,
     related: Vec<Label<S>>,
 ) -> Finding<S> {
     let noun = kind.noun();
-    let (message, help) = match &from {
-        None => (
+    let (message, help) = match via {
+        Via::Acquired => (
             format!("{noun} escapes the function that {} it", kind.obtained()),
             match kind {
                 HandleKind::Transaction => {
@@ -196,7 +162,14 @@ fn finding<S>(
                     .to_string(),
             },
         ),
-        Some(callee) => (
+        Via::With | Via::Scope(_) => (
+            format!("{noun} escapes the `with` block that closes it"),
+            format!(
+                "use the {noun} inside the block and return the data it produces; to lend it to \
+                 callers, make this function a `@contextmanager` that yields it"
+            ),
+        ),
+        Via::Call(callee) => (
             format!("{noun} from `{callee}` escapes through this function too"),
             format!(
                 "use the {noun} where it is obtained and return the data; if `{callee}` hands \

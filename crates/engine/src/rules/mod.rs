@@ -1,6 +1,7 @@
 //! The rule registry: one table from code to rule. Codes are stable forever.
 
 pub mod escaped_handle;
+pub mod stored_handle;
 
 /// How much a finding matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,6 +23,7 @@ impl Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
     EscapedHandle,
+    StoredHandle,
 }
 
 /// What the registry knows of a rule.
@@ -36,8 +38,18 @@ pub struct RuleInfo {
     pub docs: &'static str,
 }
 
+/// Every rule's findings for one summary.
+pub(crate) fn check<S: Clone>(
+    summary: &crate::summary::FnSummary<S>,
+    facts: &crate::propagate::Facts,
+) -> Vec<crate::finding::Finding<S>> {
+    let mut out = escaped_handle::check(summary, facts);
+    out.extend(stored_handle::check(summary, facts));
+    out
+}
+
 /// The registry.
-pub static RULES: &[&RuleInfo] = &[&escaped_handle::INFO];
+pub static RULES: &[&RuleInfo] = &[&escaped_handle::INFO, &stored_handle::INFO];
 
 impl Rule {
     pub fn info(self) -> &'static RuleInfo {

@@ -1,0 +1,107 @@
+//! Propagation across the whole run: which functions let a handle escape and which are scopes
+//! that hand one to a `with` block, as a fixpoint over every summary.
+
+use std::collections::HashMap;
+
+use crate::catalog::HandleKind;
+use crate::index::FnKey;
+use crate::summary::{FnSummary, OriginKind, ScopeRole};
+
+/// What the run knows of its functions once propagation is done.
+#[derive(Debug, Default)]
+pub(crate) struct Facts {
+    /// Functions that let a handle escape (or hand one out on purpose: providers).
+    pub esc: HashMap<FnKey, HandleKind>,
+    /// Functions whose result a `with` binds as a handle it manages: `@contextmanager` generators
+    /// that yield one, `__enter__` methods that return one, and functions returning one.
+    pub scopes: HashMap<FnKey, HandleKind>,
+    /// Display names, for messages.
+    pub names: HashMap<FnKey, String>,
+}
+
+impl Facts {
+    pub(crate) fn compute<S>(summaries: &[&FnSummary<S>]) -> Facts {
+        let mut facts = Facts {
+            names: summaries
+                .iter()
+                .map(|s| (s.key.clone(), s.function.clone()))
+                .collect(),
+            ..Facts::default()
+        };
+        loop {
+            let mut changed = false;
+            for s in summaries {
+                if !facts.esc.contains_key(&s.key) {
+                    let own = s
+                        .returns
+                        .iter()
+                        .flat_map(|r| r.origins.iter())
+                        .find_map(|&o| facts.escaping(&s.origins[o].kind).map(|(k, _)| k));
+                    let kind = match (own, s.provider) {
+                        (Some(kind), _) => Some(kind),
+                        (None, Some(_)) => Some(s.declared_kind.unwrap_or(HandleKind::Connection)),
+                        (None, None) => None,
+                    };
+                    if let Some(kind) = kind {
+                        facts.esc.insert(s.key.clone(), kind);
+                        changed = true;
+                    }
+                }
+                if !facts.scopes.contains_key(&s.key) {
+                    let flows = match s.scope {
+                        ScopeRole::Generator => &s.yields,
+                        ScopeRole::Enter | ScopeRole::None => &s.returns,
+                    };
+                    let kind = flows
+                        .iter()
+                        .flat_map(|r| r.origins.iter())
+                        .find_map(|&o| facts.handle(&s.origins[o].kind));
+                    if let Some(kind) = kind {
+                        facts.scopes.insert(s.key.clone(), kind);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return facts;
+            }
+        }
+    }
+
+    /// The kind of handle an origin holds when it escapes by being returned, and the function it
+    /// came through, if any.
+    pub(crate) fn escaping<'k>(
+        &self,
+        kind: &'k OriginKind,
+    ) -> Option<(HandleKind, Option<&'k FnKey>)> {
+        match kind {
+            OriginKind::Acquire(k) | OriginKind::WithBound(k) => Some((*k, None)),
+            OriginKind::Call(keys) => keys
+                .iter()
+                .find_map(|c| self.esc.get(c).map(|k| (*k, Some(c)))),
+            OriginKind::Enter(keys) => keys
+                .iter()
+                .find_map(|c| self.scopes.get(c).map(|k| (*k, Some(c)))),
+            OriginKind::Obtained(_) => None,
+        }
+    }
+
+    /// The kind of handle an origin holds at all, escaping or not.
+    fn handle(&self, kind: &OriginKind) -> Option<HandleKind> {
+        match kind {
+            OriginKind::Obtained(k) => Some(*k),
+            OriginKind::Call(keys) => keys
+                .iter()
+                .find_map(|c| self.esc.get(c).or_else(|| self.scopes.get(c)).copied()),
+            other => self.escaping(other).map(|(k, _)| k),
+        }
+    }
+
+    /// The display name of a function.
+    pub(crate) fn name(&self, key: &FnKey) -> String {
+        self.names
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| key.name.clone())
+    }
+}

@@ -1,0 +1,128 @@
+//! SDB002 stored-handle: a handle obtained in a function is stored where it outlives it.
+
+use super::{Rule, RuleInfo, Severity};
+use crate::finding::{Finding, Label};
+use crate::propagate::Facts;
+use crate::summary::{FnSummary, OriginKind};
+
+pub static INFO: RuleInfo = RuleInfo {
+    rule: Rule::StoredHandle,
+    code: "SDB002",
+    name: "stored-handle",
+    default_severity: Severity::Warning,
+    summary: "a handle obtained in a function is stored where it outlives the function: a field, a \
+              global, a collection owned elsewhere",
+    docs: DOCS,
+};
+
+const DOCS: &str = r#"## What it does
+Reports a handle obtained in a function that is stored where it outlives the scope that manages
+it: an attribute of `self` or of a parameter, a module global, or a container the function does
+not own (`self.connections.append(conn)`).
+
+Python (today): the target of `with`/`async with` over a scope that closes it on exit
+(SQLAlchemy `engine.begin()`, asyncpg `pool.acquire()`, a project `@contextmanager` that yields a
+connection) stored anywhere that outlives the block. Rust support comes with the rest of the rule
+set.
+
+## Why is this bad?
+The scope closes the handle when the block exits, but the stored reference lives on: the next use
+through it fails with "connection is closed", or worse, uses a connection the pool has already
+handed to someone else. Where the scope does not close it, a stored handle is never returned and
+the pool starves.
+
+## Example
+```python
+class Repository:
+    async def connect(self):
+        async with self.engine.connect() as conn:
+            self.conn = conn
+```
+
+Use instead:
+```python
+class Repository:
+    async def count(self) -> int:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(text("select count(*) from t"))).scalar_one()
+```
+Keep the engine (or pool, or session factory) in the object and open a scope where the work is
+done.
+
+## Not reported
+Handles stored in local variables and containers the function created, values read through the
+handle, and handles that came in as parameters.
+"#;
+
+/// The findings for one summary's stores.
+pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Finding<S>> {
+    if summary.allowed.contains(&Rule::StoredHandle) {
+        return Vec::new();
+    }
+    let mut findings = Vec::new();
+    for store in &summary.stores {
+        let mut related = Vec::new();
+        let mut headline = None;
+        for &o in &store.origins {
+            let origin = &summary.origins[o];
+            let Some((kind, through)) = facts.escaping(&origin.kind) else {
+                continue;
+            };
+            let scoped = matches!(origin.kind, OriginKind::WithBound(_) | OriginKind::Enter(_));
+            let label = match through {
+                Some(key) if scoped => format!(
+                    "{} bound here by `{}`, which closes it on exit",
+                    kind.noun(),
+                    facts.name(key)
+                ),
+                Some(key) => format!("{} comes from `{}`", kind.noun(), facts.name(key)),
+                None if scoped => {
+                    format!("{} bound here; the block closes it on exit", kind.noun())
+                }
+                None => format!("{} obtained here", kind.noun()),
+            };
+            headline.get_or_insert((kind, scoped));
+            related.push(Label {
+                span: origin.span.clone(),
+                message: label,
+            });
+        }
+        let Some((kind, scoped)) = headline else {
+            continue;
+        };
+        let noun = kind.noun();
+        let (message, help) = if scoped {
+            (
+                format!(
+                    "{noun} is stored in `{}`, which outlives the `with` block that closes it",
+                    store.target
+                ),
+                format!(
+                    "keep what opens the {noun} (the engine, pool or session factory) and open a `with` \
+                     block where the work is done"
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "{noun} is stored in `{}`, which outlives the function that obtained it",
+                    store.target
+                ),
+                format!("keep the pool and obtain the {noun} where the work is done"),
+            )
+        };
+        findings.push(Finding {
+            rule: Rule::StoredHandle,
+            severity: INFO.default_severity,
+            function: summary.function.clone(),
+            message,
+            primary: Label {
+                span: store.span.clone(),
+                message: format!("stored in `{}`", store.target),
+            },
+            related,
+            help,
+        });
+    }
+    findings
+}
