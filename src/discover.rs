@@ -13,7 +13,16 @@ pub struct DiscoveryError {
 }
 
 /// Directories that only hold code built for tests.
-const TEST_DIRS: &[&str] = &["tests", "benches", "examples"];
+const TEST_DIRS: &[&str] = &["tests", "test", "benches", "examples"];
+
+/// Directories of installed or generated code, never the project's own.
+const VENDORED_DIRS: &[&str] = &[
+    "target",
+    "__pycache__",
+    "node_modules",
+    "site-packages",
+    "venv",
+];
 
 /// Files to check under `roots`, in a stable order: each root in the order given, directories
 /// walked in file-name order. A file is listed once even when reached twice.
@@ -51,7 +60,10 @@ pub fn discover(roots: &[PathBuf], include_tests: bool) -> (Vec<PathBuf>, Vec<Di
         for entry in walker {
             match entry {
                 Ok(entry) => {
-                    if entry.file_type().is_file() && is_rust(entry.path()) {
+                    if entry.file_type().is_file()
+                        && is_source(entry.path())
+                        && (include_tests || !is_test_file(entry.path()))
+                    {
                         add(entry.into_path(), &mut files);
                     }
                 }
@@ -71,12 +83,22 @@ fn skip_dir(entry: &walkdir::DirEntry, include_tests: bool) -> bool {
     }
     let name = entry.file_name().to_string_lossy();
     name.starts_with('.')
-        || name == "target"
+        || VENDORED_DIRS.contains(&name.as_ref())
         || (!include_tests && TEST_DIRS.contains(&name.as_ref()))
 }
 
-fn is_rust(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "rs")
+fn is_source(path: &Path) -> bool {
+    scoped_db_engine::is_source_path(&path.to_string_lossy())
+}
+
+/// pytest's test modules: `test_*.py`, `*_test.py`, `conftest.py`.
+fn is_test_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    name.ends_with(".py")
+        && (name.starts_with("test_") || name.ends_with("_test.py") || name == "conftest.py")
 }
 
 /// An I/O error as a short lowercase message.

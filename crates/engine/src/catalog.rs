@@ -32,7 +32,7 @@ impl HandleKind {
     /// The noun used in messages.
     pub fn noun(self) -> &'static str {
         match self {
-            HandleKind::Connection => "pooled connection",
+            HandleKind::Connection => "connection",
             HandleKind::Transaction => "transaction",
             HandleKind::Session => "session",
         }

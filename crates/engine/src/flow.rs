@@ -13,7 +13,7 @@ use syn::{Expr, Pat, Stmt};
 use crate::catalog::{self, CatalogType, HandleKind, Role};
 use crate::index::{FnItem, FnKey, Index, Method};
 use crate::location::SpanRange;
-use crate::summary::{FnSummary, Origin, OriginKind, ReturnFlow, ScopeRole};
+use crate::summary::{FnSummary, Language, Origin, OriginKind, ReturnFlow, ScopeRole};
 use crate::types::{Scope, Ty};
 
 /// Deeper than this, an expression is treated as carrying nothing (no stack overflow on hostile
@@ -151,6 +151,7 @@ pub(crate) fn summarize(
     }
     FnSummary {
         key: item.key.clone(),
+        language: Language::Rust,
         function: item.qual_name.clone(),
         name_span: SpanRange::of(&item.sig.ident),
         provider: item.provider,

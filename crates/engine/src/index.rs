@@ -444,9 +444,20 @@ pub struct FileDecls {
     fns: Vec<FnDecl>,
     /// `(trait, method)` pairs implemented by the function of the same position in `fns`.
     implements: Vec<Option<String>>,
+    /// A Python module's declarations.
+    #[cfg(feature = "python")]
+    python: Option<crate::python::PyDecls>,
 }
 
 impl FileDecls {
+    #[cfg(feature = "python")]
+    pub(crate) fn python(decls: crate::python::PyDecls) -> FileDecls {
+        FileDecls {
+            python: Some(decls),
+            ..FileDecls::default()
+        }
+    }
+
     pub(crate) fn collect(items: &[&Item], module: &[String]) -> FileDecls {
         let mut decls = FileDecls::default();
         walk(
@@ -481,6 +492,8 @@ pub struct Index {
     statics: HashMap<String, Ty>,
     derefs: HashMap<String, Ty>,
     fns: HashMap<(Option<String>, String), Vec<FnDecl>>,
+    #[cfg(feature = "python")]
+    python: crate::python::PyIndex,
 }
 
 /// What a method call resolves to.
@@ -508,7 +521,14 @@ impl Index {
     /// Merges the declarations of every file of the run.
     pub fn new(files: impl IntoIterator<Item = FileDecls>) -> Index {
         let mut index = Index::default();
-        for file in files {
+        #[cfg(feature = "python")]
+        let mut python = Vec::new();
+        for mut file in files {
+            #[cfg(feature = "python")]
+            if let Some(py) = file.python.take() {
+                python.push(py);
+                continue;
+            }
             for (name, fields) in file.structs {
                 let entry = index.structs.entry(name).or_default();
                 for (field, ty) in fields {
@@ -537,7 +557,16 @@ impl Index {
         for decls in index.fns.values_mut() {
             decls.sort_by(|a, b| a.key.cmp(&b.key));
         }
+        #[cfg(feature = "python")]
+        {
+            index.python = crate::python::PyIndex::new(python);
+        }
         index
+    }
+
+    #[cfg(feature = "python")]
+    pub(crate) fn python(&self) -> &crate::python::PyIndex {
+        &self.python
     }
 
     /// Expands project type aliases (`type Tx<'a> = sqlx::Transaction<'a, Postgres>`).

@@ -19,6 +19,8 @@ mod flow;
 mod index;
 mod location;
 mod propagate;
+#[cfg(feature = "python")]
+mod python;
 pub mod rules;
 mod summary;
 mod types;
@@ -146,14 +148,37 @@ fn nesting_depth(tokens: &proc_macro2::TokenStream) -> usize {
     deepest
 }
 
+fn python_disabled() -> SourceError {
+    SourceError {
+        message: "this build of scoped-db reads no Python (the `python` feature is off)".into(),
+        position: None,
+    }
+}
+
 /// Forgets the spans of the files parsed on this thread, which `span-locations` would otherwise keep
 /// for the whole run. Only called where no compiler spans exist (never inside a proc macro).
 fn release_spans() {
     proc_macro2::extra::invalidate_current_thread_spans();
 }
 
+/// Whether `path` is a source the engine reads: Rust, and Python with the `python` feature.
+pub fn is_source_path(path: &str) -> bool {
+    path.ends_with(".rs") || (cfg!(feature = "python") && path.ends_with(".py"))
+}
+
+fn is_python(path: &str) -> bool {
+    path.ends_with(".py")
+}
+
 /// Step 1: the declarations of one file.
 pub fn index_source(path: &str, src: &str) -> Result<FileDecls, SourceError> {
+    #[cfg(feature = "python")]
+    if is_python(path) {
+        return Ok(FileDecls::python(python::index(path, src)?));
+    }
+    if is_python(path) {
+        return Err(python_disabled());
+    }
     let decls = {
         let file = parse(src)?;
         let items: Vec<&syn::Item> = file.items.iter().collect();
@@ -170,6 +195,13 @@ pub fn summarize_source(
     index: &Index,
     options: &Options,
 ) -> Result<Vec<FnSummary<Location>>, SourceError> {
+    #[cfg(feature = "python")]
+    if is_python(path) {
+        return python::summarize(path, src, index.python(), options);
+    }
+    if is_python(path) {
+        return Err(python_disabled());
+    }
     let summaries = {
         let file = parse(src)?;
         let items: Vec<&syn::Item> = file.items.iter().collect();

@@ -56,10 +56,19 @@ pub struct ReturnFlow<S> {
     pub origins: Vec<usize>,
 }
 
+/// The language a function is written in, for messages that name its constructs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Language {
+    #[default]
+    Rust,
+    Python,
+}
+
 /// One function, summarized.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FnSummary<S> {
     pub key: FnKey,
+    pub language: Language,
     /// `Type::method` or `name`, as findings show it.
     pub function: String,
     pub name_span: S,
@@ -83,6 +92,7 @@ impl<S> FnSummary<S> {
     pub fn map_spans<T>(self, mut f: impl FnMut(S) -> T) -> FnSummary<T> {
         FnSummary {
             key: self.key,
+            language: self.language,
             function: self.function,
             name_span: f(self.name_span),
             provider: self.provider,

@@ -25,9 +25,14 @@ fn expectations(path: &Path, text: &str) -> (Expected, Option<Expected>) {
     let mut declared = false;
     for line in text.lines() {
         let line = line.trim();
-        let (target, rest) = if let Some(rest) = line.strip_prefix("// expect(include-tests):") {
+        // `// expect:` in Rust, `# expect:` in Python.
+        let line = line
+            .strip_prefix("//")
+            .or_else(|| line.strip_prefix('#'))
+            .map_or(line, str::trim_start);
+        let (target, rest) = if let Some(rest) = line.strip_prefix("expect(include-tests):") {
             (with_tests.get_or_insert_with(Expected::new), rest)
-        } else if let Some(rest) = line.strip_prefix("// expect:") {
+        } else if let Some(rest) = line.strip_prefix("expect:") {
             declared = true;
             (&mut default, rest)
         } else {
@@ -46,7 +51,7 @@ fn expectations(path: &Path, text: &str) -> (Expected, Option<Expected>) {
     }
     assert!(
         declared,
-        "{}: a fixture declares its truth in `// expect:` lines",
+        "{}: a fixture declares its truth in `// expect:` (`# expect:`) lines",
         path.display()
     );
     (default, with_tests)

@@ -4,7 +4,7 @@ use super::{Rule, RuleInfo, Severity};
 use crate::catalog::HandleKind;
 use crate::finding::{Finding, Label};
 use crate::propagate::Facts;
-use crate::summary::{FnSummary, OriginKind};
+use crate::summary::{FnSummary, Language, OriginKind};
 
 pub static INFO: RuleInfo = RuleInfo {
     rule: Rule::EscapedHandle,
@@ -171,10 +171,16 @@ fn finding<S>(
         ),
         Via::Call(callee) => (
             format!("{noun} from `{callee}` escapes through this function too"),
-            format!(
-                "use the {noun} where it is obtained and return the data; if `{callee}` hands \
-                 handles out on purpose, mark it and its callers `#[scoped_db::provider]`"
-            ),
+            match summary.language {
+                Language::Rust => format!(
+                    "use the {noun} where it is obtained and return the data; if `{callee}` hands \
+                     handles out on purpose, mark it and its callers `#[scoped_db::provider]`"
+                ),
+                Language::Python => format!(
+                    "use the {noun} inside a `with` block here and return the data; or turn \
+                     `{callee}` into a `@contextmanager` that yields it and use it with `with`"
+                ),
+            },
         ),
     };
     Finding {

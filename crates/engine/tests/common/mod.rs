@@ -15,7 +15,7 @@ fn rust_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
     for path in entries {
         if path.is_dir() && recursive {
             rust_files(&path, true, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
+        } else if path.extension().is_some_and(|e| e == "rs" || e == "py") {
             out.push(path);
         }
     }

@@ -1,0 +1,205 @@
+//! The Python handle catalog, as data: which calls make engines and pools, and which context
+//! managers hand a handle to their `with` block and close or release it on exit.
+//!
+//! Names are matched by their package root and final name (`sqlalchemy` ... `create_engine`), after
+//! imports are resolved, the way the Rust catalog matches crate and type.
+
+use crate::catalog::HandleKind;
+
+/// A library type scoped-db tracks in Python, by a stable name.
+pub type LibType = &'static str;
+
+/// Calls (functions or classes) that make a tracked type: `create_async_engine(..)` makes an
+/// `AsyncEngine`. `(package root, final name, type made)`.
+pub static FACTORIES: &[(&str, &str, LibType)] = &[
+    ("sqlalchemy", "create_engine", "sqlalchemy.Engine"),
+    ("sqlalchemy", "engine_from_config", "sqlalchemy.Engine"),
+    (
+        "sqlalchemy",
+        "create_async_engine",
+        "sqlalchemy.AsyncEngine",
+    ),
+    (
+        "sqlalchemy",
+        "async_engine_from_config",
+        "sqlalchemy.AsyncEngine",
+    ),
+    ("sqlalchemy", "sessionmaker", "sqlalchemy.sessionmaker"),
+    (
+        "sqlalchemy",
+        "async_sessionmaker",
+        "sqlalchemy.async_sessionmaker",
+    ),
+    ("sqlalchemy", "scoped_session", "sqlalchemy.sessionmaker"),
+    ("asyncpg", "create_pool", "asyncpg.Pool"),
+    (
+        "psycopg_pool",
+        "ConnectionPool",
+        "psycopg_pool.ConnectionPool",
+    ),
+    (
+        "psycopg_pool",
+        "AsyncConnectionPool",
+        "psycopg_pool.ConnectionPool",
+    ),
+    ("aiomysql", "create_pool", "aiomysql.Pool"),
+    ("asyncmy", "create_pool", "aiomysql.Pool"),
+];
+
+/// Annotations that name a tracked type: `engine: AsyncEngine`.
+pub static ANNOTATIONS: &[(&str, &str, LibType)] = &[
+    ("sqlalchemy", "Engine", "sqlalchemy.Engine"),
+    ("sqlalchemy", "AsyncEngine", "sqlalchemy.AsyncEngine"),
+    ("sqlalchemy", "sessionmaker", "sqlalchemy.sessionmaker"),
+    (
+        "sqlalchemy",
+        "async_sessionmaker",
+        "sqlalchemy.async_sessionmaker",
+    ),
+    ("asyncpg", "Pool", "asyncpg.Pool"),
+    (
+        "psycopg_pool",
+        "ConnectionPool",
+        "psycopg_pool.ConnectionPool",
+    ),
+    (
+        "psycopg_pool",
+        "AsyncConnectionPool",
+        "psycopg_pool.ConnectionPool",
+    ),
+    ("aiomysql", "Pool", "aiomysql.Pool"),
+    ("asyncmy", "Pool", "aiomysql.Pool"),
+];
+
+/// What a context manager does with the handle it binds when its block exits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnExit {
+    /// Closes it or gives it back to the pool: returning it hands out a dead handle.
+    Closes(HandleKind),
+    /// Only commits or rolls back (`sqlite3`, `psycopg2` connections used as `with conn:`): the
+    /// handle lives on, so returning it is not this bug.
+    KeepsOpen,
+}
+
+/// Methods of tracked types whose result, used in `with`, binds a handle:
+/// `(receiver type, method, on exit)`.
+pub static SCOPE_METHODS: &[(LibType, &str, OnExit)] = &[
+    (
+        "sqlalchemy.Engine",
+        "connect",
+        OnExit::Closes(HandleKind::Connection),
+    ),
+    (
+        "sqlalchemy.Engine",
+        "begin",
+        OnExit::Closes(HandleKind::Connection),
+    ),
+    (
+        "sqlalchemy.AsyncEngine",
+        "connect",
+        OnExit::Closes(HandleKind::Connection),
+    ),
+    (
+        "sqlalchemy.AsyncEngine",
+        "begin",
+        OnExit::Closes(HandleKind::Connection),
+    ),
+    (
+        "sqlalchemy.sessionmaker",
+        "begin",
+        OnExit::Closes(HandleKind::Session),
+    ),
+    (
+        "sqlalchemy.async_sessionmaker",
+        "begin",
+        OnExit::Closes(HandleKind::Session),
+    ),
+    (
+        "asyncpg.Pool",
+        "acquire",
+        OnExit::Closes(HandleKind::Connection),
+    ),
+    (
+        "psycopg_pool.ConnectionPool",
+        "connection",
+        OnExit::Closes(HandleKind::Connection),
+    ),
+    (
+        "aiomysql.Pool",
+        "acquire",
+        OnExit::Closes(HandleKind::Connection),
+    ),
+];
+
+/// Tracked types whose instances, called, make a session that closes on exit:
+/// `SessionLocal()` for `SessionLocal = sessionmaker(..)`.
+pub static CALLABLE_SCOPES: &[(LibType, OnExit)] = &[
+    (
+        "sqlalchemy.sessionmaker",
+        OnExit::Closes(HandleKind::Session),
+    ),
+    (
+        "sqlalchemy.async_sessionmaker",
+        OnExit::Closes(HandleKind::Session),
+    ),
+];
+
+/// Functions and classes whose result, used in `with`, binds a handle:
+/// `(package root, final name, on exit)`.
+pub static SCOPE_FUNCTIONS: &[(&str, &str, OnExit)] = &[
+    ("sqlalchemy", "Session", OnExit::Closes(HandleKind::Session)),
+    (
+        "sqlalchemy",
+        "AsyncSession",
+        OnExit::Closes(HandleKind::Session),
+    ),
+    ("psycopg", "connect", OnExit::Closes(HandleKind::Connection)),
+    (
+        "aiosqlite",
+        "connect",
+        OnExit::Closes(HandleKind::Connection),
+    ),
+    ("duckdb", "connect", OnExit::Closes(HandleKind::Connection)),
+    ("sqlite3", "connect", OnExit::KeepsOpen),
+    ("psycopg2", "connect", OnExit::KeepsOpen),
+];
+
+/// Wrappers that resolve to the awaitable they are given first: `asyncio.wait_for(coro, t)`.
+pub static AWAIT_WRAPPERS: &[(&str, &str)] = &[
+    ("asyncio", "wait_for"),
+    ("asyncio", "shield"),
+    ("asyncio", "ensure_future"),
+    ("asyncio", "create_task"),
+    ("anyio", "fail_after"),
+];
+
+/// Decorators that make a generator a context manager.
+pub static CONTEXT_MANAGER_DECORATORS: &[&str] = &["contextmanager", "asynccontextmanager"];
+
+/// Decorators of code that exists for tests.
+pub static TEST_DECORATORS: &[(&str, &str)] =
+    &[("pytest", "fixture"), ("pytest_asyncio", "fixture")];
+
+/// `(root, name)` lookups.
+pub fn find<T: Copy>(table: &[(&str, &str, T)], root: &str, name: &str) -> Option<T> {
+    table
+        .iter()
+        .find(|(r, n, _)| *r == root && *n == name)
+        .map(|(_, _, t)| *t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_with_scope_methods_is_made_somewhere() {
+        for (ty, _, _) in SCOPE_METHODS {
+            assert!(FACTORIES.iter().any(|(_, _, t)| t == ty), "{ty}");
+        }
+        assert_eq!(
+            find(SCOPE_FUNCTIONS, "sqlite3", "connect"),
+            Some(OnExit::KeepsOpen)
+        );
+    }
+}

@@ -1,0 +1,956 @@
+//! Pass 2 for Python: reads each function body and records which handles flow into its return
+//! values, its `yield`s and the places it stores them.
+//!
+//! A name bound by `with`/`async with` over a scope that closes its handle on exit (a catalog
+//! call, or the project's own `@contextmanager` function or class with `__enter__`) carries a
+//! with-bound origin; a result of calling a project function carries a call origin, settled by
+//! propagation. Parameters carry nothing; data read through a handle carries nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::catalog::{self, OnExit};
+use super::{ClassRef, PyIndex, PyTy, written_name};
+use crate::Options;
+use crate::catalog::HandleKind;
+use crate::index::FnKey;
+use crate::location::Location;
+use crate::summary::{FnSummary, Language, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow};
+
+/// Deeper than this, an expression is treated as carrying nothing.
+const MAX_DEPTH: usize = 200;
+const MAX_CARRIED: usize = 32;
+
+/// Visits statements, into compound statements but not into nested functions or classes.
+pub(crate) fn each_stmt(body: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
+    for stmt in body {
+        f(stmt);
+        match stmt {
+            Stmt::If(s) => {
+                each_stmt(&s.body, f);
+                for clause in &s.elif_else_clauses {
+                    each_stmt(&clause.body, f);
+                }
+            }
+            Stmt::For(s) => {
+                each_stmt(&s.body, f);
+                each_stmt(&s.orelse, f);
+            }
+            Stmt::While(s) => {
+                each_stmt(&s.body, f);
+                each_stmt(&s.orelse, f);
+            }
+            Stmt::With(s) => each_stmt(&s.body, f),
+            Stmt::Try(s) => {
+                each_stmt(&s.body, f);
+                for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
+                    each_stmt(&h.body, f);
+                }
+                each_stmt(&s.orelse, f);
+                each_stmt(&s.finalbody, f);
+            }
+            Stmt::Match(s) => {
+                for case in &s.cases {
+                    each_stmt(&case.body, f);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What `with <value> as x` binds, when the value is a scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Scope {
+    Closes(HandleKind),
+    KeepsOpen,
+    /// The project's own scope: these functions' `yield` or `__enter__` decides.
+    Project(Vec<FnKey>),
+}
+
+#[derive(Clone, Debug)]
+struct PVal {
+    carried: Vec<usize>,
+    ty: PyTy,
+    scope: Option<Scope>,
+    site: Option<TextRange>,
+}
+
+impl Default for PVal {
+    fn default() -> Self {
+        PVal {
+            carried: Vec::new(),
+            ty: PyTy::Unknown,
+            scope: None,
+            site: None,
+        }
+    }
+}
+
+impl PVal {
+    fn typed(ty: PyTy) -> PVal {
+        PVal {
+            ty,
+            ..PVal::default()
+        }
+    }
+}
+
+/// A function to read: where it sits and what it is.
+struct FnDef<'a> {
+    def: &'a ast::StmtFunctionDef,
+    class: Option<ClassRef>,
+    qual_name: String,
+}
+
+/// All functions of a module, summarized.
+pub(crate) fn summarize_module(
+    body: &[Stmt],
+    module: &[String],
+    index: &PyIndex,
+    options: &Options,
+    at: &dyn Fn(TextRange) -> Location,
+) -> Vec<FnSummary<Location>> {
+    let empty = HashMap::new();
+    let imports = index.imports(module).unwrap_or(&empty);
+    let mut defs = Vec::new();
+    collect_defs(body, module, None, None, &mut defs);
+    defs.iter()
+        .filter(|d| options.include_tests || !is_test_code(d, imports, module))
+        .map(|d| summarize_fn(d, module, imports, index, at))
+        .collect()
+}
+
+fn collect_defs<'a>(
+    body: &'a [Stmt],
+    module: &[String],
+    class: Option<&ClassRef>,
+    prefix: Option<&str>,
+    out: &mut Vec<FnDef<'a>>,
+) {
+    for stmt in body {
+        match stmt {
+            Stmt::FunctionDef(f) => {
+                let own = match (prefix, class) {
+                    (Some(p), _) => format!("{p}.{}", f.name),
+                    (None, Some(c)) => format!("{}.{}", c.name, f.name),
+                    (None, None) => f.name.to_string(),
+                };
+                out.push(FnDef {
+                    def: f,
+                    class: class.cloned(),
+                    qual_name: own.clone(),
+                });
+                // Functions nested in this one.
+                collect_nested(&f.body, module, &own, out);
+            }
+            Stmt::ClassDef(c) => {
+                let class = ClassRef {
+                    module: module.to_vec(),
+                    name: c.name.to_string(),
+                };
+                let prefix = prefix.map(|p| format!("{p}.{}", c.name));
+                collect_defs(&c.body, module, Some(&class), prefix.as_deref(), out);
+            }
+            Stmt::If(s) => {
+                collect_defs(&s.body, module, class, prefix, out);
+                for clause in &s.elif_else_clauses {
+                    collect_defs(&clause.body, module, class, prefix, out);
+                }
+            }
+            Stmt::Try(s) => {
+                collect_defs(&s.body, module, class, prefix, out);
+                collect_defs(&s.orelse, module, class, prefix, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Functions defined inside a function body (at any depth of its compound statements).
+fn collect_nested<'a>(body: &'a [Stmt], module: &[String], prefix: &str, out: &mut Vec<FnDef<'a>>) {
+    for stmt in body {
+        match stmt {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {
+                collect_defs(std::slice::from_ref(stmt), module, None, Some(prefix), out);
+            }
+            Stmt::If(s) => {
+                collect_nested(&s.body, module, prefix, out);
+                for clause in &s.elif_else_clauses {
+                    collect_nested(&clause.body, module, prefix, out);
+                }
+            }
+            Stmt::For(s) => collect_nested(&s.body, module, prefix, out),
+            Stmt::While(s) => collect_nested(&s.body, module, prefix, out),
+            Stmt::With(s) => collect_nested(&s.body, module, prefix, out),
+            Stmt::Try(s) => {
+                collect_nested(&s.body, module, prefix, out);
+                for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
+                    collect_nested(&h.body, module, prefix, out);
+                }
+                collect_nested(&s.finalbody, module, prefix, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Decorator names, made canonical: `pytest.fixture`, `contextlib.asynccontextmanager`.
+fn decorators(
+    def: &ast::StmtFunctionDef,
+    imports: &HashMap<String, Vec<String>>,
+    module: &[String],
+) -> Vec<Vec<String>> {
+    def.decorator_list
+        .iter()
+        .filter_map(|d| {
+            let e = match &d.expression {
+                Expr::Call(c) => &*c.func,
+                other => other,
+            };
+            written_name(e).map(|w| super::canonical(imports, module, &w))
+        })
+        .collect()
+}
+
+/// pytest fixtures and test functions exist for tests.
+fn is_test_code(d: &FnDef<'_>, imports: &HashMap<String, Vec<String>>, module: &[String]) -> bool {
+    if d.class.is_none() && !d.qual_name.contains('.') && d.def.name.as_str().starts_with("test_") {
+        return true;
+    }
+    decorators(d.def, imports, module).iter().any(|q| {
+        catalog::TEST_DECORATORS.iter().any(|(root, name)| {
+            q.first().is_some_and(|r| r == root) && q.last().is_some_and(|l| l == name)
+        })
+    })
+}
+
+struct Fx<'a> {
+    index: &'a PyIndex,
+    module: &'a [String],
+    imports: &'a HashMap<String, Vec<String>>,
+    env: HashMap<String, PVal>,
+    /// Names that refer to objects the function does not own: parameters (and `self`).
+    outer: HashSet<String>,
+    /// Names declared `global`.
+    globals: HashSet<String>,
+    origins: Vec<(OriginKind, TextRange)>,
+    returns: Vec<(TextRange, Vec<usize>)>,
+    yields: Vec<(TextRange, Vec<usize>)>,
+    stores: Vec<(TextRange, String, Vec<usize>)>,
+    depth: usize,
+}
+
+fn summarize_fn(
+    d: &FnDef<'_>,
+    module: &[String],
+    imports: &HashMap<String, Vec<String>>,
+    index: &PyIndex,
+    at: &dyn Fn(TextRange) -> Location,
+) -> FnSummary<Location> {
+    let mut fx = Fx {
+        index,
+        module,
+        imports,
+        env: HashMap::new(),
+        outer: HashSet::new(),
+        globals: HashSet::new(),
+        origins: Vec::new(),
+        returns: Vec::new(),
+        yields: Vec::new(),
+        stores: Vec::new(),
+        depth: 0,
+    };
+    let params = &d.def.parameters;
+    for (i, p) in params.iter_non_variadic_params().enumerate() {
+        let name = p.parameter.name.to_string();
+        let ty = if i == 0 && d.class.is_some() && (name == "self" || name == "cls") {
+            d.class.clone().map_or(PyTy::Unknown, PyTy::Class)
+        } else {
+            p.parameter
+                .annotation
+                .as_deref()
+                .map_or(PyTy::Unknown, |a| fx.annotation(a))
+        };
+        fx.outer.insert(name.clone());
+        fx.env.insert(name, PVal::typed(ty));
+    }
+    for p in [&params.vararg, &params.kwarg].into_iter().flatten() {
+        fx.outer.insert(p.name.to_string());
+    }
+    fx.block(&d.def.body);
+
+    let scope = if decorators(d.def, imports, module).iter().any(|q| {
+        q.last()
+            .is_some_and(|l| catalog::CONTEXT_MANAGER_DECORATORS.contains(&l.as_str()))
+    }) {
+        ScopeRole::Generator
+    } else if d.class.is_some() && matches!(d.def.name.as_str(), "__enter__" | "__aenter__") {
+        ScopeRole::Enter
+    } else {
+        ScopeRole::None
+    };
+
+    // Keep the origins that a return, yield or store carries, with their locations.
+    let mut kept: HashMap<usize, usize> = HashMap::new();
+    let mut origins = Vec::new();
+    let mut keep = |carried: Vec<usize>| -> Vec<usize> {
+        carried
+            .into_iter()
+            .map(|o| {
+                *kept.entry(o).or_insert_with(|| {
+                    let (kind, range) = &fx.origins[o];
+                    origins.push(Origin {
+                        kind: kind.clone(),
+                        span: at(*range),
+                    });
+                    origins.len() - 1
+                })
+            })
+            .collect()
+    };
+    let returns = std::mem::take(&mut fx.returns)
+        .into_iter()
+        .map(|(r, c)| ReturnFlow {
+            span: at(r),
+            origins: keep(c),
+        })
+        .collect();
+    let yields = std::mem::take(&mut fx.yields)
+        .into_iter()
+        .map(|(r, c)| ReturnFlow {
+            span: at(r),
+            origins: keep(c),
+        })
+        .collect();
+    let stores = std::mem::take(&mut fx.stores)
+        .into_iter()
+        .map(|(r, target, c)| StoreFlow {
+            span: at(r),
+            target,
+            origins: keep(c),
+        })
+        .collect();
+    FnSummary {
+        language: Language::Python,
+        key: FnKey {
+            module: module.to_vec(),
+            owner: if d.qual_name.contains('.') && d.class.is_none() {
+                None
+            } else {
+                d.class.as_ref().map(|c| c.name.clone())
+            },
+            name: d.def.name.to_string(),
+        },
+        function: d.qual_name.clone(),
+        name_span: at(d.def.name.range()),
+        provider: None,
+        declared_kind: None,
+        allowed: Vec::new(),
+        origins,
+        returns,
+        yields,
+        scope,
+        stores,
+    }
+}
+
+impl Fx<'_> {
+    fn origin(&mut self, kind: OriginKind, range: TextRange) -> usize {
+        self.origins.push((kind, range));
+        self.origins.len() - 1
+    }
+
+    fn canonical(&self, written: &[String]) -> Vec<String> {
+        super::canonical(self.imports, self.module, written)
+    }
+
+    fn annotation(&self, e: &Expr) -> PyTy {
+        let decls_ty = match e {
+            Expr::Subscript(_) | Expr::BinOp(_) | Expr::StringLiteral(_) => None,
+            other => written_name(other).map(|w| super::TyExpr::Class(self.canonical(&w))),
+        };
+        match decls_ty {
+            Some(ty) => self.index.resolve(&ty),
+            None => match e {
+                Expr::Subscript(s) => match &*s.slice {
+                    Expr::Tuple(t) => t.elts.first().map_or(PyTy::Unknown, |e| self.annotation(e)),
+                    other => self.annotation(other),
+                },
+                Expr::BinOp(b) => match self.annotation(&b.left) {
+                    PyTy::Unknown => self.annotation(&b.right),
+                    ty => ty,
+                },
+                _ => PyTy::Unknown,
+            },
+        }
+    }
+
+    fn block(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            self.stmt(stmt);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Return(r) => {
+                if let Some(value) = &r.value {
+                    let v = self.expr(value);
+                    if !v.carried.is_empty() {
+                        self.returns
+                            .push((v.site.unwrap_or(value.range()), v.carried));
+                    }
+                }
+            }
+            Stmt::Expr(e) => {
+                self.expr(&e.value);
+            }
+            Stmt::Assign(a) => {
+                let v = self.expr(&a.value);
+                for target in &a.targets {
+                    self.assign(target, &v);
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                let mut v = match &a.value {
+                    Some(value) => self.expr(value),
+                    None => PVal::default(),
+                };
+                if v.ty == PyTy::Unknown {
+                    v.ty = self.annotation(&a.annotation);
+                }
+                if a.value.is_some() {
+                    self.assign(&a.target, &v);
+                }
+            }
+            Stmt::AugAssign(a) => {
+                self.expr(&a.value);
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    let v = self.expr(&item.context_expr);
+                    let range = item.context_expr.range();
+                    let bound = match &v.scope {
+                        Some(Scope::Closes(kind)) => {
+                            let o = self.origin(OriginKind::WithBound(*kind), range);
+                            PVal {
+                                carried: vec![o],
+                                ..PVal::default()
+                            }
+                        }
+                        Some(Scope::Project(keys)) => {
+                            let o = self.origin(OriginKind::Enter(keys.clone()), range);
+                            PVal {
+                                carried: vec![o],
+                                ..PVal::default()
+                            }
+                        }
+                        Some(Scope::KeepsOpen) | None => PVal::default(),
+                    };
+                    if let Some(target) = &item.optional_vars {
+                        self.assign(target, &bound);
+                    }
+                }
+                self.block(&w.body);
+            }
+            Stmt::If(s) => {
+                self.expr(&s.test);
+                self.block(&s.body);
+                for clause in &s.elif_else_clauses {
+                    if let Some(test) = &clause.test {
+                        self.expr(test);
+                    }
+                    self.block(&clause.body);
+                }
+            }
+            Stmt::For(s) => {
+                let iter = self.expr(&s.iter);
+                self.assign(
+                    &s.target,
+                    &PVal {
+                        scope: None,
+                        site: None,
+                        ..iter
+                    },
+                );
+                self.block(&s.body);
+                self.block(&s.orelse);
+            }
+            Stmt::While(s) => {
+                self.expr(&s.test);
+                self.block(&s.body);
+                self.block(&s.orelse);
+            }
+            Stmt::Try(s) => {
+                self.block(&s.body);
+                for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
+                    if let Some(name) = &h.name {
+                        self.env.insert(name.to_string(), PVal::default());
+                    }
+                    self.block(&h.body);
+                }
+                self.block(&s.orelse);
+                self.block(&s.finalbody);
+            }
+            Stmt::Match(m) => {
+                self.expr(&m.subject);
+                for case in &m.cases {
+                    self.block(&case.body);
+                }
+            }
+            Stmt::Global(g) => {
+                self.globals.extend(g.names.iter().map(|n| n.to_string()));
+            }
+            // Nested functions and classes are summarized on their own.
+            _ => {}
+        }
+    }
+
+    /// Binds an assignment target. A name is local unless declared `global`; an attribute or
+    /// item of an object the function does not own is a store that outlives it.
+    fn assign(&mut self, target: &Expr, v: &PVal) {
+        match target {
+            Expr::Name(n) => {
+                let name = n.id.to_string();
+                if self.globals.contains(&name) {
+                    self.store(target.range(), name.clone(), v);
+                }
+                self.env.insert(
+                    name,
+                    PVal {
+                        site: None,
+                        ..v.clone()
+                    },
+                );
+            }
+            Expr::Tuple(t) => {
+                for e in &t.elts {
+                    self.assign(e, &part(v));
+                }
+            }
+            Expr::List(l) => {
+                for e in &l.elts {
+                    self.assign(e, &part(v));
+                }
+            }
+            Expr::Starred(s) => self.assign(&s.value, v),
+            Expr::Attribute(a) => self.store_into(&a.value, target, v),
+            Expr::Subscript(s) => {
+                self.expr(&s.slice);
+                self.store_into(&s.value, target, v);
+            }
+            _ => {}
+        }
+    }
+
+    /// `owner.attr = v` or `owner[k] = v`: a store when `owner` outlives the function, else the
+    /// local object now holds `v`.
+    fn store_into(&mut self, owner: &Expr, target: &Expr, v: &PVal) {
+        match root_name(owner) {
+            Some(root) if self.outlives(&root) => {
+                let text =
+                    written_name(target).map_or_else(|| format!("{root}[..]"), |w| w.join("."));
+                self.store(target.range(), text, v);
+            }
+            Some(root) => {
+                if let Some(local) = self.env.get_mut(&root) {
+                    union_into(&mut local.carried, &v.carried);
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn store(&mut self, range: TextRange, target: String, v: &PVal) {
+        if !v.carried.is_empty() {
+            self.stores
+                .push((v.site.unwrap_or(range), target, v.carried.clone()));
+        }
+    }
+
+    /// Whether a name refers to something that outlives this call: `self`, a parameter, a
+    /// declared global, or a module-level name.
+    fn outlives(&self, name: &str) -> bool {
+        self.outer.contains(name) || self.globals.contains(name) || !self.env.contains_key(name)
+    }
+
+    fn expr(&mut self, e: &Expr) -> PVal {
+        if self.depth >= MAX_DEPTH {
+            return PVal::default();
+        }
+        self.depth += 1;
+        let v = self.expr_inner(e);
+        self.depth -= 1;
+        v
+    }
+
+    fn expr_inner(&mut self, e: &Expr) -> PVal {
+        match e {
+            Expr::Name(n) => {
+                let name = n.id.as_str();
+                if let Some(v) = self.env.get(name) {
+                    return PVal {
+                        site: Some(e.range()),
+                        ..v.clone()
+                    };
+                }
+                PVal::typed(self.name_ty(name))
+            }
+            Expr::Await(a) => {
+                let v = self.expr(&a.value);
+                PVal {
+                    site: v.site.map(|_| e.range()),
+                    ..v
+                }
+            }
+            Expr::Call(c) => self.call(e, c),
+            Expr::Attribute(a) => {
+                let recv = self.expr(&a.value);
+                // Data read through a handle carries nothing.
+                match &recv.ty {
+                    PyTy::Class(c) => PVal::typed(self.index.attr(c, a.attr.as_str())),
+                    _ => PVal::default(),
+                }
+            }
+            Expr::Subscript(s) => {
+                let base = self.expr(&s.value);
+                self.expr(&s.slice);
+                PVal {
+                    carried: base.carried,
+                    site: Some(e.range()),
+                    ..PVal::default()
+                }
+            }
+            Expr::Tuple(t) => self.combine(e, &t.elts),
+            Expr::List(l) => self.combine(e, &l.elts),
+            Expr::Set(s) => self.combine(e, &s.elts),
+            Expr::Dict(d) => {
+                let values: Vec<Expr> = d.items.iter().map(|i| i.value.clone()).collect();
+                for item in &d.items {
+                    if let Some(k) = &item.key {
+                        self.expr(k);
+                    }
+                }
+                self.combine(e, &values)
+            }
+            Expr::Starred(s) => self.expr(&s.value),
+            Expr::If(i) => {
+                self.expr(&i.test);
+                let parts = [(*i.body).clone(), (*i.orelse).clone()];
+                self.combine(e, &parts)
+            }
+            Expr::BoolOp(b) => self.combine(e, &b.values),
+            Expr::Named(n) => {
+                let v = self.expr(&n.value);
+                self.assign(&n.target, &v);
+                v
+            }
+            Expr::Yield(y) => {
+                if let Some(value) = &y.value {
+                    let v = self.expr(value);
+                    if !v.carried.is_empty() {
+                        self.yields
+                            .push((v.site.unwrap_or(value.range()), v.carried));
+                    }
+                }
+                PVal::default()
+            }
+            Expr::YieldFrom(y) => {
+                self.expr(&y.value);
+                PVal::default()
+            }
+            Expr::BinOp(b) => {
+                self.expr(&b.left);
+                self.expr(&b.right);
+                PVal::default()
+            }
+            Expr::Compare(c) => {
+                self.expr(&c.left);
+                for x in &c.comparators {
+                    self.expr(x);
+                }
+                PVal::default()
+            }
+            Expr::UnaryOp(u) => {
+                self.expr(&u.operand);
+                PVal::default()
+            }
+            _ => PVal::default(),
+        }
+    }
+
+    /// The union of what the parts carry: a tuple, list or dict returned with the handle in it.
+    fn combine(&mut self, e: &Expr, parts: &[Expr]) -> PVal {
+        let mut carried = Vec::new();
+        let mut sites = Vec::new();
+        for p in parts {
+            let v = self.expr(p);
+            if !v.carried.is_empty() {
+                sites.push(v.site.unwrap_or(p.range()));
+            }
+            union_into(&mut carried, &v.carried);
+        }
+        PVal {
+            carried,
+            site: match sites.as_slice() {
+                [one] => Some(*one),
+                [] => None,
+                _ => Some(e.range()),
+            },
+            ..PVal::default()
+        }
+    }
+
+    /// The type of a name that is not a local: a module global, or an imported project global.
+    fn name_ty(&self, name: &str) -> PyTy {
+        match self.index.global(self.module, name) {
+            PyTy::Unknown => match self.imports.get(name) {
+                Some(q) => self.index.imported_global(q),
+                None => PyTy::Unknown,
+            },
+            ty => ty,
+        }
+    }
+
+    fn call(&mut self, e: &Expr, c: &ast::ExprCall) -> PVal {
+        let args: Vec<PVal> = c.arguments.args.iter().map(|a| self.expr(a)).collect();
+        let kwargs: Vec<PVal> = c
+            .arguments
+            .keywords
+            .iter()
+            .map(|k| self.expr(&k.value))
+            .collect();
+        let range = e.range();
+
+        // A method call on a value: `self.engine.begin()`, `pool.acquire()`, `items.append(x)`.
+        if let Expr::Attribute(attr) = &*c.func
+            && !self.is_module_path(&attr.value)
+        {
+            let method = attr.attr.as_str();
+            let recv = self.expr(&attr.value);
+            if let Some(v) = self.scope_method(&recv.ty, method, range) {
+                return v;
+            }
+            if let PyTy::Class(class) = &recv.ty {
+                // A class attribute holding a session factory: `self.session_factory()`.
+                if let PyTy::Lib(t) = self.index.attr(class, method)
+                    && let Some(v) = self.callable_scope(t, range)
+                {
+                    return v;
+                }
+                let keys: Vec<FnKey> = self
+                    .index
+                    .method(class, method)
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect();
+                if !keys.is_empty() {
+                    let ty = self
+                        .index
+                        .method(class, method)
+                        .first()
+                        .map_or(PyTy::Unknown, |(_, ret)| self.index.resolve(ret));
+                    return self.project_call(keys, ty, range);
+                }
+            }
+            if ADDERS.contains(&method) {
+                let mut added = PVal::default();
+                for a in args.iter().chain(&kwargs) {
+                    union_into(&mut added.carried, &a.carried);
+                    added.site = added.site.or(a.site);
+                }
+                self.store_into(&attr.value, &c.func, &added);
+            }
+            return PVal::default();
+        }
+
+        let Some(written) = written_name(&c.func) else {
+            self.expr(&c.func);
+            return PVal::default();
+        };
+        // A local callable: a session factory held in a variable, or a closure.
+        if written.len() == 1
+            && let Some(local) = self.env.get(&written[0]).cloned()
+        {
+            if let PyTy::Lib(t) = local.ty
+                && let Some(v) = self.callable_scope(t, range)
+            {
+                return v;
+            }
+            return PVal::default();
+        }
+        let q = self.canonical(&written);
+        let (root, last) = (q[0].as_str(), q[q.len() - 1].as_str());
+
+        if catalog::AWAIT_WRAPPERS
+            .iter()
+            .any(|(r, n)| *r == root && *n == last)
+        {
+            let first = args.into_iter().next().unwrap_or_default();
+            return PVal {
+                site: first.site.map(|_| range),
+                ..first
+            };
+        }
+        if let Some(on_exit) = catalog::find(catalog::SCOPE_FUNCTIONS, root, last) {
+            return self.scope_value(on_exit, range);
+        }
+        if let Some(t) = catalog::find(catalog::FACTORIES, root, last) {
+            return PVal::typed(PyTy::Lib(t));
+        }
+        // A module global called: `SessionLocal()` for `SessionLocal = sessionmaker(..)`.
+        if let PyTy::Lib(t) = self.name_ty_of(&written)
+            && let Some(v) = self.callable_scope(t, range)
+        {
+            return v;
+        }
+        // A project class: an instance, which holds what it was given, and a scope if it has
+        // `__enter__`/`__aenter__`.
+        if let PyTy::Class(class) = self.index.resolve(&super::TyExpr::Call(q.clone()))
+            && self.index.is_class(&q)
+        {
+            let enters: Vec<FnKey> = ["__aenter__", "__enter__"]
+                .iter()
+                .flat_map(|m| self.index.method(&class, m))
+                .map(|(k, _)| k)
+                .collect();
+            let mut v = PVal {
+                ty: PyTy::Class(class),
+                site: Some(range),
+                ..PVal::default()
+            };
+            for a in args.iter().chain(&kwargs) {
+                union_into(&mut v.carried, &a.carried);
+            }
+            if v.carried.is_empty() {
+                v.site = None;
+            }
+            if !enters.is_empty() {
+                v.scope = Some(Scope::Project(enters));
+            }
+            return v;
+        }
+        let fns = self.index.functions(&q);
+        if !fns.is_empty() {
+            let ty = self.index.resolve(&fns[0].1);
+            let keys = fns.into_iter().map(|(k, _)| k).collect();
+            return self.project_call(keys, ty, range);
+        }
+        PVal::default()
+    }
+
+    /// Whether `e` names a module (`asyncpg`, `sqlalchemy.orm`) rather than a value.
+    fn is_module_path(&self, e: &Expr) -> bool {
+        match written_name(e) {
+            Some(w) => {
+                !self.env.contains_key(&w[0]) && self.imports.contains_key(&w[0]) && {
+                    let q = self.canonical(&w);
+                    self.index.imported_global(&q) == PyTy::Unknown && !self.index.is_class(&q)
+                }
+            }
+            None => false,
+        }
+    }
+
+    fn name_ty_of(&self, written: &[String]) -> PyTy {
+        if written.len() == 1 {
+            self.name_ty(&written[0])
+        } else {
+            self.index.imported_global(&self.canonical(written))
+        }
+    }
+
+    fn scope_method(&mut self, ty: &PyTy, method: &str, range: TextRange) -> Option<PVal> {
+        let PyTy::Lib(t) = ty else {
+            return None;
+        };
+        let on_exit = catalog::SCOPE_METHODS
+            .iter()
+            .find(|(lib, m, _)| lib == t && *m == method)
+            .map(|(_, _, on_exit)| *on_exit)?;
+        Some(self.scope_value(on_exit, range))
+    }
+
+    fn callable_scope(&mut self, t: &str, range: TextRange) -> Option<PVal> {
+        let on_exit = catalog::CALLABLE_SCOPES
+            .iter()
+            .find(|(lib, _)| *lib == t)
+            .map(|(_, on_exit)| *on_exit)?;
+        Some(self.scope_value(on_exit, range))
+    }
+
+    /// A call that makes a scope: used in `with`, it binds a handle; used bare, it obtains one.
+    fn scope_value(&mut self, on_exit: OnExit, range: TextRange) -> PVal {
+        match on_exit {
+            OnExit::Closes(kind) => {
+                let o = self.origin(OriginKind::Obtained(kind), range);
+                PVal {
+                    carried: vec![o],
+                    ty: PyTy::Unknown,
+                    scope: Some(Scope::Closes(kind)),
+                    site: Some(range),
+                }
+            }
+            OnExit::KeepsOpen => PVal {
+                scope: Some(Scope::KeepsOpen),
+                ..PVal::default()
+            },
+        }
+    }
+
+    fn project_call(&mut self, keys: Vec<FnKey>, ty: PyTy, range: TextRange) -> PVal {
+        let o = self.origin(OriginKind::Call(keys.clone()), range);
+        PVal {
+            carried: vec![o],
+            ty,
+            scope: Some(Scope::Project(keys)),
+            site: Some(range),
+        }
+    }
+}
+
+/// Methods that put their argument into the receiver.
+const ADDERS: &[&str] = &[
+    "append",
+    "appendleft",
+    "add",
+    "insert",
+    "extend",
+    "put",
+    "put_nowait",
+    "setdefault",
+    "update",
+    "push",
+];
+
+/// The name an attribute or item chain starts from: `self` in `self.pool[k].x`.
+fn root_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Name(n) => Some(n.id.to_string()),
+        Expr::Attribute(a) => root_name(&a.value),
+        Expr::Subscript(s) => root_name(&s.value),
+        _ => None,
+    }
+}
+
+/// A part of an unpacked value: it may be the handle the whole carries.
+fn part(v: &PVal) -> PVal {
+    PVal {
+        carried: v.carried.clone(),
+        ..PVal::default()
+    }
+}
+
+fn union_into(acc: &mut Vec<usize>, more: &[usize]) {
+    for &o in more {
+        if acc.len() >= MAX_CARRIED {
+            return;
+        }
+        if !acc.contains(&o) {
+            acc.push(o);
+        }
+    }
+}

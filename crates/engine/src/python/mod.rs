@@ -1,0 +1,646 @@
+//! The Python frontend: the same two passes as Rust, over Ruff's Python syntax tree, into the same
+//! summaries, so propagation, suppression and rendering are shared.
+//!
+//! Pass 1 ([`index`]) records what each module declares: imports, module globals and class
+//! attributes with the types their assignments or annotations give them, and function return
+//! types. Pass 2 ([`summarize`]) reads each function body with the run's declarations in view.
+
+mod catalog;
+mod flow;
+
+use std::collections::HashMap;
+
+use ruff_python_ast::{self as ast, Expr, Stmt};
+
+use crate::index::FnKey;
+use crate::location::{LineIndex, Location};
+use crate::summary::FnSummary;
+use crate::{Options, SourceError};
+
+pub(crate) use catalog::LibType;
+
+/// A type as pass 1 records it: symbolic, resolved against the whole run when read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TyExpr {
+    /// An instance of a project class, by canonical dotted name.
+    Class(Vec<String>),
+    /// The result of calling something, by canonical dotted name.
+    Call(Vec<String>),
+    /// The value of `self.<attr>` in a class, by module, class and attribute.
+    Attr(Vec<String>, String, String),
+    Unknown,
+}
+
+/// A resolved type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PyTy {
+    Lib(LibType),
+    Class(ClassRef),
+    Unknown,
+}
+
+/// A project class: its module and name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ClassRef {
+    pub module: Vec<String>,
+    pub name: String,
+}
+
+/// What one module declares.
+#[derive(Clone, Debug, Default)]
+pub struct PyDecls {
+    module: Vec<String>,
+    imports: HashMap<String, Vec<String>>,
+    globals: HashMap<String, TyExpr>,
+    classes: Vec<ClassDecl>,
+    fns: Vec<(FnKey, TyExpr)>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct ClassDecl {
+    name: String,
+    attrs: HashMap<String, TyExpr>,
+    methods: Vec<String>,
+}
+
+/// What the whole run declares, for pass 2.
+#[derive(Clone, Debug, Default)]
+pub struct PyIndex {
+    modules: HashMap<Vec<String>, PyDecls>,
+}
+
+/// The dotted module path of a file: `chatter/utils/database.py` is `chatter.utils.database`;
+/// a package's `__init__.py` is the package.
+pub(crate) fn module_path(path: &str) -> Vec<String> {
+    let mut parts: Vec<String> = path
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+        .map(|p| p.strip_suffix(".py").unwrap_or(p).to_string())
+        .collect();
+    if parts.last().is_some_and(|p| p == "__init__") {
+        parts.pop();
+    }
+    parts
+}
+
+fn parse(src: &str) -> Result<ast::ModModule, SourceError> {
+    ruff_python_parser::parse_module(src)
+        .map(|parsed| parsed.into_syntax())
+        .map_err(|e| {
+            let lines = LineIndex::new(src);
+            SourceError {
+                message: e.error.to_string(),
+                position: Some(lines.line_col(src, e.location.start().into())),
+            }
+        })
+}
+
+/// Pass 1 over one module.
+pub(crate) fn index(path: &str, src: &str) -> Result<PyDecls, SourceError> {
+    let module = parse(src)?;
+    let mut decls = PyDecls {
+        module: module_path(path),
+        ..PyDecls::default()
+    };
+    decls.read_module(&module.body);
+    Ok(decls)
+}
+
+impl PyIndex {
+    pub(crate) fn new(decls: impl IntoIterator<Item = PyDecls>) -> PyIndex {
+        PyIndex {
+            modules: decls.into_iter().map(|d| (d.module.clone(), d)).collect(),
+        }
+    }
+
+    /// The module a canonical dotted prefix names: the module whose path ends with it (a file
+    /// checked as `src/app/db.py` is the module `app.db`).
+    fn module(&self, dotted: &[String]) -> Option<&PyDecls> {
+        if dotted.is_empty() {
+            return None;
+        }
+        let mut found = self
+            .modules
+            .iter()
+            .filter(|(path, _)| path.ends_with(dotted));
+        let first = found.next()?;
+        // Two modules with the same tail: not guessed at.
+        found.next().is_none().then_some(first.1)
+    }
+
+    fn class(&self, dotted: &[String]) -> Option<(&PyDecls, &ClassDecl)> {
+        let (name, module) = dotted.split_last()?;
+        let decls = self.module(module)?;
+        decls
+            .classes
+            .iter()
+            .find(|c| &c.name == name)
+            .map(|c| (decls, c))
+    }
+
+    /// The functions a canonical dotted name calls: a module function, or a class's method.
+    pub(crate) fn functions(&self, dotted: &[String]) -> Vec<(FnKey, TyExpr)> {
+        let Some((name, prefix)) = dotted.split_last() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Some(decls) = self.module(prefix) {
+            out.extend(
+                decls
+                    .fns
+                    .iter()
+                    .filter(|(k, _)| k.owner.is_none() && &k.name == name)
+                    .cloned(),
+            );
+        }
+        if out.is_empty()
+            && let Some((decls, class)) = self.class(prefix)
+        {
+            out.extend(self.methods(decls, class, name));
+        }
+        out
+    }
+
+    fn methods(&self, decls: &PyDecls, class: &ClassDecl, name: &str) -> Vec<(FnKey, TyExpr)> {
+        decls
+            .fns
+            .iter()
+            .filter(|(k, _)| k.owner.as_deref() == Some(&class.name) && k.name == name)
+            .cloned()
+            .collect()
+    }
+
+    /// A method of a project class.
+    pub(crate) fn method(&self, class: &ClassRef, name: &str) -> Vec<(FnKey, TyExpr)> {
+        let Some(decls) = self.modules.get(&class.module) else {
+            return Vec::new();
+        };
+        let Some(c) = decls.classes.iter().find(|c| c.name == class.name) else {
+            return Vec::new();
+        };
+        self.methods(decls, c, name)
+    }
+
+    /// Resolves a recorded type against the whole run.
+    pub(crate) fn resolve(&self, ty: &TyExpr) -> PyTy {
+        self.resolve_depth(ty, 0)
+    }
+
+    fn resolve_depth(&self, ty: &TyExpr, depth: usize) -> PyTy {
+        if depth > 8 {
+            return PyTy::Unknown;
+        }
+        match ty {
+            TyExpr::Unknown => PyTy::Unknown,
+            TyExpr::Class(q) => match self.class(q) {
+                Some((decls, c)) => PyTy::Class(ClassRef {
+                    module: decls.module.clone(),
+                    name: c.name.clone(),
+                }),
+                None => self.lib_annotation(q),
+            },
+            TyExpr::Call(q) => {
+                if let (Some(root), Some(last)) = (q.first(), q.last())
+                    && let Some(t) = catalog::find(catalog::FACTORIES, root, last)
+                {
+                    return PyTy::Lib(t);
+                }
+                if let Some((decls, c)) = self.class(q) {
+                    return PyTy::Class(ClassRef {
+                        module: decls.module.clone(),
+                        name: c.name.clone(),
+                    });
+                }
+                match self.functions(q).first() {
+                    Some((_, ret)) => self.resolve_depth(ret, depth + 1),
+                    None => PyTy::Unknown,
+                }
+            }
+            TyExpr::Attr(module, class, attr) => {
+                let ty = self
+                    .modules
+                    .get(module)
+                    .and_then(|d| d.classes.iter().find(|c| &c.name == class))
+                    .and_then(|c| c.attrs.get(attr));
+                match ty {
+                    Some(ty) => self.resolve_depth(ty, depth + 1),
+                    None => PyTy::Unknown,
+                }
+            }
+        }
+    }
+
+    fn lib_annotation(&self, q: &[String]) -> PyTy {
+        match (q.first(), q.last()) {
+            (Some(root), Some(last)) => {
+                catalog::find(catalog::ANNOTATIONS, root, last).map_or(PyTy::Unknown, PyTy::Lib)
+            }
+            _ => PyTy::Unknown,
+        }
+    }
+
+    /// The type of a module global, by the module it is defined in.
+    pub(crate) fn global(&self, module: &[String], name: &str) -> PyTy {
+        match self.modules.get(module).and_then(|d| d.globals.get(name)) {
+            Some(ty) => self.resolve(ty),
+            None => PyTy::Unknown,
+        }
+    }
+
+    /// The type of a global imported by canonical name (`from app.db import engine`).
+    pub(crate) fn imported_global(&self, dotted: &[String]) -> PyTy {
+        let Some((name, module)) = dotted.split_last() else {
+            return PyTy::Unknown;
+        };
+        match self.module(module).and_then(|d| d.globals.get(name)) {
+            Some(ty) => self.resolve(ty),
+            None => PyTy::Unknown,
+        }
+    }
+
+    /// The type of a project class's attribute (`self.engine`).
+    pub(crate) fn attr(&self, class: &ClassRef, name: &str) -> PyTy {
+        let ty = self
+            .modules
+            .get(&class.module)
+            .and_then(|d| d.classes.iter().find(|c| c.name == class.name))
+            .and_then(|c| c.attrs.get(name));
+        match ty {
+            Some(ty) => self.resolve(ty),
+            None => PyTy::Unknown,
+        }
+    }
+
+    /// Whether a canonical dotted name is a project class.
+    pub(crate) fn is_class(&self, dotted: &[String]) -> bool {
+        self.class(dotted).is_some()
+    }
+
+    pub(crate) fn imports(&self, module: &[String]) -> Option<&HashMap<String, Vec<String>>> {
+        self.modules.get(module).map(|d| &d.imports)
+    }
+}
+
+impl PyDecls {
+    fn read_module(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            match stmt {
+                Stmt::Import(i) => {
+                    for alias in &i.names {
+                        let full = dotted(alias.name.as_str());
+                        match &alias.asname {
+                            Some(a) => {
+                                self.imports.insert(a.to_string(), full);
+                            }
+                            None => {
+                                let root = full[0].clone();
+                                self.imports.insert(root.clone(), vec![root]);
+                            }
+                        }
+                    }
+                }
+                Stmt::ImportFrom(i) => {
+                    let base = self.from_base(i);
+                    for alias in &i.names {
+                        let name = alias.name.to_string();
+                        let mut full = base.clone();
+                        full.push(name.clone());
+                        let local = alias.asname.as_ref().map_or(name, |a| a.to_string());
+                        self.imports.insert(local, full);
+                    }
+                }
+                Stmt::Assign(a) => {
+                    let ty = self.expr_ty(&a.value, None);
+                    for target in &a.targets {
+                        if let Expr::Name(n) = target {
+                            self.globals.insert(n.id.to_string(), ty.clone());
+                        }
+                    }
+                }
+                Stmt::AnnAssign(a) => {
+                    if let Expr::Name(n) = &*a.target {
+                        let ty = match self.annotation_ty(&a.annotation) {
+                            TyExpr::Unknown => a
+                                .value
+                                .as_ref()
+                                .map_or(TyExpr::Unknown, |v| self.expr_ty(v, None)),
+                            ty => ty,
+                        };
+                        self.globals.insert(n.id.to_string(), ty);
+                    }
+                }
+                Stmt::FunctionDef(f) => {
+                    let ret = self.return_ty(f, None);
+                    self.fns.push((
+                        FnKey {
+                            module: self.module.clone(),
+                            owner: None,
+                            name: f.name.to_string(),
+                        },
+                        ret,
+                    ));
+                    self.read_global_writes(&f.body);
+                }
+                Stmt::ClassDef(c) => self.read_class(c),
+                // `if TYPE_CHECKING:` imports, `try: import x except ImportError:`.
+                Stmt::If(i) => {
+                    self.read_module(&i.body);
+                    for clause in &i.elif_else_clauses {
+                        self.read_module(&clause.body);
+                    }
+                }
+                Stmt::Try(t) => {
+                    self.read_module(&t.body);
+                    for ast::ExceptHandler::ExceptHandler(h) in &t.handlers {
+                        self.read_module(&h.body);
+                    }
+                    self.read_module(&t.orelse);
+                    self.read_module(&t.finalbody);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The module a `from .. import` names, made absolute.
+    fn from_base(&self, i: &ast::StmtImportFrom) -> Vec<String> {
+        let named = i
+            .module
+            .as_ref()
+            .map(|m| dotted(m.as_str()))
+            .unwrap_or_default();
+        if i.level == 0 {
+            return named;
+        }
+        let keep = self.module.len().saturating_sub(i.level as usize);
+        let mut base = self.module[..keep].to_vec();
+        base.extend(named);
+        base
+    }
+
+    /// Module globals assigned inside a function after `global name` (a lazy getter).
+    fn read_global_writes(&mut self, body: &[Stmt]) {
+        let mut declared = Vec::new();
+        flow::each_stmt(body, &mut |stmt| {
+            if let Stmt::Global(g) = stmt {
+                declared.extend(g.names.iter().map(|n| n.to_string()));
+            }
+        });
+        if declared.is_empty() {
+            return;
+        }
+        let mut writes = Vec::new();
+        flow::each_stmt(body, &mut |stmt| {
+            if let Stmt::Assign(a) = stmt {
+                for target in &a.targets {
+                    if let Expr::Name(n) = target
+                        && declared.iter().any(|d| d == n.id.as_str())
+                    {
+                        writes.push((n.id.to_string(), (*a.value).clone()));
+                    }
+                }
+            }
+        });
+        for (name, value) in writes {
+            let ty = self.expr_ty(&value, None);
+            if ty != TyExpr::Unknown {
+                self.globals.insert(name, ty);
+            }
+        }
+    }
+
+    fn read_class(&mut self, c: &ast::StmtClassDef) {
+        let mut class = ClassDecl {
+            name: c.name.to_string(),
+            ..ClassDecl::default()
+        };
+        for stmt in &c.body {
+            match stmt {
+                Stmt::AnnAssign(a) => {
+                    if let Expr::Name(n) = &*a.target {
+                        class
+                            .attrs
+                            .insert(n.id.to_string(), self.annotation_ty(&a.annotation));
+                    }
+                }
+                Stmt::Assign(a) => {
+                    let ty = self.expr_ty(&a.value, Some(&class.name));
+                    for target in &a.targets {
+                        if let Expr::Name(n) = target {
+                            class.attrs.insert(n.id.to_string(), ty.clone());
+                        }
+                    }
+                }
+                Stmt::FunctionDef(f) => {
+                    class.methods.push(f.name.to_string());
+                    let ret = self.return_ty(f, Some(&class.name));
+                    self.fns.push((
+                        FnKey {
+                            module: self.module.clone(),
+                            owner: Some(class.name.clone()),
+                            name: f.name.to_string(),
+                        },
+                        ret,
+                    ));
+                    // `self.x = ...` anywhere in a method gives the attribute a type; so does an
+                    // annotated parameter assigned to it (`self.engine = engine`).
+                    let params: HashMap<String, TyExpr> = parameter_annotations(f)
+                        .into_iter()
+                        .map(|(name, ann)| (name, self.annotation_ty(ann)))
+                        .collect();
+                    let mut attrs = Vec::new();
+                    flow::each_stmt(&f.body, &mut |stmt| {
+                        let (target, ty) = match stmt {
+                            Stmt::Assign(a) if a.targets.len() == 1 => {
+                                let ty = match &*a.value {
+                                    Expr::Name(n) if params.contains_key(n.id.as_str()) => {
+                                        params[n.id.as_str()].clone()
+                                    }
+                                    value => self.expr_ty(value, Some(&class.name)),
+                                };
+                                (&a.targets[0], ty)
+                            }
+                            Stmt::AnnAssign(a) => (&*a.target, self.annotation_ty(&a.annotation)),
+                            _ => return,
+                        };
+                        if let Expr::Attribute(attr) = target
+                            && matches!(&*attr.value, Expr::Name(n) if n.id.as_str() == "self")
+                            && ty != TyExpr::Unknown
+                        {
+                            attrs.push((attr.attr.to_string(), ty));
+                        }
+                    });
+                    for (name, ty) in attrs {
+                        class.attrs.entry(name).or_insert(ty);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.classes.push(class);
+    }
+
+    fn return_ty(&self, f: &ast::StmtFunctionDef, class: Option<&str>) -> TyExpr {
+        if let Some(ret) = &f.returns {
+            let ty = self.annotation_ty(ret);
+            if ty != TyExpr::Unknown {
+                return ty;
+            }
+        }
+        // No useful annotation: the first `return <expr>` whose type is known.
+        let mut found = TyExpr::Unknown;
+        flow::each_stmt(&f.body, &mut |stmt| {
+            if found == TyExpr::Unknown
+                && let Stmt::Return(r) = stmt
+                && let Some(v) = &r.value
+            {
+                found = self.expr_ty(v, class);
+            }
+        });
+        found
+    }
+
+    /// The canonical dotted name of `a.b.c` as written here.
+    pub(crate) fn canonical(&self, written: &[String]) -> Vec<String> {
+        canonical(&self.imports, &self.module, written)
+    }
+
+    /// The type an expression gives an assignment, as far as pass 1 can tell.
+    fn expr_ty(&self, e: &Expr, class: Option<&str>) -> TyExpr {
+        match e {
+            Expr::Await(a) => self.expr_ty(&a.value, class),
+            Expr::Call(c) => match written_name(&c.func) {
+                Some(w) if w.first().is_some_and(|s| s == "self") && w.len() == 2 => match class {
+                    Some(class) => {
+                        let mut q = self.module.clone();
+                        q.push(class.to_string());
+                        q.push(w[1].clone());
+                        TyExpr::Call(q)
+                    }
+                    None => TyExpr::Unknown,
+                },
+                Some(w) => TyExpr::Call(self.canonical(&w)),
+                None => TyExpr::Unknown,
+            },
+            Expr::Attribute(a) => match (&*a.value, class) {
+                (Expr::Name(n), Some(class)) if n.id.as_str() == "self" => {
+                    TyExpr::Attr(self.module.clone(), class.to_string(), a.attr.to_string())
+                }
+                _ => TyExpr::Unknown,
+            },
+            _ => TyExpr::Unknown,
+        }
+    }
+
+    /// The type an annotation names: `AsyncEngine`, `Optional[AsyncEngine]`, `Engine | None`,
+    /// `"AsyncEngine"`.
+    fn annotation_ty(&self, e: &Expr) -> TyExpr {
+        match e {
+            Expr::Subscript(s) => match written_name(&s.value).as_deref().and_then(|w| w.last()) {
+                Some(outer) if outer == "Optional" || outer == "Annotated" => match &*s.slice {
+                    Expr::Tuple(t) => t
+                        .elts
+                        .first()
+                        .map_or(TyExpr::Unknown, |e| self.annotation_ty(e)),
+                    other => self.annotation_ty(other),
+                },
+                Some(outer) if outer == "Union" => match &*s.slice {
+                    Expr::Tuple(t) => t
+                        .elts
+                        .iter()
+                        .map(|e| self.annotation_ty(e))
+                        .find(|t| *t != TyExpr::Unknown)
+                        .unwrap_or(TyExpr::Unknown),
+                    other => self.annotation_ty(other),
+                },
+                _ => TyExpr::Unknown,
+            },
+            Expr::BinOp(b) => match self.annotation_ty(&b.left) {
+                TyExpr::Unknown => self.annotation_ty(&b.right),
+                ty => ty,
+            },
+            Expr::StringLiteral(s) => {
+                let text = s.value.to_str();
+                TyExpr::Class(self.canonical(&dotted(text.trim())))
+            }
+            other => match written_name(other) {
+                Some(w) if w != ["None"] => TyExpr::Class(self.canonical(&w)),
+                _ => TyExpr::Unknown,
+            },
+        }
+    }
+}
+
+/// The annotated parameters of a function.
+fn parameter_annotations(f: &ast::StmtFunctionDef) -> Vec<(String, &Expr)> {
+    f.parameters
+        .iter_non_variadic_params()
+        .filter_map(|p| {
+            p.parameter
+                .annotation
+                .as_deref()
+                .map(|a| (p.parameter.name.to_string(), a))
+        })
+        .collect()
+}
+
+fn dotted(s: &str) -> Vec<String> {
+    s.split('.').map(str::to_string).collect()
+}
+
+/// `a.b.c` as written, for a chain of names and attributes.
+pub(crate) fn written_name(e: &Expr) -> Option<Vec<String>> {
+    match e {
+        Expr::Name(n) => Some(vec![n.id.to_string()]),
+        Expr::Attribute(a) => {
+            let mut base = written_name(&a.value)?;
+            base.push(a.attr.to_string());
+            Some(base)
+        }
+        _ => None,
+    }
+}
+
+/// Makes a dotted name canonical through a module's imports; names defined in the module itself
+/// are prefixed with the module's path.
+fn canonical(
+    imports: &HashMap<String, Vec<String>>,
+    module: &[String],
+    written: &[String],
+) -> Vec<String> {
+    let Some(first) = written.first() else {
+        return Vec::new();
+    };
+    match imports.get(first) {
+        Some(target) => {
+            let mut out = target.clone();
+            out.extend(written[1..].iter().cloned());
+            out
+        }
+        None => {
+            let mut out = module.to_vec();
+            out.extend(written.iter().cloned());
+            out
+        }
+    }
+}
+
+/// Pass 2 over one module: its functions' summaries.
+pub(crate) fn summarize(
+    path: &str,
+    src: &str,
+    index: &PyIndex,
+    options: &Options,
+) -> Result<Vec<FnSummary<Location>>, SourceError> {
+    let module = parse(src)?;
+    let lines = LineIndex::new(src);
+    let at = |r: ruff_text_size::TextRange| lines.location(src, r.start().into(), r.end().into());
+    let module_path = module_path(path);
+    Ok(flow::summarize_module(
+        &module.body,
+        &module_path,
+        index,
+        options,
+        &at,
+    ))
+}
