@@ -300,7 +300,7 @@ impl PyDecls {
                     }
                 }
                 Stmt::ImportFrom(i) => {
-                    let base = self.from_base(i);
+                    let base = self.import_base(i);
                     for alias in &i.names {
                         let name = alias.name.to_string();
                         let mut full = base.clone();
@@ -363,7 +363,7 @@ impl PyDecls {
     }
 
     /// The module a `from .. import` names, made absolute.
-    fn from_base(&self, i: &ast::StmtImportFrom) -> Vec<String> {
+    fn import_base(&self, i: &ast::StmtImportFrom) -> Vec<String> {
         let named = i
             .module
             .as_ref()
