@@ -523,7 +523,9 @@ impl Index {
         let mut index = Index::default();
         #[cfg(feature = "python")]
         let mut python = Vec::new();
-        for mut file in files {
+        for file in files {
+            #[cfg(feature = "python")]
+            let mut file = file;
             #[cfg(feature = "python")]
             if let Some(py) = file.python.take() {
                 python.push(py);
