@@ -278,3 +278,76 @@ fn hostile_nesting_is_an_error_and_deep_but_legal_nesting_is_checked() {
         "delimiters nest too deep to check (depth 200001; the limit is 1000)"
     );
 }
+
+#[test]
+fn the_python_seed_is_reported_with_the_wrappers_pointing_at_their_source() {
+    insta::assert_snapshot!(transcript(
+        &repo(),
+        &["check", "fixtures/python/seed/before"]
+    ));
+    let (code, stdout, _) = run_in(
+        &repo(),
+        &["check", "--format", "json", "fixtures/python/seed"],
+    );
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let found: Vec<(&str, &str, &str)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["function"].as_str().unwrap(),
+                f["related"][0]["message"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let before = "fixtures/python/seed/before/chatter/utils/database.py";
+    assert_eq!(
+        found,
+        [
+            (
+                "DatabaseManager._attempt_connection",
+                "connection bound here; the block closes it on exit",
+                before
+            ),
+            (
+                "DatabaseManager.get_connection_with_retry",
+                "connection comes from `DatabaseManager._attempt_connection`, which lets it escape",
+                before
+            ),
+            (
+                "DatabaseManager.get_connection_with_timeout",
+                "connection comes from `DatabaseManager._attempt_connection`, which lets it escape",
+                before
+            ),
+        ],
+        "the fixed module beside it reports nothing"
+    );
+}
+
+#[test]
+fn a_python_syntax_error_names_file_and_position_and_the_rest_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app/a_escapes.rs", ESCAPES);
+    write(dir.path(), "app/b_broken.py", "def f(:\n    return 1\n");
+    write(
+        dir.path(),
+        "app/c_leak.py",
+        "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n\ndef leak():\n    with engine.connect() as conn:\n        return conn\n",
+    );
+    write(
+        dir.path(),
+        "app/test_skipped.py",
+        "def test_x():\n    pass\n",
+    );
+    let (code, stdout, _) = run_in(dir.path(), &["check", "--format", "json", "app"]);
+    assert_eq!(code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["errors"][0]["path"], "app/b_broken.py");
+    let message = doc["errors"][0]["message"].as_str().unwrap();
+    assert!(message.ends_with("at line 1 column 7"), "{message}");
+    assert_eq!(doc["summary"]["findings"], 2);
+    assert_eq!(doc["summary"]["files_checked"], 2, "test_*.py is skipped");
+}

@@ -537,7 +537,19 @@ impl Fx<'_> {
                 }
             }
             Expr::Starred(s) => self.assign(&s.value, v),
-            Expr::Attribute(a) => self.store_into(&a.value, target, v),
+            Expr::Attribute(a) => {
+                self.store_into(&a.value, target, v);
+                // Read back in this function: `self.session = factory(); return self.session`.
+                if let Some(w) = written_name(target) {
+                    self.env.insert(
+                        w.join("."),
+                        PVal {
+                            site: None,
+                            ..v.clone()
+                        },
+                    );
+                }
+            }
             Expr::Subscript(s) => {
                 self.expr(&s.slice);
                 self.store_into(&s.value, target, v);
@@ -608,6 +620,12 @@ impl Fx<'_> {
             }
             Expr::Call(c) => self.call(e, c),
             Expr::Attribute(a) => {
+                if let Some(v) = written_name(e).and_then(|w| self.env.get(&w.join("."))) {
+                    return PVal {
+                        site: Some(e.range()),
+                        ..v.clone()
+                    };
+                }
                 let recv = self.expr(&a.value);
                 // Data read through a handle carries nothing.
                 match &recv.ty {

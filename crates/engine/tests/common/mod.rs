@@ -21,13 +21,15 @@ fn rust_files(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The runs: lists of files checked together. A top-level `fixtures/*.rs` file is a run on its
-/// own; a directory that holds `.rs` files is one run over all of them, and a directory without
-/// is searched further.
+/// The runs: lists of files checked together. A file directly in `fixtures/` or
+/// `fixtures/python/` is a run on its own; another directory that holds sources is one run over
+/// all of them, and a directory without is searched further.
 pub fn units() -> Vec<Vec<PathBuf>> {
     fn dirs(dir: &Path, top: bool, units: &mut Vec<Vec<PathBuf>>) {
         let mut direct = Vec::new();
         rust_files(dir, false, &mut direct);
+        // `fixtures/python/` is laid out like `fixtures/`: a file is a run of its own.
+        let top = top || dir.file_name().is_some_and(|n| n == "python");
         if top {
             units.extend(direct.into_iter().map(|f| vec![f]));
         } else if !direct.is_empty() {
