@@ -626,6 +626,16 @@ impl Fx<'_> {
                         ..v.clone()
                     };
                 }
+                // A global of another module: `db.engine` after `from app import db`.
+                if let Some(w) = written_name(e)
+                    && !self.env.contains_key(&w[0])
+                    && self.imports.contains_key(&w[0])
+                {
+                    let ty = self.index.imported_global(&self.canonical(&w));
+                    if ty != PyTy::Unknown {
+                        return PVal::typed(ty);
+                    }
+                }
                 let recv = self.expr(&a.value);
                 // Data read through a handle carries nothing.
                 match &recv.ty {

@@ -28,6 +28,8 @@ pub(crate) enum TyExpr {
     Call(Vec<String>),
     /// The value of `self.<attr>` in a class, by module, class and attribute.
     Attr(Vec<String>, String, String),
+    /// The value of a module global, by canonical dotted name.
+    Global(Vec<String>),
     Unknown,
 }
 
@@ -214,6 +216,16 @@ impl PyIndex {
                 match self.functions(q).first() {
                     Some((_, ret)) => self.resolve_depth(ret, depth + 1),
                     None => PyTy::Unknown,
+                }
+            }
+            TyExpr::Global(q) => {
+                let Some((name, module)) = q.split_last() else {
+                    return PyTy::Unknown;
+                };
+                match self.module(module).and_then(|d| d.globals.get(name)) {
+                    // `engine = engine` in its own module would loop.
+                    Some(ty) if ty != &TyExpr::Global(q.clone()) => self.resolve_depth(ty, depth + 1),
+                    _ => PyTy::Unknown,
                 }
             }
             TyExpr::Attr(module, class, attr) => {
@@ -526,8 +538,14 @@ impl PyDecls {
                 (Expr::Name(n), Some(class)) if n.id.as_str() == "self" => {
                     TyExpr::Attr(self.module.clone(), class.to_string(), a.attr.to_string())
                 }
-                _ => TyExpr::Unknown,
+                _ => match written_name(e) {
+                    Some(w) if self.imports.contains_key(&w[0]) => {
+                        TyExpr::Global(self.canonical(&w))
+                    }
+                    _ => TyExpr::Unknown,
+                },
             },
+            Expr::Name(n) => TyExpr::Global(self.canonical(&[n.id.to_string()])),
             _ => TyExpr::Unknown,
         }
     }
