@@ -224,7 +224,9 @@ impl PyIndex {
                 };
                 match self.module(module).and_then(|d| d.globals.get(name)) {
                     // `engine = engine` in its own module would loop.
-                    Some(ty) if ty != &TyExpr::Global(q.clone()) => self.resolve_depth(ty, depth + 1),
+                    Some(ty) if ty != &TyExpr::Global(q.clone()) => {
+                        self.resolve_depth(ty, depth + 1)
+                    }
                     _ => PyTy::Unknown,
                 }
             }
