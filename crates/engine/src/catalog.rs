@@ -502,6 +502,53 @@ pub static NOT_ACQUISITIONS: &[&str] = &[
     "from",
 ];
 
+/// Methods that finish a transaction: commit or roll it back.
+pub static FINISH_METHODS: &[&str] = &[
+    "commit",
+    "rollback",
+    "commit_transaction",
+    "abort_transaction",
+    "finish",
+];
+
+/// Methods that begin a transaction on their receiver rather than return one:
+/// `(family library, receiver type, method)`.
+pub static BEGINS_ON_RECEIVER: &[(&str, &str, &str)] =
+    &[("mongodb", "ClientSession", "start_transaction")];
+
+/// Functions that make a value never be dropped, by the last two segments of their path.
+pub static LEAK_FUNCTIONS: &[(&str, &str)] =
+    &[("mem", "forget"), ("Box", "leak"), ("ManuallyDrop", "new")];
+
+/// A pool's own escape hatches, which take a handle out of the pool for good:
+/// `(family library, type, method or associated function)`.
+pub static LEAK_METHODS: &[(&str, &str, &str)] = &[
+    ("sqlx", "PoolConnection", "leak"),
+    ("sqlx", "PoolConnection", "detach"),
+    ("deadpool", "Object", "take"),
+    ("deadpool-postgres", "Object", "take"),
+    ("deadpool-postgres", "Client", "take"),
+];
+
+/// Collection and cell methods that keep their argument: storing a handle through them.
+pub static STORE_METHODS: &[&str] = &[
+    "push",
+    "push_back",
+    "push_front",
+    "insert",
+    "extend",
+    "append",
+    "set",
+    "replace",
+    "get_or_init",
+    "get_or_insert",
+    "get_or_insert_with",
+];
+
+/// Receivers that are request-scoped by design: moving a handle into them is not a store that
+/// outlives the request.
+pub static REQUEST_SCOPED: &[&str] = &["extensions_mut", "extensions", "local_cache"];
+
 /// Methods that hand back what their receiver carries (`Result`/`Option` plumbing, error context,
 /// future adaptors): `pool.begin().await.map_err(Error::from)?` is still the transaction.
 pub static CARRIER_METHODS: &[&str] = &[

@@ -6,14 +6,16 @@
 //! Data read through a handle carries nothing; parameters carry nothing (a handle passed in and
 //! passed back is the caller's business).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use syn::{Expr, Pat, Stmt};
 
 use crate::catalog::{self, CatalogType, HandleKind, Role};
 use crate::index::{FnItem, FnKey, Index, Method};
 use crate::location::SpanRange;
-use crate::summary::{FnSummary, Language, Origin, OriginKind, ReturnFlow, ScopeRole};
+use crate::summary::{
+    FnSummary, Language, LeakFlow, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow, Unfinished,
+};
 use crate::types::{Scope, Ty};
 
 /// Deeper than this, an expression is treated as carrying nothing (no stack overflow on hostile
@@ -63,6 +65,17 @@ struct Cx<'a, 't> {
     handles: &'a [String],
     env: Vec<HashMap<String, Val<'t>>>,
     returns: Vec<(Node<'t>, Vec<usize>)>,
+    /// Stores that outlive the function: where, into what, what they carry.
+    stores: Vec<(Node<'t>, String, Vec<usize>)>,
+    /// Leaks: the call, how, what it carries, whether the value is typed as a handle.
+    leaks: Vec<(Node<'t>, String, Vec<usize>, bool)>,
+    /// Origins committed or rolled back, and origins moved on (returned, passed by value, stored).
+    finished: HashSet<usize>,
+    moved: HashSet<usize>,
+    /// Transactions begun here, by origin, with their library.
+    transactions: Vec<(usize, &'static str)>,
+    /// Names bound to the function's parameters (`self` included): objects that outlive it.
+    params: HashSet<String>,
     sinks: Vec<Sink>,
     breaks: Vec<Vec<usize>>,
     depth: usize,
@@ -81,6 +94,12 @@ pub(crate) fn summarize(
         origins: Vec::new(),
         env: vec![HashMap::new()],
         returns: Vec::new(),
+        stores: Vec::new(),
+        leaks: Vec::new(),
+        finished: HashSet::new(),
+        moved: HashSet::new(),
+        transactions: Vec::new(),
+        params: HashSet::new(),
         sinks: vec![Sink::Function],
         breaks: Vec::new(),
         depth: 0,
@@ -92,10 +111,12 @@ pub(crate) fn summarize(
             syn::FnArg::Receiver(_) => {
                 let ty = item.scope.self_ty.clone();
                 cx.bind_name("self", Val::typed(ty));
+                cx.params.insert("self".into());
             }
             syn::FnArg::Typed(pt) => {
                 let ty = item.scope.resolve_type(&pt.ty);
                 cx.bind(&pt.pat, &Val::typed(Some(ty)));
+                cx.params.extend(pat_names(&pt.pat));
             }
         }
     }
@@ -121,13 +142,13 @@ pub(crate) fn summarize(
     // origins they carry. Tentative origins become acquisitions here, or are dropped.
     let mut kept: HashMap<usize, Option<usize>> = HashMap::new();
     let mut origins = Vec::new();
-    let mut returns = Vec::new();
-    for (node, carried) in cx.returns {
-        let carried: Vec<usize> = carried
+    let cx_origins = std::mem::take(&mut cx.origins);
+    let mut keep = |carried: Vec<usize>| -> Vec<usize> {
+        carried
             .into_iter()
             .filter_map(|o| {
                 *kept.entry(o).or_insert_with(|| {
-                    let (src, node) = &cx.origins[o];
+                    let (src, node) = &cx_origins[o];
                     let kind = match src {
                         Src::Known(kind) => kind.clone(),
                         Src::Tentative(name) => {
@@ -141,7 +162,11 @@ pub(crate) fn summarize(
                     Some(origins.len() - 1)
                 })
             })
-            .collect();
+            .collect()
+    };
+    let mut returns = Vec::new();
+    for (node, carried) in std::mem::take(&mut cx.returns) {
+        let carried = keep(carried);
         if !carried.is_empty() {
             returns.push(ReturnFlow {
                 span: node.range(),
@@ -149,6 +174,34 @@ pub(crate) fn summarize(
             });
         }
     }
+    let stores = std::mem::take(&mut cx.stores)
+        .into_iter()
+        .map(|(node, target, carried)| StoreFlow {
+            span: node.range(),
+            target,
+            origins: keep(carried),
+        })
+        .filter(|s| !s.origins.is_empty())
+        .collect();
+    let leaks = std::mem::take(&mut cx.leaks)
+        .into_iter()
+        .map(|(node, how, carried, typed_handle)| LeakFlow {
+            span: node.range(),
+            how,
+            origins: keep(carried),
+            typed_handle,
+        })
+        .filter(|l| l.typed_handle || !l.origins.is_empty())
+        .collect();
+    let unfinished = cx
+        .transactions
+        .iter()
+        .filter(|(o, _)| !cx.finished.contains(o) && !cx.moved.contains(o))
+        .map(|(o, library)| Unfinished {
+            span: cx_origins[*o].1.range(),
+            library,
+        })
+        .collect();
     FnSummary {
         key: item.key.clone(),
         language: Language::Rust,
@@ -161,7 +214,78 @@ pub(crate) fn summarize(
         returns,
         yields: Vec::new(),
         scope: ScopeRole::None,
-        stores: Vec::new(),
+        stores,
+        leaks,
+        unfinished,
+    }
+}
+
+/// The names a pattern binds.
+fn pat_names(pat: &Pat) -> Vec<String> {
+    match pat {
+        Pat::Ident(p) => vec![p.ident.to_string()],
+        Pat::Type(p) => pat_names(&p.pat),
+        Pat::Reference(p) => pat_names(&p.pat),
+        Pat::Paren(p) => pat_names(&p.pat),
+        Pat::Tuple(p) => p.elems.iter().flat_map(pat_names).collect(),
+        Pat::TupleStruct(p) => p.elems.iter().flat_map(pat_names).collect(),
+        Pat::Struct(p) => p.fields.iter().flat_map(|f| pat_names(&f.pat)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The variable an assignment target or receiver chain starts from, and the chain as written:
+/// `self` and `self.conns` for `self.conns.push(c)`; `CACHE` for `*CACHE.lock().unwrap() = ..`.
+fn target_root(e: &Expr) -> Option<(String, String)> {
+    match e {
+        Expr::Path(p) => p
+            .path
+            .get_ident()
+            .map(|i| (i.to_string(), i.to_string()))
+            .or_else(|| {
+                p.path
+                    .segments
+                    .last()
+                    .map(|s| (s.ident.to_string(), s.ident.to_string()))
+            }),
+        Expr::Field(f) => {
+            let (root, text) = target_root(&f.base)?;
+            let member = match &f.member {
+                syn::Member::Named(n) => n.to_string(),
+                syn::Member::Unnamed(i) => i.index.to_string(),
+            };
+            Some((root, format!("{text}.{member}")))
+        }
+        Expr::Index(i) => {
+            let (root, text) = target_root(&i.expr)?;
+            Some((root, format!("{text}[..]")))
+        }
+        Expr::MethodCall(m) => target_root(&m.receiver),
+        Expr::Unary(u) => target_root(&u.expr),
+        Expr::Reference(r) => target_root(&r.expr),
+        Expr::Paren(p) => target_root(&p.expr),
+        Expr::Group(g) => target_root(&g.expr),
+        Expr::Try(t) => target_root(&t.expr),
+        Expr::Await(a) => target_root(&a.base),
+        _ => None,
+    }
+}
+
+/// Whether a receiver chain goes through request-scoped storage (`req.extensions_mut()`).
+fn request_scoped(e: &Expr) -> bool {
+    match e {
+        Expr::MethodCall(m) => {
+            catalog::REQUEST_SCOPED.contains(&m.method.to_string().as_str())
+                || request_scoped(&m.receiver)
+        }
+        Expr::Field(f) => {
+            matches!(&f.member, syn::Member::Named(n) if catalog::REQUEST_SCOPED.contains(&n.to_string().as_str()))
+                || request_scoped(&f.base)
+        }
+        Expr::Unary(u) => request_scoped(&u.expr),
+        Expr::Reference(r) => request_scoped(&r.expr),
+        Expr::Paren(p) => request_scoped(&p.expr),
+        _ => false,
     }
 }
 
@@ -334,6 +458,7 @@ impl<'t> Cx<'_, 't> {
         if !val.carries() {
             return;
         }
+        self.moved.extend(val.carried.iter().copied());
         match self.sinks.last_mut() {
             Some(Sink::Function) => self
                 .returns
@@ -509,6 +634,10 @@ impl<'t> Cx<'_, 't> {
                 if let Some(rest) = &s.rest {
                     parts.push(self.expr(rest));
                 }
+                // Moved into the value: its owner decides what becomes of it.
+                for p in &parts {
+                    self.moved.extend(p.carried.iter().copied());
+                }
                 let ty = self.scope.resolve_path(&s.path);
                 self.combine(e, parts, Some(ty))
             }
@@ -642,6 +771,7 @@ impl<'t> Cx<'_, 't> {
                     }
                 } else {
                     self.expr(&a.left);
+                    self.store_into(&a.left, e, &v);
                 }
                 Val::default()
             }
@@ -790,8 +920,44 @@ impl<'t> Cx<'_, 't> {
                 ..body
             };
         }
-        for arg in &mc.args {
-            self.expr(arg);
+        let args: Vec<Val<'t>> = mc.args.iter().map(|a| self.expr(a)).collect();
+        self.moved_by_value(mc.args.iter().zip(&args));
+        if catalog::FINISH_METHODS.contains(&name.as_str()) {
+            self.finished.extend(recv.carried.iter().copied());
+        }
+        if catalog::STORE_METHODS.contains(&name.as_str()) {
+            // Only what is given by value is kept: `model.insert(&txn)` lends the transaction.
+            for (arg, val) in mc.args.iter().zip(&args) {
+                if !matches!(arg, Expr::Reference(_)) {
+                    self.store_into(&mc.receiver, e, val);
+                }
+            }
+        }
+        if let Some(recv_ty) = &recv.ty
+            && let Some(ct) = self.index.catalog(recv_ty)
+        {
+            let library = ct.family.library;
+            let ty_name = ct.entry.name;
+            if catalog::LEAK_METHODS
+                .iter()
+                .any(|(l, t, m)| *l == library && *t == ty_name && *m == name)
+            {
+                self.leak(e, format!("{ty_name}::{name}"), &recv, true);
+            }
+            // `session.start_transaction()`: the session now holds a transaction.
+            if catalog::BEGINS_ON_RECEIVER
+                .iter()
+                .any(|(l, t, m)| *l == library && *t == ty_name && *m == name)
+                && let Expr::Path(p) = &*mc.receiver
+                && let Some(var) = p.path.get_ident()
+            {
+                let o = self.origin(OriginKind::Acquire(HandleKind::Transaction), Node::Expr(e));
+                self.transactions.push((o, library));
+                let name = var.to_string();
+                if let Some(slot) = self.env.iter_mut().rev().find_map(|s| s.get_mut(&name)) {
+                    union_into(&mut slot.carried, &[o]);
+                }
+            }
         }
         if let Some(recv_ty) = &recv.ty {
             match self.index.method(recv_ty, &name) {
@@ -801,7 +967,12 @@ impl<'t> Cx<'_, 't> {
                     let closure_scoped = mc.args.iter().any(|a| matches!(a, Expr::Closure(_)));
                     return self.produce(e, produced, closure_scoped);
                 }
-                Some(Method::Project(callees, ret)) => return self.call_result(e, callees, ret),
+                Some(Method::Project(callees, ret)) => {
+                    // A project method on a value holding a transaction (a unit of work's
+                    // `complete(self)`) takes it on.
+                    self.moved.extend(recv.carried.iter().copied());
+                    return self.call_result(e, callees, ret);
+                }
                 Some(Method::Typed(ty)) => return Val::typed(Some(ty)),
                 None => {}
             }
@@ -856,6 +1027,64 @@ impl<'t> Cx<'_, 't> {
         Val::default()
     }
 
+    /// Arguments passed by value move what they carry; `&x` and `&mut *x` lend it.
+    fn moved_by_value<'b>(&mut self, args: impl Iterator<Item = (&'b Expr, &'b Val<'t>)>)
+    where
+        't: 'b,
+    {
+        for (arg, val) in args {
+            if !matches!(arg, Expr::Reference(_)) {
+                self.moved.extend(val.carried.iter().copied());
+            }
+        }
+    }
+
+    /// `v` put into `target` (an assignment's left side, or a collection method's receiver): a
+    /// store when the target outlives the function, else the local now holds `v`.
+    fn store_into(&mut self, target: &'t Expr, at: &'t Expr, v: &Val<'t>) {
+        if !v.carries() || request_scoped(target) {
+            return;
+        }
+        let Some((root, text)) = target_root(target) else {
+            return;
+        };
+        if self.outlives(&root) {
+            self.moved.extend(v.carried.iter().copied());
+            self.stores.push((Node::Expr(at), text, v.carried.clone()));
+        } else if let Some(slot) = self.env.iter_mut().rev().find_map(|s| s.get_mut(&root)) {
+            union_into(&mut slot.carried, &v.carried);
+        }
+    }
+
+    /// Whether a variable names something that outlives this call: `self`, a parameter, or a
+    /// static (the project's, or a `SCREAMING_CASE` one a macro such as `thread_local!` made).
+    fn outlives(&self, root: &str) -> bool {
+        if self.params.contains(root) {
+            return true;
+        }
+        if self.lookup(root).is_some() {
+            return false;
+        }
+        self.index.static_ty(root).is_some()
+            || (root.chars().any(char::is_uppercase) && !root.chars().any(char::is_lowercase))
+    }
+
+    fn leak(&mut self, e: &'t Expr, how: String, v: &Val<'t>, typed_handle: bool) {
+        self.moved.extend(v.carried.iter().copied());
+        if v.carries() || typed_handle {
+            self.leaks
+                .push((Node::Expr(e), how, v.carried.clone(), typed_handle));
+        }
+    }
+
+    /// Whether `ty` is a catalog handle (seen through references and smart pointers).
+    fn is_handle_type(&self, ty: &Ty) -> bool {
+        self.index
+            .catalog(ty)
+            .is_some_and(|ct| matches!(ct.role(), Role::Handle(_)))
+            || ty.args.iter().any(|a| self.is_handle_type(a))
+    }
+
     /// Whether `v` carries an origin that is more than a guess: a call on a value that is only
     /// maybe a handle (`self.admin.lock().await.begin()`) may still be an acquisition.
     fn carries_known(&self, v: &Val<'t>) -> bool {
@@ -872,6 +1101,7 @@ impl<'t> Cx<'_, 't> {
 
     fn call(&mut self, e: &'t Expr, c: &'t syn::ExprCall) -> Val<'t> {
         let args: Vec<Val> = c.args.iter().map(|a| self.expr(a)).collect();
+        self.moved_by_value(c.args.iter().zip(&args));
         let Expr::Path(func) = &*c.func else {
             self.expr(&c.func);
             return Val::default();
@@ -891,6 +1121,19 @@ impl<'t> Cx<'_, 't> {
         let canonical = self.scope.canonical(&written);
         let root = canonical.first().map(String::as_str).unwrap_or("");
 
+        // `mem::forget(conn)`, `Box::leak(Box::new(conn))`, `ManuallyDrop::new(conn)`.
+        if canonical.len() >= 2 {
+            let tail = (
+                canonical[canonical.len() - 2].as_str(),
+                canonical[canonical.len() - 1].as_str(),
+            );
+            if catalog::LEAK_FUNCTIONS.contains(&tail)
+                && let Some(first) = args.first()
+            {
+                let typed = first.ty.as_ref().is_some_and(|t| self.is_handle_type(t));
+                self.leak(e, format!("{}::{}", tail.0, tail.1), first, typed);
+            }
+        }
         // A local closure or function pointer called by name: not tracked.
         if written.len() == 1 && self.lookup(&name).is_some() {
             return Val::default();
@@ -929,6 +1172,14 @@ impl<'t> Cx<'_, 't> {
             let owner_ty = self.scope.resolve_path(&owner_path);
             let owner_ty = self.index.expand(&owner_ty);
             if let Some(ct) = self.index.catalog(&owner_ty) {
+                let (library, ty_name) = (ct.family.library, ct.entry.name);
+                if catalog::LEAK_METHODS
+                    .iter()
+                    .any(|(l, t, m)| *l == library && *t == ty_name && *m == name)
+                    && let Some(first) = args.first()
+                {
+                    self.leak(e, format!("{ty_name}::{name}"), first, true);
+                }
                 if let Some(produced) = ct.method(&name) {
                     let closure_scoped = c.args.iter().any(|a| matches!(a, Expr::Closure(_)));
                     return self.produce(e, produced, closure_scoped);
@@ -977,6 +1228,9 @@ impl<'t> Cx<'_, 't> {
         match produced.role() {
             Role::Handle(kind) => {
                 let o = self.origin(OriginKind::Acquire(kind), Node::Expr(e));
+                if kind == HandleKind::Transaction {
+                    self.transactions.push((o, produced.family.library));
+                }
                 Val {
                     carried: vec![o],
                     ty,

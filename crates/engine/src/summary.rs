@@ -56,6 +56,26 @@ pub struct ReturnFlow<S> {
     pub origins: Vec<usize>,
 }
 
+/// A handle made never to return to its pool (`mem::forget(conn)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeakFlow<S> {
+    pub span: S,
+    /// The call that leaks it, as written: `std::mem::forget`, `PoolConnection::detach`.
+    pub how: String,
+    pub origins: Vec<usize>,
+    /// The leaked value's type is a catalog handle, wherever it came from.
+    pub typed_handle: bool,
+}
+
+/// A transaction begun in a function and neither committed, rolled back nor handed on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unfinished<S> {
+    /// Where it was begun.
+    pub span: S,
+    /// The library, for what its drop does.
+    pub library: &'static str,
+}
+
 /// The language a function is written in, for messages that name its constructs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Language {
@@ -85,6 +105,8 @@ pub struct FnSummary<S> {
     pub scope: ScopeRole,
     /// Values stored where they outlive the function.
     pub stores: Vec<StoreFlow<S>>,
+    pub leaks: Vec<LeakFlow<S>>,
+    pub unfinished: Vec<Unfinished<S>>,
 }
 
 impl<S> FnSummary<S> {
@@ -130,6 +152,24 @@ impl<S> FnSummary<S> {
                     span: f(r.span),
                     target: r.target,
                     origins: r.origins,
+                })
+                .collect(),
+            leaks: self
+                .leaks
+                .into_iter()
+                .map(|l| LeakFlow {
+                    span: f(l.span),
+                    how: l.how,
+                    origins: l.origins,
+                    typed_handle: l.typed_handle,
+                })
+                .collect(),
+            unfinished: self
+                .unfinished
+                .into_iter()
+                .map(|u| Unfinished {
+                    span: f(u.span),
+                    library: u.library,
                 })
                 .collect(),
         }

@@ -354,6 +354,8 @@ fn summarize_fn(
         yields,
         scope,
         stores,
+        leaks: Vec::new(),
+        unfinished: Vec::new(),
     }
 }
 

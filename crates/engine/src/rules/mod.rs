@@ -1,7 +1,9 @@
 //! The rule registry: one table from code to rule. Codes are stable forever.
 
 pub mod escaped_handle;
+pub mod leaked_handle;
 pub mod stored_handle;
+pub mod unfinished_transaction;
 
 /// How much a finding matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,6 +26,8 @@ impl Severity {
 pub enum Rule {
     EscapedHandle,
     StoredHandle,
+    LeakedHandle,
+    UnfinishedTransaction,
 }
 
 /// What the registry knows of a rule.
@@ -45,11 +49,18 @@ pub(crate) fn check<S: Clone>(
 ) -> Vec<crate::finding::Finding<S>> {
     let mut out = escaped_handle::check(summary, facts);
     out.extend(stored_handle::check(summary, facts));
+    out.extend(leaked_handle::check(summary, facts));
+    out.extend(unfinished_transaction::check(summary));
     out
 }
 
 /// The registry.
-pub static RULES: &[&RuleInfo] = &[&escaped_handle::INFO, &stored_handle::INFO];
+pub static RULES: &[&RuleInfo] = &[
+    &escaped_handle::INFO,
+    &stored_handle::INFO,
+    &leaked_handle::INFO,
+    &unfinished_transaction::INFO,
+];
 
 impl Rule {
     pub fn info(self) -> &'static RuleInfo {

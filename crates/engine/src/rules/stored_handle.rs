@@ -20,10 +20,15 @@ Reports a handle obtained in a function that is stored where it outlives the sco
 it: an attribute of `self` or of a parameter, a module global, or a container the function does
 not own (`self.connections.append(conn)`).
 
-Python (today): the target of `with`/`async with` over a scope that closes it on exit
-(SQLAlchemy `engine.begin()`, asyncpg `pool.acquire()`, a project `@contextmanager` that yields a
-connection) stored anywhere that outlives the block. Rust support comes with the rest of the rule
-set.
+In Rust: a handle acquired in the function (or received from a function that lets one escape)
+assigned to a field of `self` or of a parameter, pushed or inserted into a collection the function
+does not own, or set into a static (`OnceCell::set`, `OnceLock::set`, a `lazy_static!` or
+`thread_local!` cell). Moving it into request extensions (`req.extensions_mut().insert(conn)`) is
+request-scoped by design and not reported.
+
+In Python: the target of `with`/`async with` over a scope that closes it on exit (SQLAlchemy
+`engine.begin()`, asyncpg `pool.acquire()`, a project `@contextmanager` that yields a connection)
+stored anywhere that outlives the block.
 
 ## Why is this bad?
 The scope closes the handle when the block exits, but the stored reference lives on: the next use
@@ -32,6 +37,15 @@ handed to someone else. Where the scope does not close it, a stored handle is ne
 the pool starves.
 
 ## Example
+```rust
+impl Worker {
+    async fn start(&mut self) -> sqlx::Result<()> {
+        self.conn = Some(self.pool.acquire().await?); // held for the worker's lifetime
+        Ok(())
+    }
+}
+```
+
 ```python
 class Repository:
     async def connect(self):
@@ -40,6 +54,16 @@ class Repository:
 ```
 
 Use instead:
+```rust
+impl Worker {
+    async fn tick(&self) -> sqlx::Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        Ok(())
+    }
+}
+```
+
 ```python
 class Repository:
     async def count(self) -> int:

@@ -1,0 +1,101 @@
+//! SDB004 unfinished-transaction: a transaction begun in a function is neither committed nor
+//! rolled back, nor handed on.
+
+use super::{Rule, RuleInfo, Severity};
+use crate::finding::{Finding, Label};
+use crate::summary::FnSummary;
+
+pub static INFO: RuleInfo = RuleInfo {
+    rule: Rule::UnfinishedTransaction,
+    code: "SDB004",
+    name: "unfinished-transaction",
+    default_severity: Severity::Warning,
+    summary: "a transaction begun in a function is neither committed nor rolled back, nor handed \
+              on, so it silently rolls back when dropped",
+    docs: DOCS,
+};
+
+const DOCS: &str = r#"## What it does
+Reports a transaction begun in a function (sqlx, sea-orm, tokio-postgres and postgres, rusqlite,
+deadpool-postgres, mongodb's `start_transaction`) that the function never commits or rolls back,
+and never moves out of it: not returned, not passed by value to another function, not stored.
+Transactions run by a closure (diesel `conn.transaction(|c| ..)`, sea-orm
+`db.transaction(|txn| ..)`, `redis::transaction`) commit themselves and are never reported.
+
+## Why is this bad?
+Every library here rolls a transaction back when it is dropped unfinished, silently. The writes
+look done in the code and in the tests that read them back inside the same transaction, and are
+gone in production. mysql_async added `#[must_use]` to its `Transaction` after a user lost days to
+this.
+
+## Example
+```rust
+async fn rename(pool: &PgPool, id: i64, name: &str) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE users SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(()) // rolled back here
+}
+```
+
+Use instead:
+```rust
+async fn rename(pool: &PgPool, id: i64, name: &str) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE users SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+```
+A read-only transaction that is meant to end in a rollback says so: `tx.rollback().await?`.
+
+## Library notes
+- sqlx: dropping a `Transaction` queues a `ROLLBACK` on its connection.
+- sea-orm: dropping a `DatabaseTransaction` rolls it back.
+- tokio-postgres, postgres, deadpool-postgres: dropping a `Transaction` rolls it back.
+- rusqlite: a `Transaction` rolls back on drop (its default `DropBehavior::Rollback`).
+- mongodb: a transaction left open when its `ClientSession` is dropped is aborted.
+"#;
+
+fn on_drop(library: &str) -> &'static str {
+    match library {
+        "sqlx" => "dropping a sqlx `Transaction` queues a `ROLLBACK`",
+        "sea-orm" => "dropping a sea-orm `DatabaseTransaction` rolls it back",
+        "rusqlite" => "a rusqlite `Transaction` rolls back on drop by default",
+        "mongodb" => "mongodb aborts a transaction left open when the session is dropped",
+        "mysql_async" | "mysql" => "dropping a mysql `Transaction` rolls it back",
+        _ => "dropping the `Transaction` rolls it back",
+    }
+}
+
+/// The findings for one summary's unfinished transactions.
+pub(crate) fn check<S: Clone>(summary: &FnSummary<S>) -> Vec<Finding<S>> {
+    if summary.allowed.contains(&Rule::UnfinishedTransaction) {
+        return Vec::new();
+    }
+    summary
+        .unfinished
+        .iter()
+        .map(|u| Finding {
+            rule: Rule::UnfinishedTransaction,
+            severity: INFO.default_severity,
+            function: summary.function.clone(),
+            message: "transaction is begun here but never committed or rolled back".into(),
+            primary: Label {
+                span: u.span.clone(),
+                message: format!("begun in `{}`", summary.function),
+            },
+            related: Vec::new(),
+            help: format!(
+                "commit it (or roll it back explicitly) before it goes out of scope; {}",
+                on_drop(u.library)
+            ),
+        })
+        .collect()
+}
