@@ -20,6 +20,13 @@ pub enum Command {
     /// could not do its job fully (bad arguments, or a file that could not be read or parsed; every
     /// other file is still checked).
     Check(CheckArgs),
+    /// List the rules: code, name, default severity and what each reports.
+    Rules,
+    /// Print a rule's documentation: what it does, why it is bad, an example and the fix.
+    Explain {
+        /// A rule code (`SDB003`) or name (`leaked-handle`, `leaked_handle`).
+        rule: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,6 +4,7 @@
 mod args;
 mod discover;
 mod emit;
+mod rules;
 mod run;
 
 use std::process::ExitCode;
@@ -16,5 +17,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => run::check(&args),
+        Command::Rules => rules::list(),
+        Command::Explain { rule } => rules::explain(&rule),
     }
 }

@@ -351,3 +351,33 @@ fn a_python_syntax_error_names_file_and_position_and_the_rest_is_checked() {
     assert_eq!(doc["summary"]["findings"], 2);
     assert_eq!(doc["summary"]["files_checked"], 2, "test_*.py is skipped");
 }
+
+#[test]
+fn rules_lists_every_rule_and_explain_prints_each_ones_docs() {
+    insta::assert_snapshot!(transcript(&repo(), &["rules"]));
+    for name in [
+        "SDB001",
+        "stored-handle",
+        "leaked_handle",
+        "sdb004",
+        "unfinished-transaction",
+    ] {
+        let (code, stdout, _) = run_in(&repo(), &["explain", name]);
+        assert_eq!(code, 0, "{name}");
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "Use instead:",
+            "## Library notes",
+        ] {
+            assert!(stdout.contains(section), "{name} lacks {section}");
+        }
+    }
+    let (code, stdout, _) = run_in(&repo(), &["explain", "SDB003"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("# SDB003 leaked-handle\n"), "{stdout}");
+    let (code, _, stderr) = run_in(&repo(), &["explain", "SDB999"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown rule `SDB999`"), "{stderr}");
+}

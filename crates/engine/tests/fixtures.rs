@@ -117,3 +117,26 @@ fn every_fixture_matches_its_header() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
 }
+
+#[test]
+fn every_rule_has_a_fixture_that_fires() {
+    let mut expected_codes = std::collections::BTreeSet::new();
+    for unit in units() {
+        for (path, text) in common::read(&unit) {
+            let (default, with_tests) = expectations(Path::new(&path), &text);
+            for (code, _) in default
+                .keys()
+                .chain(with_tests.iter().flat_map(|w| w.keys()))
+            {
+                expected_codes.insert(code.clone());
+            }
+        }
+    }
+    for info in scoped_db_engine::rules::RULES {
+        assert!(
+            expected_codes.contains(info.code),
+            "{} has no fixture that expects it",
+            info.code
+        );
+    }
+}

@@ -55,6 +55,20 @@ Helpers take `&mut PgConnection` (or `&mut Transaction`) and return data. A func
 handles out by design (a unit-of-work constructor) is marked `#[scoped_db::provider]`: it is not
 reported, and its callers must keep what it returns in their own scope.
 
+## Library notes
+- sqlx: `Pool::acquire`/`begin`, `Connection::begin`, `Acquire::{acquire, begin}`; a `PgPool` is a
+  pool (clone it freely), a `PoolConnection` or `Transaction` is the handle.
+- deadpool, bb8, r2d2, diesel-async, mobc: `Pool::get` (and `get_owned`, `timeout_get`) hands out
+  the pooled object; deadpool-postgres `Client::transaction` a `Transaction`.
+- sea-orm: `DatabaseConnection` is a pool; `begin` hands out a `DatabaseTransaction`.
+- tokio-postgres, postgres, rusqlite: the `Client`/`Connection` is not pooled and may be returned;
+  its `Transaction`/`Savepoint` may not.
+- mongodb: the `Client` is a pool; `start_session` hands out a `ClientSession`.
+- Python: SQLAlchemy `engine.connect()`/`begin()`, sessions and session makers, asyncpg and
+  aiomysql `pool.acquire()`, psycopg `connect()` and `psycopg_pool` `connection()`, aiosqlite and
+  duckdb `connect()` close their handle when the `with` block exits; `sqlite3` and `psycopg2` do
+  not, and are never reported.
+
 ## Not reported
 A handle that came in as a parameter and goes back out (`fn step(tx: Transaction) ->
 Result<Transaction>`), pools and pool clones, data read through a handle, `&mut` borrows passed to

@@ -113,6 +113,7 @@ mod tests {
                 "## Why is this bad?",
                 "## Example",
                 "Use instead:",
+                "## Library notes",
             ] {
                 assert!(
                     info.docs.contains(section),

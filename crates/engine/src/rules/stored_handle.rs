@@ -73,6 +73,13 @@ class Repository:
 Keep the engine (or pool, or session factory) in the object and open a scope where the work is
 done.
 
+## Library notes
+- sqlx: a `PoolConnection` held in a struct keeps one of `max_connections` slots for as long as the
+  struct lives; the sqlx maintainers list leaked connections first among causes of `PoolTimedOut`.
+- deadpool, bb8, r2d2: the same for their pooled objects.
+- SQLAlchemy: a `Connection` or `Session` stored from a `with` block is closed when the block exits;
+  later use raises `ResourceClosedError` or silently reconnects outside the transaction.
+
 ## Not reported
 Handles stored in local variables and containers the function created, values read through the
 handle, and handles that came in as parameters.
