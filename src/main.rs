@@ -2,6 +2,7 @@
 //! `scoped-db-engine`.
 
 mod args;
+mod config;
 mod discover;
 mod emit;
 mod rules;

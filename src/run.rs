@@ -8,9 +8,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use scoped_db_engine::{self as engine, Finding, FnSummary, Index, LineCol, Location, Options};
+use std::collections::HashMap;
 
-use crate::args::{CheckArgs, Color, Format};
+use scoped_db_engine::suppress::{self, Suppression};
+use scoped_db_engine::{
+    self as engine, Finding, FnSummary, Index, LineCol, Location, Options, Rule, Severity,
+};
+
+use crate::args::{CheckArgs, Color, FailOn, Format};
+use crate::config::{self, Settings};
 use crate::discover::{discover, io_message};
 use crate::emit::{self, Emitter};
 
@@ -46,10 +52,66 @@ pub struct Outcome {
     pub findings: Vec<(usize, Finding<Location>)>,
     pub errors: Vec<FileError>,
     pub files_checked: usize,
+    /// Suppression comments that silenced nothing, when asked for.
+    pub unused_suppressions: Option<Vec<(usize, Suppression)>>,
+    /// Whether a finding reached the failing severity.
+    pub failing: bool,
+}
+
+/// Which rules the command line keeps.
+struct Selection {
+    select: Vec<Rule>,
+    ignore: Vec<Rule>,
+}
+
+impl Selection {
+    fn parse(args: &CheckArgs) -> Result<Selection, String> {
+        let rules = |names: &[String]| -> Result<Vec<Rule>, String> {
+            names
+                .iter()
+                .map(|n| {
+                    Rule::from_name(n.trim())
+                        .ok_or_else(|| format!("unknown rule `{n}` (see `scoped-db rules`)"))
+                })
+                .collect()
+        };
+        Ok(Selection {
+            select: rules(&args.select)?,
+            ignore: rules(&args.ignore)?,
+        })
+    }
+
+    fn keeps(&self, rule: Rule) -> bool {
+        (self.select.is_empty() || self.select.contains(&rule)) && !self.ignore.contains(&rule)
+    }
 }
 
 pub fn check(args: &CheckArgs) -> ExitCode {
-    let outcome = analyze(args);
+    let selection = match Selection::parse(args) {
+        Ok(s) => s,
+        Err(message) => {
+            let _ = writeln!(io::stderr(), "scoped-db: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut roots = Vec::new();
+    for root in &args.paths {
+        match config::for_root(root, args.config.as_deref()) {
+            Ok(settings) => roots.push((root.clone(), settings)),
+            Err(e) => {
+                let mut out = String::new();
+                let handler = miette::GraphicalReportHandler::new_themed(
+                    miette::GraphicalTheme::unicode_nocolor(),
+                );
+                if handler.render_report(&mut out, e.as_ref()).is_err() {
+                    out = e.to_string();
+                }
+                let _ = writeln!(io::stderr(), "{out}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let outcome = analyze(args, &roots, &selection);
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
@@ -73,31 +135,55 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let unused = outcome
+        .unused_suppressions
+        .as_ref()
+        .is_some_and(|u| !u.is_empty());
     if !outcome.errors.is_empty() {
         ExitCode::from(2)
-    } else if !outcome.findings.is_empty() {
+    } else if outcome.failing || unused {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
 }
 
-fn analyze(args: &CheckArgs) -> Outcome {
-    let (paths, discovery_errors) = discover(&args.paths, args.include_tests);
-    let mut errors: Vec<FileError> = discovery_errors
-        .into_iter()
-        .map(|e| FileError {
+fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selection) -> Outcome {
+    let mut paths = Vec::new();
+    let mut root_of = Vec::new();
+    let mut errors: Vec<FileError> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, (root, settings)) in roots.iter().enumerate() {
+        let include_tests = args.include_tests || settings.include_tests;
+        let (found, discovery_errors) = discover(std::slice::from_ref(root), include_tests);
+        errors.extend(discovery_errors.into_iter().map(|e| FileError {
             path: display(&e.path),
             detail: e.message.clone(),
             message: e.message,
             position: None,
             file: None,
-        })
-        .collect();
-    let options = Options {
-        include_tests: args.include_tests,
+        }));
+        let named = !root.is_dir();
+        for path in found {
+            // Files named on the command line are always checked; the walk honours `exclude`.
+            if !named && settings.excludes(&path) {
+                continue;
+            }
+            if seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())) {
+                paths.push(path);
+                root_of.push(i);
+            }
+        }
+    }
+    let mut options = Options {
+        include_tests: args.include_tests || roots.iter().any(|(_, s)| s.include_tests),
         ..Options::default()
     };
+    for (_, settings) in roots {
+        options.handles.extend(settings.handles.iter().cloned());
+        options.providers.extend(settings.providers.iter().cloned());
+        options.pools.extend(settings.pools.iter().cloned());
+    }
 
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(STACK_BYTES)
@@ -160,12 +246,80 @@ fn analyze(args: &CheckArgs) -> Outcome {
             findings,
             errors: Vec::new(),
             files_checked,
+            unused_suppressions: None,
+            failing: false,
         }
     });
     panic::set_hook(previous_hook);
 
     errors.sort_by(|a, b| a.path.cmp(&b.path));
-    Outcome { errors, ..outcome }
+    let mut outcome = Outcome { errors, ..outcome };
+    settle_findings(&mut outcome, args, roots, &root_of, selection);
+    outcome
+}
+
+/// Applies what the user asked for to the engine's findings: severities and rules turned off,
+/// `--select`/`--ignore`, and suppression comments (keeping count of those that silenced nothing).
+fn settle_findings(
+    outcome: &mut Outcome,
+    args: &CheckArgs,
+    roots: &[(PathBuf, Settings)],
+    root_of: &[usize],
+    selection: &Selection,
+) {
+    let mut suppressions: HashMap<usize, (Vec<Suppression>, Vec<bool>)> = HashMap::new();
+    let mut kept = Vec::new();
+    let mut failing = false;
+    for (file, mut finding) in std::mem::take(&mut outcome.findings) {
+        let settings = &roots[root_of[file]].1;
+        let Some(severity) = settings.severity(finding.rule) else {
+            continue;
+        };
+        if !selection.keeps(finding.rule) {
+            continue;
+        }
+        finding.severity = severity;
+        if let Some(text) = &outcome.files[file].text {
+            let (list, used) = suppressions.entry(file).or_insert_with(|| {
+                let list = suppress::parse(text, outcome.files[file].path.ends_with(".py"));
+                let used = vec![false; list.len()];
+                (list, used)
+            });
+            if let Some(i) = suppress::silencing(&finding, list, text) {
+                used[i] = true;
+                continue;
+            }
+        }
+        let fail_on = match args.fail_on {
+            Some(FailOn::Error) => Severity::Error,
+            Some(FailOn::Warning) => Severity::Warning,
+            None => settings.fail_on,
+        };
+        failing |= severity >= fail_on;
+        kept.push((file, finding));
+    }
+    outcome.findings = kept;
+    outcome.failing = failing;
+    if args.report_unused_suppressions {
+        let mut unused = Vec::new();
+        for (file, f) in outcome.files.iter().enumerate() {
+            let Some(text) = &f.text else {
+                continue;
+            };
+            let (list, used) = suppressions.remove(&file).unwrap_or_else(|| {
+                let list = suppress::parse(text, f.path.ends_with(".py"));
+                let used = vec![false; list.len()];
+                (list, used)
+            });
+            unused.extend(
+                list.into_iter()
+                    .zip(used)
+                    .filter(|(_, used)| !used)
+                    .map(|(s, _)| (file, s)),
+            );
+        }
+        outcome.unused_suppressions = Some(unused);
+    }
 }
 
 /// The values of one pass, in file order; a file that failed gets an empty value, is marked failed

@@ -381,3 +381,181 @@ fn rules_lists_every_rule_and_explain_prints_each_ones_docs() {
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown rule `SDB999`"), "{stderr}");
 }
+
+const UNFINISHED: &str = "use sqlx::PgPool;\n\
+    pub async fn touch(pool: &PgPool) -> sqlx::Result<()> {\n\
+    \x20   let mut tx = pool.begin().await?;\n\
+    \x20   sqlx::query(\"UPDATE t SET n = n + 1\").execute(&mut *tx).await?;\n\
+    \x20   Ok(())\n\
+    }\n";
+
+fn json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    let (code, stdout, stderr) = run_in(dir, &all);
+    let doc = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    (code, doc)
+}
+
+fn rules_found(doc: &serde_json::Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap(),
+                f["severity"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn configuration_sets_severities_excludes_and_the_projects_own_pools() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a.rs", UNFINISHED);
+    write(dir.path(), "src/b.rs", ESCAPES);
+    write(dir.path(), "generated/c.rs", ESCAPES);
+    write(
+        dir.path(),
+        "src/broker.rs",
+        "pub struct Lease { id: u64 }\npub struct Broker;\npub struct Leases { broker: Broker }\n\
+         impl Leases {\n    pub fn lease(&self) -> Lease {\n        let l = self.broker.checkout();\n        l\n    }\n}\n",
+    );
+    let (code, doc) = json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    // generated/c.rs, src/a.rs, src/b.rs; the broker's lease is no handle yet.
+    assert_eq!(
+        rules_found(&doc),
+        ["SDB001 error", "SDB004 warning", "SDB001 error"]
+    );
+
+    write(
+        dir.path(),
+        "scoped-db.toml",
+        "exclude = [\"generated/**\"]\nhandles = [\"Lease\"]\n\n[[pools]]\ntype = \"Broker\"\nmethods = [\"checkout\"]\n\n[rules]\nunfinished-transaction = \"error\"\nSDB001 = \"warning\"\n",
+    );
+    let (code, doc) = json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        rules_found(&doc),
+        ["SDB004 error", "SDB001 warning", "SDB001 warning"]
+    );
+    assert_eq!(doc["findings"][2]["function"], "Leases::lease");
+
+    // Only warnings left, and the run fails on errors only.
+    write(
+        dir.path(),
+        "scoped-db.toml",
+        "fail-on = \"error\"\n[rules]\nSDB004 = \"off\"\nescaped-handle = \"warning\"\n",
+    );
+    let (code, doc) = json(dir.path(), &[]);
+    assert_eq!((code, rules_found(&doc).len()), (0, 2));
+    let (code, _) = json(dir.path(), &["--fail-on", "warning"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn cargo_metadata_is_read_when_there_is_no_scoped_db_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a.rs", UNFINISHED);
+    write(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[package.metadata.scoped-db.rules]\nSDB004 = \"off\"\n",
+    );
+    let (code, doc) = json(dir.path(), &["src"]);
+    assert_eq!((code, rules_found(&doc).len()), (0, 0));
+}
+
+#[test]
+fn a_bad_configuration_is_exit_2_pointing_at_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a.rs", ESCAPES);
+    write(
+        dir.path(),
+        "scoped-db.toml",
+        "include-tests = true\nexclued = [\"x\"]\n",
+    );
+    insta::assert_snapshot!("unknown_key", transcript(dir.path(), &["check", "src"]));
+    write(dir.path(), "scoped-db.toml", "[rules]\nSDB009 = \"off\"\n");
+    insta::assert_snapshot!("unknown_rule", transcript(dir.path(), &["check", "src"]));
+    write(dir.path(), "scoped-db.toml", "exclude = [\"src/[a\"]\n");
+    let (code, _, stderr) = run_in(dir.path(), &["check", "src"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("invalid glob"), "{stderr}");
+    write(
+        dir.path(),
+        "scoped-db.toml",
+        "[rules]\nSDB001 = \"fatal\"\n",
+    );
+    let (code, _, stderr) = run_in(dir.path(), &["check", "src"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("invalid severity `fatal`"), "{stderr}");
+    let (code, _, stderr) = run_in(dir.path(), &["check", "--config", "missing.toml", "src"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot read configuration missing.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn select_and_ignore_pick_rules_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a.rs", UNFINISHED);
+    write(dir.path(), "src/b.rs", ESCAPES);
+    let (_, doc) = json(dir.path(), &["--select", "SDB004"]);
+    assert_eq!(rules_found(&doc), ["SDB004 warning"]);
+    let (_, doc) = json(
+        dir.path(),
+        &["--ignore", "unfinished-transaction,stored_handle"],
+    );
+    assert_eq!(rules_found(&doc), ["SDB001 error"]);
+    let (code, _, stderr) = run_in(dir.path(), &["check", "--select", "SDB042"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown rule `SDB042`"), "{stderr}");
+}
+
+#[test]
+fn comments_suppress_a_function_or_a_line_and_unused_ones_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "src/a.rs",
+        "use sqlx::PgPool;\n\
+         // scoped-db: allow(escaped-handle) handed to the migration runner, which returns it\n\
+         /// Docs.\n\
+         pub async fn conn(pool: &PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {\n\
+         \x20   pool.acquire().await\n\
+         }\n\
+         pub async fn touch(pool: &PgPool) -> sqlx::Result<()> {\n\
+         \x20   // scoped-db: allow(SDB004) rolled back on purpose: a dry run\n\
+         \x20   let tx = pool.begin().await?;\n\
+         \x20   Ok(())\n\
+         }\n\
+         // scoped-db: allow(SDB003, not-a-rule)\n\
+         pub fn fine() {}\n",
+    );
+    write(
+        dir.path(),
+        "src/b.py",
+        "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n\n\
+         def leak():\n    with engine.connect() as conn:\n        return conn  # scoped-db: allow(SDB001)\n",
+    );
+    let (code, doc) = json(dir.path(), &[]);
+    assert_eq!((code, rules_found(&doc).len()), (0, 0), "{doc}");
+    assert!(doc.get("unused_suppressions").is_none());
+    let (code, doc) = json(dir.path(), &["--report-unused-suppressions"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        doc["unused_suppressions"],
+        serde_json::json!([{ "path": "./src/a.rs", "line": 12, "column": 1, "rules": ["SDB003", "not-a-rule"] }])
+    );
+    insta::assert_snapshot!(transcript(
+        dir.path(),
+        &["check", "--report-unused-suppressions", "src"]
+    ));
+}

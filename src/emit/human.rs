@@ -110,6 +110,34 @@ impl Emitter for Human {
             err.write_all(self.render(d, &e.path, text).as_bytes())?;
             writeln!(err)?;
         }
+        for (file, s) in outcome.unused_suppressions.iter().flatten() {
+            let source = &outcome.files[*file];
+            let names: Vec<String> = s
+                .rules
+                .iter()
+                .map(|r| r.code().to_string())
+                .chain(s.unknown.iter().cloned())
+                .collect();
+            let mut d = MietteDiagnostic::new(format!(
+                "suppression of {} silences nothing",
+                names.join(", ")
+            ))
+            .with_code("scoped-db(unused-suppression)")
+            .with_severity(MietteSeverity::Warning)
+            .with_help("remove the comment, or fix the rule name");
+            if let Some(text) = &source.text {
+                let r = LineIndex::new(text).range(text, s.location);
+                d = d.with_label(LabeledSpan::new_primary_with_span(
+                    Some("this comment".into()),
+                    miette::SourceSpan::from(r.start..r.end),
+                ));
+            }
+            out.write_all(
+                self.render(d, &source.path, source.text.as_ref())
+                    .as_bytes(),
+            )?;
+            writeln!(out)?;
+        }
         let files_with_findings = {
             let mut files: Vec<usize> = outcome.findings.iter().map(|(f, _)| *f).collect();
             files.dedup();

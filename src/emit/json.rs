@@ -14,7 +14,18 @@ struct Document<'a> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
+    /// An addition to the contract, with `--report-unused-suppressions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unused_suppressions: Option<Vec<JsonUnused<'a>>>,
     summary: Summary,
+}
+
+#[derive(Serialize)]
+struct JsonUnused<'a> {
+    path: &'a str,
+    line: usize,
+    column: usize,
+    rules: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -96,10 +107,26 @@ impl Emitter for Json {
                 message: &e.message,
             })
             .collect();
+        let unused_suppressions = outcome.unused_suppressions.as_ref().map(|list| {
+            list.iter()
+                .map(|(file, s)| JsonUnused {
+                    path: &outcome.files[*file].path,
+                    line: s.location.start.line,
+                    column: s.location.start.column,
+                    rules: s
+                        .rules
+                        .iter()
+                        .map(|r| r.code().to_string())
+                        .chain(s.unknown.iter().cloned())
+                        .collect(),
+                })
+                .collect()
+        });
         let doc = Document {
             version: 1,
             findings,
             errors,
+            unused_suppressions,
             summary: Summary {
                 files_checked: outcome.files_checked,
                 findings: outcome.findings.len(),

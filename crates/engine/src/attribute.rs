@@ -37,6 +37,7 @@ pub fn scoped_db(args: TokenStream, item: TokenStream) -> TokenStream {
         // Marking an item is asking for it to be checked, test code or not.
         include_tests: true,
         handles: args.handles.iter().map(ToString::to_string).collect(),
+        ..Options::default()
     };
     let findings = check_item(&parsed, &options);
     with_errors(item, findings.iter().map(finding_error))

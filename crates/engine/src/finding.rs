@@ -18,6 +18,8 @@ pub struct Finding<S> {
     pub severity: Severity,
     /// `Type::method` or `name`; nested functions join with `::`.
     pub function: String,
+    /// The function's name where it is declared.
+    pub function_span: S,
     /// What was found: lowercase, no trailing period.
     pub message: String,
     /// The offending expression.
@@ -35,6 +37,7 @@ impl<S> Finding<S> {
             rule: self.rule,
             severity: self.severity,
             function: self.function,
+            function_span: f(self.function_span),
             message: self.message,
             primary: Label {
                 span: f(self.primary.span),

@@ -63,6 +63,8 @@ struct Cx<'a, 't> {
     promotion: Option<Promotion>,
     /// The project's own handle types in scope (`handles(..)`).
     handles: &'a [String],
+    /// The project's own pools, from the configuration.
+    pools: &'a [(String, Vec<String>)],
     env: Vec<HashMap<String, Val<'t>>>,
     returns: Vec<(Node<'t>, Vec<usize>)>,
     /// Stores that outlive the function: where, into what, what they carry.
@@ -86,6 +88,7 @@ pub(crate) fn summarize(
     item: &FnItem<'_>,
     index: &Index,
     module: &[String],
+    pools: &[(String, Vec<String>)],
 ) -> FnSummary<SpanRange> {
     let mut cx = Cx {
         index,
@@ -105,6 +108,7 @@ pub(crate) fn summarize(
         depth: 0,
         promotion: Promotion::of(item),
         handles: &item.context.handles,
+        pools,
     };
     for input in &item.sig.inputs {
         match input {
@@ -957,6 +961,22 @@ impl<'t> Cx<'_, 't> {
                 if let Some(slot) = self.env.iter_mut().rev().find_map(|s| s.get_mut(&name)) {
                     union_into(&mut slot.carried, &[o]);
                 }
+            }
+        }
+        // The project's own pools, from the configuration: `broker.checkout()`.
+        if let Some(recv_ty) = &recv.ty {
+            let owner = self.index.receiver(recv_ty);
+            if self
+                .pools
+                .iter()
+                .any(|(ty, methods)| ty == owner.last() && methods.contains(&name))
+            {
+                let o = self.origin(OriginKind::Acquire(HandleKind::Connection), Node::Expr(e));
+                return Val {
+                    carried: vec![o],
+                    ty: None,
+                    site: Some(Node::Expr(e)),
+                };
             }
         }
         if let Some(recv_ty) = &recv.ty {

@@ -29,6 +29,8 @@ pub enum Provider {
     CatalogType,
     /// A method of a connection-manager or request-extractor trait impl.
     ProviderTrait,
+    /// Named in the configuration's `providers`.
+    Configured,
 }
 
 /// A function-like item, with everything needed to read its signature and body.

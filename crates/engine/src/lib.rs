@@ -23,6 +23,7 @@ mod propagate;
 mod python;
 pub mod rules;
 mod summary;
+pub mod suppress;
 mod types;
 
 use proc_macro2::Span;
@@ -45,6 +46,11 @@ pub struct Options {
     pub include_tests: bool,
     /// The project's own handle types, by name (`#[scoped_db(handles(..))]`).
     pub handles: Vec<String>,
+    /// The project's own pools: a type name and the methods that hand out a handle.
+    pub pools: Vec<(String, Vec<String>)>,
+    /// Functions that hand handles out on purpose (`Type::method` or `name`), as
+    /// `#[scoped_db::provider]` marks them.
+    pub providers: Vec<String>,
 }
 
 /// Why a source could not be checked: it does not parse.
@@ -239,7 +245,11 @@ fn summarize_items(
             if let Decl::Fn(item) = decl
                 && wanted(&item, options)
             {
-                out.push(flow::summarize(&item, index, module));
+                let mut summary = flow::summarize(&item, index, module, &options.pools);
+                if summary.provider.is_none() && options.providers.contains(&summary.function) {
+                    summary.provider = Some(Provider::Configured);
+                }
+                out.push(summary);
             }
         },
     );

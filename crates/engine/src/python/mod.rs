@@ -656,11 +656,11 @@ pub(crate) fn summarize(
     let lines = LineIndex::new(src);
     let at = |r: ruff_text_size::TextRange| lines.location(src, r.start().into(), r.end().into());
     let module_path = module_path(path);
-    Ok(flow::summarize_module(
-        &module.body,
-        &module_path,
-        index,
-        options,
-        &at,
-    ))
+    let mut summaries = flow::summarize_module(&module.body, &module_path, index, options, &at);
+    for s in &mut summaries {
+        if options.providers.contains(&s.function) {
+            s.provider = Some(crate::Provider::Configured);
+        }
+    }
+    Ok(summaries)
 }

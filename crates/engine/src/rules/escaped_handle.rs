@@ -149,7 +149,7 @@ fn participle(kind: HandleKind) -> &'static str {
 }
 
 /// The diagnostic.
-fn finding<S>(
+fn finding<S: Clone>(
     summary: &FnSummary<S>,
     span: S,
     kind: HandleKind,
@@ -201,6 +201,7 @@ fn finding<S>(
         rule: Rule::EscapedHandle,
         severity: INFO.default_severity,
         function: summary.function.clone(),
+        function_span: summary.name_span.clone(),
         message,
         primary: Label {
             span,

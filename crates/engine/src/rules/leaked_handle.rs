@@ -90,6 +90,7 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
             rule: Rule::LeakedHandle,
             severity: INFO.default_severity,
             function: summary.function.clone(),
+            function_span: summary.name_span.clone(),
             message: format!("{noun} is leaked by `{}` and never returns to its pool", leak.how),
             primary: Label {
                 span: leak.span.clone(),

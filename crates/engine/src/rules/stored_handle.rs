@@ -146,6 +146,7 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
             rule: Rule::StoredHandle,
             severity: INFO.default_severity,
             function: summary.function.clone(),
+            function_span: summary.name_span.clone(),
             message,
             primary: Label {
                 span: store.span.clone(),

@@ -86,6 +86,7 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>) -> Vec<Finding<S>> {
             rule: Rule::UnfinishedTransaction,
             severity: INFO.default_severity,
             function: summary.function.clone(),
+            function_span: summary.name_span.clone(),
             message: "transaction is begun here but never committed or rolled back".into(),
             primary: Label {
                 span: u.span.clone(),
