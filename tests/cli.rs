@@ -445,6 +445,27 @@ fn configuration_sets_severities_excludes_and_the_projects_own_pools() {
     );
     assert_eq!(doc["findings"][2]["function"], "Leases::lease");
 
+    // A provider named in the configuration is not reported; a caller returning its lease is.
+    write(
+        dir.path(),
+        "src/caller.rs",
+        "use crate::broker::{Lease, Leases};\npub fn pass_on(l: &Leases) -> Lease {\n    l.lease()\n}\n",
+    );
+    write(
+        dir.path(),
+        "scoped-db.toml",
+        "exclude = [\"generated/**\"]\nhandles = [\"Lease\"]\nproviders = [\"Leases::lease\"]\n\n[[pools]]\ntype = \"Broker\"\nmethods = [\"checkout\"]\n",
+    );
+    let (_, doc) = json(dir.path(), &["--select", "SDB001"]);
+    let functions: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(functions, ["conn", "pass_on"]);
+    std::fs::remove_file(dir.path().join("src/caller.rs")).unwrap();
+
     // Only warnings left, and the run fails on errors only.
     write(
         dir.path(),
