@@ -78,6 +78,8 @@ struct Cx<'a, 't> {
     transactions: Vec<(usize, &'static str)>,
     /// Names bound to the function's parameters (`self` included): objects that outlive it.
     params: HashSet<String>,
+    /// Set while reading a closure passed to a method of something that outlives the function.
+    closure_params_outlive: bool,
     sinks: Vec<Sink>,
     breaks: Vec<Vec<usize>>,
     depth: usize,
@@ -103,6 +105,7 @@ pub(crate) fn summarize(
         moved: HashSet::new(),
         transactions: Vec::new(),
         params: HashSet::new(),
+        closure_params_outlive: false,
         sinks: vec![Sink::Function],
         breaks: Vec::new(),
         depth: 0,
@@ -684,10 +687,23 @@ impl<'t> Cx<'_, 't> {
             Expr::Closure(c) => {
                 self.sinks.push(Sink::Closure);
                 self.env.push(HashMap::new());
+                // `CURRENT.with(|cell| ..)` on a static: the closure's parameters are the static.
+                let outer = std::mem::take(&mut self.closure_params_outlive);
+                let mut added = Vec::new();
                 for input in &c.inputs {
                     self.bind(input, &Val::default());
+                    if outer {
+                        for name in pat_names(input) {
+                            if self.params.insert(name.clone()) {
+                                added.push(name);
+                            }
+                        }
+                    }
                 }
                 self.expr(&c.body);
+                for name in added {
+                    self.params.remove(&name);
+                }
                 self.env.pop();
                 self.sinks.pop();
                 Val::default()
@@ -924,7 +940,17 @@ impl<'t> Cx<'_, 't> {
                 ..body
             };
         }
-        let args: Vec<Val<'t>> = mc.args.iter().map(|a| self.expr(a)).collect();
+        let on_outer = target_root(&mc.receiver).is_some_and(|(root, _)| self.outlives(&root));
+        let args: Vec<Val<'t>> = mc
+            .args
+            .iter()
+            .map(|a| {
+                self.closure_params_outlive = on_outer && matches!(a, Expr::Closure(_));
+                let v = self.expr(a);
+                self.closure_params_outlive = false;
+                v
+            })
+            .collect();
         self.moved_by_value(mc.args.iter().zip(&args));
         if catalog::FINISH_METHODS.contains(&name.as_str()) {
             self.finished.extend(recv.carried.iter().copied());
