@@ -460,6 +460,17 @@ pub fn handle_kind_by_name(name: &str) -> Option<HandleKind> {
     }
 }
 
+/// The catalog type named `name`, when exactly one library has a type of that name and the
+/// name is not one shared by unrelated types.
+pub fn unique_by_name(name: &str) -> Option<CatalogType> {
+    if AMBIGUOUS_NAMES.contains(&name) {
+        return None;
+    }
+    let mut found = FAMILIES.iter().filter_map(|f| f.find(name));
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
+}
+
 /// Whether some library acquires a handle of type `name` with a method called `method`:
 /// `begin` makes a `Transaction`, `get` does not.
 pub fn acquires_by_name(name: &str, method: &str) -> bool {

@@ -460,12 +460,17 @@ impl FileDecls {
         }
     }
 
-    pub(crate) fn collect(items: &[&Item], module: &[String]) -> FileDecls {
+    pub(crate) fn collect(items: &[&Item], module: &[String], item_only: bool) -> FileDecls {
         let mut decls = FileDecls::default();
+        let scope = if item_only {
+            Scope::item_only()
+        } else {
+            Scope::default()
+        };
         walk(
             items,
             module,
-            &Scope::default(),
+            &scope,
             &Inherited::default(),
             None,
             &mut |d| match d {

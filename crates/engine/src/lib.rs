@@ -188,7 +188,7 @@ pub fn index_source(path: &str, src: &str) -> Result<FileDecls, SourceError> {
     let decls = {
         let file = parse(src)?;
         let items: Vec<&syn::Item> = file.items.iter().collect();
-        FileDecls::collect(&items, &module_path(path))
+        FileDecls::collect(&items, &module_path(path), false)
     };
     release_spans();
     Ok(decls)
@@ -235,24 +235,22 @@ fn summarize_items(
         item_only,
         ..Inherited::default()
     };
-    index::walk(
-        items,
-        module,
-        &Scope::default(),
-        &context,
-        None,
-        &mut |decl| {
-            if let Decl::Fn(item) = decl
-                && wanted(&item, options)
-            {
-                let mut summary = flow::summarize(&item, index, module, &options.pools);
-                if summary.provider.is_none() && options.providers.contains(&summary.function) {
-                    summary.provider = Some(Provider::Configured);
-                }
-                out.push(summary);
+    let scope = if item_only {
+        Scope::item_only()
+    } else {
+        Scope::default()
+    };
+    index::walk(items, module, &scope, &context, None, &mut |decl| {
+        if let Decl::Fn(item) = decl
+            && wanted(&item, options)
+        {
+            let mut summary = flow::summarize(&item, index, module, &options.pools);
+            if summary.provider.is_none() && options.providers.contains(&summary.function) {
+                summary.provider = Some(Provider::Configured);
             }
-        },
-    );
+            out.push(summary);
+        }
+    });
     out
 }
 
@@ -311,7 +309,7 @@ pub fn check_sources(sources: &[(&str, &str)], options: &Options) -> Report {
 /// Spans are the item's own, for compile errors.
 pub fn check_item(item: &syn::Item, options: &Options) -> Vec<Finding<SpanRange>> {
     let items = [item];
-    let index = Index::new([FileDecls::collect(&items, &[])]);
+    let index = Index::new([FileDecls::collect(&items, &[], true)]);
     let summaries = summarize_items(&items, &[], &index, options, true);
     // Spans have no order: link over their positions in a table, then map back.
     let mut table = Vec::new();

@@ -46,9 +46,20 @@ pub struct Scope {
     generics: HashMap<String, Ty>,
     /// The type `Self` stands for.
     pub self_ty: Option<Ty>,
+    /// Reading one item on its own (the macro door): the `use` items are out of sight, so a bare
+    /// name that only one library's catalog has (`PgPool`, `PoolConnection`) is taken to be it.
+    pub item_only: bool,
 }
 
 impl Scope {
+    /// The scope for reading one item on its own.
+    pub fn item_only() -> Scope {
+        Scope {
+            item_only: true,
+            ..Scope::default()
+        }
+    }
+
     /// Adds the names a `use` item brings in.
     pub fn add_use(&mut self, item: &syn::ItemUse) {
         let mut prefix = Vec::new();
@@ -133,6 +144,12 @@ impl Scope {
             let mut out = target.clone();
             out.extend(segments[1..].iter().cloned());
             return out;
+        }
+        if segments.len() == 1
+            && self.item_only
+            && let Some(ct) = crate::catalog::unique_by_name(first)
+        {
+            return vec![ct.family.crates[0].to_string(), first.clone()];
         }
         if segments.len() == 1 {
             // A bare name from a glob of a catalog crate: `use sqlx::postgres::*;` then `PgPool`.
