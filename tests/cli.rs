@@ -580,3 +580,34 @@ fn comments_suppress_a_function_or_a_line_and_unused_ones_are_reported() {
         &["check", "--report-unused-suppressions", "src"]
     ));
 }
+
+#[test]
+fn a_fixture_with_its_own_configuration_reports_the_projects_own_pool() {
+    // fixtures/custom_pool/scoped-db.toml declares the pool, the handle and a provider.
+    let (code, doc) = json(&repo(), &["fixtures/custom_pool"]);
+    assert_eq!(code, 1);
+    let found: Vec<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap(),
+                f["function"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "SDB001 Worker::lease_for_caller",
+            "SDB001 Worker::lease_direct",
+            "SDB002 Worker::park",
+            "SDB003 leak_lease"
+        ]
+    );
+    // Without it, the lease is just a struct.
+    let (code, doc) = json(&repo(), &["--config", "Cargo.toml", "fixtures/custom_pool"]);
+    assert_eq!((code, doc["summary"]["findings"].as_u64()), (0, Some(0)));
+}

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::units;
-use scoped_db_engine::{Options, check_sources};
+use scoped_db_engine::check_sources;
 
 type Expected = BTreeMap<(String, String), usize>;
 
@@ -69,10 +69,7 @@ fn every_fixture_matches_its_header() {
             .map(|(p, t)| (p.as_str(), t.as_str()))
             .collect();
         for include_tests in [false, true] {
-            let options = Options {
-                include_tests,
-                ..Options::default()
-            };
+            let options = common::options_for(unit, include_tests);
             let report = check_sources(&sources, &options);
             assert!(report.errors.is_empty(), "{:?}", report.errors);
             for (i, (path, text)) in texts.iter().enumerate() {

@@ -67,3 +67,50 @@ pub fn read(unit: &[PathBuf]) -> Vec<(String, String)> {
         .map(|p| (relative(p), std::fs::read_to_string(p).unwrap()))
         .collect()
 }
+
+/// The engine options a run's `scoped-db.toml` asks for (`handles`, `providers`, `pools`), so a
+/// fixture directory can declare the project's own types the way a user would.
+pub fn options_for(unit: &[PathBuf], include_tests: bool) -> scoped_db_engine::Options {
+    let mut options = scoped_db_engine::Options {
+        include_tests,
+        ..scoped_db_engine::Options::default()
+    };
+    let Some(dir) = unit.first().and_then(|f| {
+        f.ancestors()
+            .take_while(|d| *d != fixtures_dir())
+            .find(|d| d.join("scoped-db.toml").is_file())
+    }) else {
+        return options;
+    };
+    let text = std::fs::read_to_string(dir.join("scoped-db.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let strings = |key: &str| -> Vec<String> {
+        table
+            .get(key)
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    options.handles = strings("handles");
+    options.providers = strings("providers");
+    for pool in table
+        .get("pools")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let ty = pool["type"].as_str().unwrap().to_string();
+        let methods = pool["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_string())
+            .collect();
+        options.pools.push((ty, methods));
+    }
+    options
+}
