@@ -15,17 +15,15 @@ use scoped_db_engine::{Location, Options, check_item, check_sources};
 
 type Found = BTreeMap<(String, usize), usize>;
 
-fn options() -> Options {
-    // The macro checks whatever it marks, test code included.
-    Options {
-        include_tests: true,
-        ..Options::default()
-    }
+/// Both doors get what the run's configuration declares; the macro checks whatever it marks,
+/// test code included.
+fn options(unit: &[std::path::PathBuf]) -> Options {
+    common::options_for(unit, true)
 }
 
-fn macro_findings(item: &syn::Item) -> Found {
+fn macro_findings(item: &syn::Item, options: &Options) -> Found {
     let mut found = Found::new();
-    for f in check_item(item, &options()) {
+    for f in check_item(item, options) {
         let line = Location::of(f.primary.span).start.line;
         *found.entry((f.function, line)).or_default() += 1;
     }
@@ -66,7 +64,8 @@ fn the_macro_and_the_command_line_agree() {
             .iter()
             .map(|(p, t)| (p.as_str(), t.as_str()))
             .collect();
-        let cli = check_sources(&sources, &options());
+        let options = options(&unit);
+        let cli = check_sources(&sources, &options);
         for (i, (path, text)) in texts.iter().enumerate() {
             // The attribute is a Rust door.
             if !path.ends_with(".rs") {
@@ -85,7 +84,7 @@ fn the_macro_and_the_command_line_agree() {
             // The whole file as one marked module.
             let items = &file.items;
             let whole: syn::Item = syn::parse_quote!(mod whole_file { #(#items)* });
-            let whole_found = macro_findings(&whole);
+            let whole_found = macro_findings(&whole, &options);
             if unit.len() == 1 && whole_found != cli_found {
                 whole_file_disagreements.push(format!(
                     "{path}\n  macro: {whole_found:?}\n  cli:   {cli_found:?}"
@@ -110,7 +109,7 @@ fn the_macro_and_the_command_line_agree() {
                     .filter(|((_, line), _)| (first..=last).contains(line))
                     .map(|(k, n)| (k.clone(), *n))
                     .collect();
-                let alone = macro_findings(item);
+                let alone = macro_findings(item, &options);
                 for (function, line) in diff(&in_item, &alone) {
                     let why = if whole_found.contains_key(&(function.clone(), line)) {
                         "needs what the rest of the file declares (field types, `use` items, aliases, other functions)"
