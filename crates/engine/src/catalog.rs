@@ -527,6 +527,10 @@ pub static FINISH_METHODS: &[&str] = &[
 pub static BEGINS_ON_RECEIVER: &[(&str, &str, &str)] =
     &[("mongodb", "ClientSession", "start_transaction")];
 
+/// Libraries whose transactions can be finished through a `&mut` borrow of what holds them
+/// (`session.commit_transaction()` takes `&mut self`), so lending it hands the duty on.
+pub static FINISHES_THROUGH_BORROW: &[&str] = &["mongodb"];
+
 /// Functions that make a value never be dropped, by the last two segments of their path.
 pub static LEAK_FUNCTIONS: &[(&str, &str)] =
     &[("mem", "forget"), ("Box", "leak"), ("ManuallyDrop", "new")];

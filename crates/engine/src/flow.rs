@@ -1079,8 +1079,20 @@ impl<'t> Cx<'_, 't> {
         't: 'b,
     {
         for (arg, val) in args {
-            if !matches!(arg, Expr::Reference(_)) {
-                self.moved.extend(val.carried.iter().copied());
+            match arg {
+                // mongodb commits through `&mut ClientSession`: lending the session lends the
+                // duty to finish its transaction.
+                Expr::Reference(r) if r.mutability.is_some() => {
+                    for &o in &val.carried {
+                        if self.transactions.iter().any(|(t, library)| {
+                            *t == o && catalog::FINISHES_THROUGH_BORROW.contains(library)
+                        }) {
+                            self.moved.insert(o);
+                        }
+                    }
+                }
+                Expr::Reference(_) => {}
+                _ => self.moved.extend(val.carried.iter().copied()),
             }
         }
     }
