@@ -86,6 +86,18 @@ pub(crate) fn module_path(path: &str) -> Vec<String> {
 }
 
 fn parse(src: &str) -> Result<ast::ModModule, SourceError> {
+    // The parser recurses once per level of nesting: refuse what would overflow the stack,
+    // after an iterative pass of the lexer.
+    let depth = nesting_depth(src);
+    if depth > crate::MAX_NESTING {
+        return Err(SourceError {
+            message: format!(
+                "delimiters nest too deep to check (depth {depth}; the limit is {})",
+                crate::MAX_NESTING
+            ),
+            position: None,
+        });
+    }
     ruff_python_parser::parse_module(src)
         .map(|parsed| parsed.into_syntax())
         .map_err(|e| {
@@ -95,6 +107,26 @@ fn parse(src: &str) -> Result<ast::ModModule, SourceError> {
                 position: Some(lines.line_col(src, e.location.start().into())),
             }
         })
+}
+
+/// The deepest nesting of brackets and indented blocks in `src`, without recursion.
+fn nesting_depth(src: &str) -> usize {
+    use ruff_python_ast::token::TokenKind;
+    let mut lexer = ruff_python_parser::lexer::lex(src, ruff_python_parser::Mode::Module);
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    loop {
+        match lexer.next_token() {
+            TokenKind::EndOfFile => return deepest,
+            TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace | TokenKind::Indent => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace | TokenKind::Dedent => {
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Pass 1 over one module.
@@ -663,4 +695,27 @@ pub(crate) fn summarize(
         }
     }
     Ok(summaries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_nesting_is_refused_before_the_parser_recurses() {
+        let n = crate::MAX_NESTING + 1;
+        let src = format!("x = {}1{}\n", "(".repeat(n), ")".repeat(n));
+        let err = index("deep.py", &src).unwrap_err();
+        assert!(err.message.contains("nest too deep"), "{err}");
+        let ok = format!(
+            "def f():\n    return {}1{}\n",
+            "[".repeat(40),
+            "]".repeat(40)
+        );
+        assert!(index("ok.py", &ok).is_ok());
+        assert_eq!(
+            nesting_depth("def f():\n    if x:\n        return (1)\n"),
+            3
+        );
+    }
 }
