@@ -14,15 +14,14 @@ use crate::catalog::{self, CatalogType, HandleKind, Role};
 use crate::index::{FnItem, FnKey, Index, Method};
 use crate::location::SpanRange;
 use crate::summary::{
-    FnSummary, Language, LeakFlow, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow, Unfinished,
+    FnSummary, Language, LeakFlow, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow,
+    Unfinished, union_into,
 };
 use crate::types::{Scope, Ty};
 
 /// Deeper than this, an expression is treated as carrying nothing (no stack overflow on hostile
 /// input; real code is far shallower).
 const MAX_DEPTH: usize = 200;
-/// At most this many origins are tracked per value.
-const MAX_CARRIED: usize = 32;
 
 #[derive(Clone, Debug, Default)]
 struct Val<'t> {
@@ -1314,15 +1313,4 @@ impl<'t> Cx<'_, 't> {
 /// Whether any path in `ty` ends in one of `names`.
 fn mentions(ty: &Ty, names: &[String]) -> bool {
     names.iter().any(|n| n == ty.last()) || ty.args.iter().any(|a| mentions(a, names))
-}
-
-fn union_into(acc: &mut Vec<usize>, more: &[usize]) {
-    for &o in more {
-        if acc.len() >= MAX_CARRIED {
-            return;
-        }
-        if !acc.contains(&o) {
-            acc.push(o);
-        }
-    }
 }

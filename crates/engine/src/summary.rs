@@ -175,3 +175,18 @@ impl<S> FnSummary<S> {
         }
     }
 }
+
+/// At most this many origins are tracked per value.
+const MAX_CARRIED: usize = 32;
+
+/// Adds origins to a set of origins a value carries, once each, up to [`MAX_CARRIED`].
+pub(crate) fn union_into(acc: &mut Vec<usize>, more: &[usize]) {
+    for &o in more {
+        if acc.len() >= MAX_CARRIED {
+            return;
+        }
+        if !acc.contains(&o) {
+            acc.push(o);
+        }
+    }
+}

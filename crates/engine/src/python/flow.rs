@@ -17,11 +17,12 @@ use crate::Options;
 use crate::catalog::HandleKind;
 use crate::index::FnKey;
 use crate::location::Location;
-use crate::summary::{FnSummary, Language, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow};
+use crate::summary::{
+    FnSummary, Language, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow, union_into,
+};
 
 /// Deeper than this, an expression is treated as carrying nothing.
 const MAX_DEPTH: usize = 200;
-const MAX_CARRIED: usize = 32;
 
 /// Visits statements, into compound statements but not into nested functions or classes.
 pub(crate) fn each_stmt(body: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
@@ -971,16 +972,5 @@ fn part(v: &PVal) -> PVal {
     PVal {
         carried: v.carried.clone(),
         ..PVal::default()
-    }
-}
-
-fn union_into(acc: &mut Vec<usize>, more: &[usize]) {
-    for &o in more {
-        if acc.len() >= MAX_CARRIED {
-            return;
-        }
-        if !acc.contains(&o) {
-            acc.push(o);
-        }
     }
 }
