@@ -371,24 +371,8 @@ impl Fx<'_> {
     }
 
     fn annotation(&self, e: &Expr) -> PyTy {
-        let decls_ty = match e {
-            Expr::Subscript(_) | Expr::BinOp(_) | Expr::StringLiteral(_) => None,
-            other => written_name(other).map(|w| super::TyExpr::Class(self.canonical(&w))),
-        };
-        match decls_ty {
-            Some(ty) => self.index.resolve(&ty),
-            None => match e {
-                Expr::Subscript(s) => match &*s.slice {
-                    Expr::Tuple(t) => t.elts.first().map_or(PyTy::Unknown, |e| self.annotation(e)),
-                    other => self.annotation(other),
-                },
-                Expr::BinOp(b) => match self.annotation(&b.left) {
-                    PyTy::Unknown => self.annotation(&b.right),
-                    ty => ty,
-                },
-                _ => PyTy::Unknown,
-            },
-        }
+        self.index
+            .resolve(&super::annotation_ty(self.imports, self.module, e))
     }
 
     fn block(&mut self, body: &[Stmt]) {

@@ -584,42 +584,49 @@ impl PyDecls {
         }
     }
 
-    /// The type an annotation names: `AsyncEngine`, `Optional[AsyncEngine]`, `Engine | None`,
-    /// `"AsyncEngine"`.
+    /// The type an annotation names.
     fn annotation_ty(&self, e: &Expr) -> TyExpr {
-        match e {
-            Expr::Subscript(s) => match written_name(&s.value).as_deref().and_then(|w| w.last()) {
-                Some(outer) if outer == "Optional" || outer == "Annotated" => match &*s.slice {
-                    Expr::Tuple(t) => t
-                        .elts
-                        .first()
-                        .map_or(TyExpr::Unknown, |e| self.annotation_ty(e)),
-                    other => self.annotation_ty(other),
-                },
-                Some(outer) if outer == "Union" => match &*s.slice {
-                    Expr::Tuple(t) => t
-                        .elts
-                        .iter()
-                        .map(|e| self.annotation_ty(e))
-                        .find(|t| *t != TyExpr::Unknown)
-                        .unwrap_or(TyExpr::Unknown),
-                    other => self.annotation_ty(other),
-                },
-                _ => TyExpr::Unknown,
+        annotation_ty(&self.imports, &self.module, e)
+    }
+}
+
+/// The type an annotation names: `AsyncEngine`, `Optional[AsyncEngine]`, `Engine | None`,
+/// `"AsyncEngine"`, and a generic's outer type (`async_sessionmaker[AsyncSession]`).
+pub(crate) fn annotation_ty(
+    imports: &HashMap<String, Vec<String>>,
+    module: &[String],
+    e: &Expr,
+) -> TyExpr {
+    let ann = |e: &Expr| annotation_ty(imports, module, e);
+    match e {
+        Expr::Subscript(s) => match written_name(&s.value).as_deref().and_then(|w| w.last()) {
+            Some(outer) if outer == "Optional" || outer == "Annotated" => match &*s.slice {
+                Expr::Tuple(t) => t.elts.first().map_or(TyExpr::Unknown, ann),
+                other => ann(other),
             },
-            Expr::BinOp(b) => match self.annotation_ty(&b.left) {
-                TyExpr::Unknown => self.annotation_ty(&b.right),
-                ty => ty,
+            Some(outer) if outer == "Union" => match &*s.slice {
+                Expr::Tuple(t) => t
+                    .elts
+                    .iter()
+                    .map(ann)
+                    .find(|t| *t != TyExpr::Unknown)
+                    .unwrap_or(TyExpr::Unknown),
+                other => ann(other),
             },
-            Expr::StringLiteral(s) => {
-                let text = s.value.to_str();
-                TyExpr::Class(self.canonical(&dotted(text.trim())))
-            }
-            other => match written_name(other) {
-                Some(w) if w != ["None"] => TyExpr::Class(self.canonical(&w)),
-                _ => TyExpr::Unknown,
-            },
+            _ => ann(&s.value),
+        },
+        Expr::BinOp(b) => match ann(&b.left) {
+            TyExpr::Unknown => ann(&b.right),
+            ty => ty,
+        },
+        Expr::StringLiteral(s) => {
+            let text = s.value.to_str();
+            TyExpr::Class(canonical(imports, module, &dotted(text.trim())))
         }
+        other => match written_name(other) {
+            Some(w) if w != ["None"] => TyExpr::Class(canonical(imports, module, &w)),
+            _ => TyExpr::Unknown,
+        },
     }
 }
 
