@@ -105,3 +105,32 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Options, check_sources};
+
+    fn leaked(src: &str) -> Vec<String> {
+        let report = check_sources(&[("src/l.rs", src)], &Options::default());
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        report
+            .findings
+            .iter()
+            .filter(|(_, f)| f.rule.code() == "SDB003")
+            .map(|(_, f)| f.function.clone())
+            .collect()
+    }
+
+    #[test]
+    fn fires_on_forgetting_an_acquired_connection() {
+        let src = "use sqlx::PgPool;\nasync fn f(pool: &PgPool) -> sqlx::Result<()> { let c = pool.acquire().await?; std::mem::forget(c); Ok(()) }";
+        assert_eq!(leaked(src), ["f"]);
+    }
+
+    #[test]
+    fn passes_forgetting_what_is_not_a_handle() {
+        let src = "use tokio::sync::Semaphore;\nasync fn f(s: &Semaphore) { let p = s.acquire().await.unwrap(); std::mem::forget(p); }\n\
+                   fn g(v: Vec<u8>) -> *mut u8 { let mut v = std::mem::ManuallyDrop::new(v); v.as_mut_ptr() }";
+        assert!(leaked(src).is_empty());
+    }
+}

@@ -158,3 +158,44 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Options, check_sources};
+
+    fn stored(path: &str, src: &str) -> Vec<String> {
+        let report = check_sources(&[(path, src)], &Options::default());
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        report
+            .findings
+            .iter()
+            .filter(|(_, f)| f.rule.code() == "SDB002")
+            .map(|(_, f)| f.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn fires_on_a_connection_parked_in_a_field() {
+        let src = "use sqlx::{PgPool, pool::PoolConnection, Postgres};\n\
+                   struct W { pool: PgPool, conn: Option<PoolConnection<Postgres>> }\n\
+                   impl W { async fn start(&mut self) -> sqlx::Result<()> { self.conn = Some(self.pool.acquire().await?); Ok(()) } }";
+        assert_eq!(
+            stored("src/w.rs", src),
+            ["connection is stored in `self.conn`, which outlives the function that obtained it"]
+        );
+    }
+
+    #[test]
+    fn passes_a_local_collection_and_request_extensions() {
+        let src = "use sqlx::PgPool;\n\
+                   async fn a(pool: &PgPool) -> sqlx::Result<usize> { let mut v = Vec::new(); v.push(pool.acquire().await?); Ok(v.len()) }\n\
+                   async fn b(pool: &PgPool, mut req: Request) { let c = pool.acquire().await.unwrap(); req.extensions_mut().insert(c); }";
+        assert!(stored("src/a.rs", src).is_empty());
+    }
+
+    #[test]
+    fn fires_on_a_python_with_target_kept_on_self() {
+        let src = "from sqlalchemy import create_engine\nclass R:\n    def __init__(self):\n        self.engine = create_engine('sqlite://')\n    def keep(self):\n        with self.engine.connect() as conn:\n            self.conn = conn\n";
+        assert_eq!(stored("app/r.py", src).len(), 1);
+    }
+}

@@ -100,3 +100,35 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>) -> Vec<Finding<S>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Options, check_sources};
+
+    fn unfinished(src: &str) -> Vec<String> {
+        let report = check_sources(&[("src/u.rs", src)], &Options::default());
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        report
+            .findings
+            .iter()
+            .filter(|(_, f)| f.rule.code() == "SDB004")
+            .map(|(_, f)| f.function.clone())
+            .collect()
+    }
+
+    #[test]
+    fn fires_on_a_transaction_left_to_drop() {
+        let src = "use sqlx::PgPool;\nasync fn f(pool: &PgPool) -> sqlx::Result<()> { let mut tx = pool.begin().await?; q(&mut tx).await?; Ok(()) }";
+        assert_eq!(unfinished(src), ["f"]);
+    }
+
+    #[test]
+    fn passes_commits_rollbacks_hand_offs_and_closures() {
+        let src = "use sqlx::PgPool;\n\
+                   async fn a(pool: &PgPool) -> sqlx::Result<()> { let tx = pool.begin().await?; tx.commit().await }\n\
+                   async fn b(pool: &PgPool) -> sqlx::Result<()> { let tx = pool.begin().await?; tx.rollback().await }\n\
+                   async fn c(pool: &PgPool) -> sqlx::Result<()> { let tx = pool.begin().await?; finish(tx).await }\n\
+                   fn d(conn: &mut diesel::PgConnection) -> QueryResult<()> { conn.transaction(|c| run(c)) }";
+        assert!(unfinished(src).is_empty());
+    }
+}
