@@ -298,6 +298,14 @@ fn settle_findings(
         failing |= severity >= fail_on;
         kept.push((file, finding));
     }
+    // The contract's order: path, line, column, rule, whatever order the files were walked in.
+    kept.sort_by(|(fa, a), (fb, b)| {
+        (outcome.files[*fa].path.as_str(), a.primary.span, a.rule).cmp(&(
+            outcome.files[*fb].path.as_str(),
+            b.primary.span,
+            b.rule,
+        ))
+    });
     outcome.findings = kept;
     outcome.failing = failing;
     if args.report_unused_suppressions {

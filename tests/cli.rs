@@ -611,3 +611,19 @@ fn a_fixture_with_its_own_configuration_reports_the_projects_own_pool() {
     let (code, doc) = json(&repo(), &["--config", "Cargo.toml", "fixtures/custom_pool"]);
     assert_eq!((code, doc["summary"]["findings"].as_u64()), (0, Some(0)));
 }
+
+#[test]
+fn findings_are_sorted_by_path_whatever_the_argument_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/b.rs", ESCAPES);
+    write(dir.path(), "src/a.rs", ESCAPES);
+    write(dir.path(), "src/a/inner.rs", ESCAPES);
+    let (_, doc) = json(dir.path(), &["src/b.rs", "src"]);
+    let paths: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["src/a.rs", "src/a/inner.rs", "src/b.rs"]);
+}
