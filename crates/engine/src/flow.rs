@@ -1050,7 +1050,7 @@ impl<'t> Cx<'_, 't> {
         }
         if catalog::CARRIER_METHODS.contains(&name.as_str()) {
             let ty = match name.as_str() {
-                "unwrap" | "expect" | "unwrap_or_else" | "unwrap_or_default"
+                "unwrap" | "expect" | "unwrap_or" | "unwrap_or_else" | "unwrap_or_default"
                 | "unwrap_unchecked" => recv.ty.as_ref().and_then(|t| self.unwrap_ty(t)),
                 _ => recv.ty.clone(),
             };
