@@ -35,6 +35,30 @@ fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) {
     std::fs::write(path, contents).unwrap();
 }
 
+/// Fields of every finding in a JSON document, joined by spaces: `pluck(doc, &["rule", "/related/0/message"])`
+/// (a name, or a JSON pointer into the finding).
+fn pluck(doc: &serde_json::Value, fields: &[&str]) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            fields
+                .iter()
+                .map(|field| {
+                    let v = if field.starts_with('/') {
+                        f.pointer(field).unwrap()
+                    } else {
+                        &f[*field]
+                    };
+                    v.as_str().unwrap().to_string()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
 const ESCAPES: &str = "use sqlx::PgPool;\n\
     pub async fn conn(pool: &PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {\n\
     \x20   pool.acquire().await\n\
@@ -63,12 +87,7 @@ fn json_output_follows_the_contract() {
     assert_eq!(doc["summary"]["findings"], 3);
     assert_eq!(doc["summary"]["files_checked"], 1);
     assert_eq!(doc["summary"]["errors"], 0);
-    let functions: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["function"].as_str().unwrap())
-        .collect();
+    let functions = pluck(&doc, &["function"]);
     assert_eq!(
         functions,
         [
@@ -88,36 +107,13 @@ fn propagation_crosses_files() {
     );
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let found: Vec<(String, String)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["function"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
     assert_eq!(
-        found,
+        pluck(&doc, &["path", "function"]),
         [
-            (
-                "fixtures/cross_file/src/db.rs".to_string(),
-                "Database::connection".to_string()
-            ),
-            (
-                "fixtures/cross_file/src/db.rs".to_string(),
-                "open_tx".to_string()
-            ),
-            (
-                "fixtures/cross_file/src/service.rs".to_string(),
-                "AccountService::conn".to_string()
-            ),
-            (
-                "fixtures/cross_file/src/service.rs".to_string(),
-                "AccountService::tx_with_retry".to_string()
-            ),
+            "fixtures/cross_file/src/db.rs Database::connection",
+            "fixtures/cross_file/src/db.rs open_tx",
+            "fixtures/cross_file/src/service.rs AccountService::conn",
+            "fixtures/cross_file/src/service.rs AccountService::tx_with_retry",
         ]
     );
     let wrapper = &doc["findings"][3];
@@ -215,12 +211,7 @@ fn walking_skips_target_hidden_and_test_directories_but_not_named_files() {
     );
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let paths: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths = pluck(&doc, &["path"]);
     assert_eq!(
         paths,
         ["./benches/b.rs", "./examples/e.rs", "./tests/helpers.rs"]
@@ -291,37 +282,16 @@ fn the_python_seed_is_reported_with_the_wrappers_pointing_at_their_source() {
     );
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let found: Vec<(&str, &str, &str)> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["function"].as_str().unwrap(),
-                f["related"][0]["message"].as_str().unwrap(),
-                f["path"].as_str().unwrap(),
-            )
-        })
-        .collect();
     let before = "fixtures/python/seed/before/chatter/utils/database.py";
+    let from = "connection comes from `DatabaseManager._attempt_connection`, which lets it escape";
     assert_eq!(
-        found,
+        pluck(&doc, &["path", "function", "/related/0/message"]),
         [
-            (
-                "DatabaseManager._attempt_connection",
-                "connection bound here; the block closes it on exit",
-                before
+            format!(
+                "{before} DatabaseManager._attempt_connection connection bound here; the block closes it on exit"
             ),
-            (
-                "DatabaseManager.get_connection_with_retry",
-                "connection comes from `DatabaseManager._attempt_connection`, which lets it escape",
-                before
-            ),
-            (
-                "DatabaseManager.get_connection_with_timeout",
-                "connection comes from `DatabaseManager._attempt_connection`, which lets it escape",
-                before
-            ),
+            format!("{before} DatabaseManager.get_connection_with_retry {from}"),
+            format!("{before} DatabaseManager.get_connection_with_timeout {from}"),
         ],
         "the fixed module beside it reports nothing"
     );
@@ -398,18 +368,7 @@ fn json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
 }
 
 fn rules_found(doc: &serde_json::Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {}",
-                f["rule"].as_str().unwrap(),
-                f["severity"].as_str().unwrap()
-            )
-        })
-        .collect()
+    pluck(doc, &["rule", "severity"])
 }
 
 #[test]
@@ -457,12 +416,7 @@ fn configuration_sets_severities_excludes_and_the_projects_own_pools() {
         "exclude = [\"generated/**\"]\nhandles = [\"Lease\"]\nproviders = [\"Leases::lease\"]\n\n[[pools]]\ntype = \"Broker\"\nmethods = [\"checkout\"]\n",
     );
     let (_, doc) = json(dir.path(), &["--select", "SDB001"]);
-    let functions: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["function"].as_str().unwrap())
-        .collect();
+    let functions = pluck(&doc, &["function"]);
     assert_eq!(functions, ["conn", "pass_on"]);
     std::fs::remove_file(dir.path().join("src/caller.rs")).unwrap();
 
@@ -586,18 +540,7 @@ fn a_fixture_with_its_own_configuration_reports_the_projects_own_pool() {
     // fixtures/custom_pool/scoped-db.toml declares the pool, the handle and a provider.
     let (code, doc) = json(&repo(), &["fixtures/custom_pool"]);
     assert_eq!(code, 1);
-    let found: Vec<String> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {}",
-                f["rule"].as_str().unwrap(),
-                f["function"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let found = pluck(&doc, &["rule", "function"]);
     assert_eq!(
         found,
         [
@@ -619,11 +562,6 @@ fn findings_are_sorted_by_path_whatever_the_argument_order() {
     write(dir.path(), "src/a.rs", ESCAPES);
     write(dir.path(), "src/a/inner.rs", ESCAPES);
     let (_, doc) = json(dir.path(), &["src/b.rs", "src"]);
-    let paths: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths = pluck(&doc, &["path"]);
     assert_eq!(paths, ["src/a.rs", "src/a/inner.rs", "src/b.rs"]);
 }

@@ -108,16 +108,12 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
 
 #[cfg(test)]
 mod tests {
-    use crate::{Options, check_sources};
+    use super::super::reported;
 
     fn leaked(src: &str) -> Vec<String> {
-        let report = check_sources(&[("src/l.rs", src)], &Options::default());
-        assert!(report.errors.is_empty(), "{:?}", report.errors);
-        report
-            .findings
-            .iter()
-            .filter(|(_, f)| f.rule.code() == "SDB003")
-            .map(|(_, f)| f.function.clone())
+        reported("src/l.rs", src, "SDB003")
+            .into_iter()
+            .map(|f| f.function)
             .collect()
     }
 

@@ -88,6 +88,19 @@ impl Rule {
     }
 }
 
+/// The findings of one rule on one source, for the rule files' own tests.
+#[cfg(test)]
+pub(crate) fn reported(path: &str, src: &str, code: &str) -> Vec<crate::Finding<crate::Location>> {
+    let report = crate::check_sources(&[(path, src)], &crate::Options::default());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    report
+        .findings
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| f.rule.code() == code)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

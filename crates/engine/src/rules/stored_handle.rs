@@ -161,16 +161,12 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
 
 #[cfg(test)]
 mod tests {
-    use crate::{Options, check_sources};
+    use super::super::reported;
 
     fn stored(path: &str, src: &str) -> Vec<String> {
-        let report = check_sources(&[(path, src)], &Options::default());
-        assert!(report.errors.is_empty(), "{:?}", report.errors);
-        report
-            .findings
-            .iter()
-            .filter(|(_, f)| f.rule.code() == "SDB002")
-            .map(|(_, f)| f.message.clone())
+        reported(path, src, "SDB002")
+            .into_iter()
+            .map(|f| f.message)
             .collect()
     }
 

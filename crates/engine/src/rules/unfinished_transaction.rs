@@ -103,16 +103,12 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>) -> Vec<Finding<S>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Options, check_sources};
+    use super::super::reported;
 
     fn unfinished(src: &str) -> Vec<String> {
-        let report = check_sources(&[("src/u.rs", src)], &Options::default());
-        assert!(report.errors.is_empty(), "{:?}", report.errors);
-        report
-            .findings
-            .iter()
-            .filter(|(_, f)| f.rule.code() == "SDB004")
-            .map(|(_, f)| f.function.clone())
+        reported("src/u.rs", src, "SDB004")
+            .into_iter()
+            .map(|f| f.function)
             .collect()
     }
 
