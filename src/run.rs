@@ -175,15 +175,17 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
             }
         }
     }
-    let mut options = Options {
-        include_tests: args.include_tests || roots.iter().any(|(_, s)| s.include_tests),
-        ..Options::default()
-    };
-    for (_, settings) in roots {
-        options.handles.extend(settings.handles.iter().cloned());
-        options.providers.extend(settings.providers.iter().cloned());
-        options.pools.extend(settings.pools.iter().cloned());
-    }
+    // Each root's configuration applies to its own files: one project's providers or pools never
+    // change what is found in another checked in the same run.
+    let options: Vec<Options> = roots
+        .iter()
+        .map(|(_, settings)| Options {
+            include_tests: args.include_tests || settings.include_tests,
+            handles: settings.handles.clone(),
+            providers: settings.providers.clone(),
+            pools: settings.pools.clone(),
+        })
+        .collect();
 
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(STACK_BYTES)
@@ -227,7 +229,7 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
             .enumerate()
             .map(|(i, f)| match &f.text {
                 Some(text) if !failed[i] => guarded(i, &f.path, || {
-                    engine::summarize_source(&f.path, text, &index, &options)
+                    engine::summarize_source(&f.path, text, &index, &options[root_of[i]])
                 }),
                 _ => Ok(Vec::new()),
             })

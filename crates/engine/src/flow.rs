@@ -56,7 +56,6 @@ enum Sink {
 struct Cx<'a, 't> {
     index: &'a Index,
     scope: &'a Scope,
-    module: &'a [String],
     origins: Vec<(Src<'t>, Node<'t>)>,
     /// Whether calls on receivers nothing is known about may be acquisitions (see [`Promotion`]).
     promotion: Option<Promotion>,
@@ -88,13 +87,11 @@ struct Cx<'a, 't> {
 pub(crate) fn summarize(
     item: &FnItem<'_>,
     index: &Index,
-    module: &[String],
     pools: &[(String, Vec<String>)],
 ) -> FnSummary<SpanRange> {
     let mut cx = Cx {
         index,
         scope: &item.scope,
-        module,
         origins: Vec::new(),
         env: vec![HashMap::new()],
         returns: Vec::new(),
@@ -607,10 +604,15 @@ impl<'t> Cx<'_, 't> {
                     return v;
                 }
                 // A `static` or `const` of the project: typed, and never a handle obtained here.
-                if p.qself.is_none()
-                    && let Some(last) = p.path.segments.last()
-                {
-                    return Val::typed(self.index.static_ty(&last.ident.to_string()).cloned());
+                if p.qself.is_none() {
+                    let written: Vec<String> = p
+                        .path
+                        .segments
+                        .iter()
+                        .map(|s| s.ident.to_string())
+                        .collect();
+                    let path = self.scope.absolute(&written);
+                    return Val::typed(self.index.static_ty(&path).cloned());
                 }
                 Val::default()
             }
@@ -1122,7 +1124,9 @@ impl<'t> Cx<'_, 't> {
         if self.lookup(root).is_some() {
             return false;
         }
-        self.index.static_ty(root).is_some()
+        self.index
+            .static_ty(&self.scope.absolute(&[root.to_string()]))
+            .is_some()
             || (root.chars().any(char::is_uppercase) && !root.chars().any(char::is_lowercase))
     }
 
@@ -1152,8 +1156,7 @@ impl<'t> Cx<'_, 't> {
 
     /// A type neither the catalog nor the checked code declares.
     fn unknown_type(&self, ty: &Ty) -> bool {
-        self.index.catalog(ty).is_none()
-            && !self.index.is_local_struct(self.index.receiver(ty).last())
+        self.index.catalog(ty).is_none() && !self.index.is_local_struct(&self.index.receiver(ty))
     }
 
     fn call(&mut self, e: &'t Expr, c: &'t syn::ExprCall) -> Val<'t> {
@@ -1175,7 +1178,7 @@ impl<'t> Cx<'_, 't> {
         let Some(name) = written.last().cloned() else {
             return Val::default();
         };
-        let canonical = self.scope.canonical(&written);
+        let canonical = self.scope.absolute(&written);
         let root = canonical.first().map(String::as_str).unwrap_or("");
 
         // `mem::forget(conn)`, `Box::leak(Box::new(conn))`, `ManuallyDrop::new(conn)`.
@@ -1246,22 +1249,18 @@ impl<'t> Cx<'_, 't> {
                     return Val::typed(Some(owner_ty));
                 }
             }
-            if owner_ty.is_local()
-                && let Some(decls) = self.index.assoc_fn(owner_ty.last(), &name)
-            {
-                let ret = decls.iter().find_map(|d| d.ret.clone());
-                let callees = decls.iter().map(|d| d.key.clone()).collect();
+            if let Some(Method::Project(callees, ret)) = self.index.assoc_fn(&owner_ty, &name) {
                 return self.call_result(e, callees, ret);
             }
         }
         // A tuple struct or enum variant of the project: a wrapper holds what goes in.
         if name.starts_with(|ch: char| ch.is_uppercase()) {
             let ty = self.scope.resolve_path(&func.path);
-            let ty = self.index.is_local_struct(ty.last()).then_some(ty);
+            let ty = self.index.is_local_struct(&ty).then_some(ty);
             return self.combine(e, args, ty);
         }
         // A free function of the project.
-        let decls = self.index.free_fn(self.module, &canonical);
+        let decls = self.index.free_fn(&canonical);
         if decls.is_empty() {
             // A function nothing is known about (not `std`'s, which moves values around).
             let std = matches!(root, "std" | "core" | "alloc");

@@ -2,7 +2,7 @@
 //! index the first pass builds (struct fields, type aliases, function signatures) so the second
 //! pass can type a receiver defined in another file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use syn::visit::Visit;
 use syn::{Attribute, ImplItem, Item, TraitItem};
@@ -44,37 +44,47 @@ pub(crate) struct FnItem<'a> {
     /// rules, declared handle types.
     pub context: Inherited,
     pub provider: Option<Provider>,
-    /// For a method of a trait impl: the trait's name, so calls through the trait reach it.
-    pub implements: Option<String>,
+    /// For a method of a trait impl: the trait's path, so calls through the trait reach it.
+    pub implements: Option<Vec<String>>,
 }
 
-/// What the walk finds.
+/// What the walk finds. Paths are absolute ([`Scope::absolute`]).
 pub(crate) enum Decl<'a> {
     Fn(Box<FnItem<'a>>),
+    /// A struct or enum (an enum's fields are its variants' fields, `Variant::0`).
     Struct {
-        name: String,
+        path: Vec<String>,
         fields: Vec<(String, Ty)>,
     },
+    Trait {
+        path: Vec<String>,
+    },
     Alias {
-        name: String,
+        path: Vec<String>,
         params: Vec<String>,
         ty: Ty,
     },
     Static {
-        name: String,
+        path: Vec<String>,
         ty: Ty,
     },
     /// `impl Deref for Owner { type Target = Ty; }`: method calls on `Owner` reach `Ty`'s.
     Deref {
-        owner: String,
+        owner: Vec<String>,
         target: Ty,
+    },
+    /// A module's `use` items and globs, made absolute, for names resolved through them.
+    Imports {
+        module: Vec<String>,
+        uses: Vec<(String, Vec<String>)>,
+        globs: Vec<Vec<String>>,
     },
 }
 
-/// Walks `items` (a file, an inline module, or the items inside a function body).
+/// Walks `items` (a file, an inline module, or the items inside a function body) in `parent`,
+/// the scope of the module they are declared in.
 pub(crate) fn walk<'a>(
     items: &[&'a Item],
-    module: &[String],
     parent: &Scope,
     context: &Inherited,
     prefix: Option<&str>,
@@ -85,15 +95,34 @@ pub(crate) fn walk<'a>(
         match item {
             Item::Use(u) => scope.add_use(u),
             Item::ExternCrate(e) => scope.add_extern_crate(e),
+            Item::Mod(m) => scope.add_child_module(&m.ident.to_string()),
             _ => {}
         }
+    }
+    let here = |name: &dyn std::fmt::Display| {
+        let mut path = vec![scope.krate.clone()];
+        path.extend(scope.module.iter().cloned());
+        path.push(name.to_string());
+        path
+    };
+    let (uses, globs) = scope.imports();
+    if !uses.is_empty() || !globs.is_empty() {
+        let mut module = vec![scope.krate.clone()];
+        module.extend(scope.module.iter().cloned());
+        out(Decl::Imports {
+            module,
+            uses,
+            globs,
+        });
     }
     for item in items {
         let ctx = context.with(&scope, item_attrs(item));
         match item {
             Item::Fn(f) => {
+                let mut module = vec![scope.krate.clone()];
+                module.extend(scope.module.iter().cloned());
                 let key = FnKey {
-                    module: module.to_vec(),
+                    module,
                     owner: None,
                     name: f.sig.ident.to_string(),
                 };
@@ -109,7 +138,6 @@ pub(crate) fn walk<'a>(
                     &ctx,
                     None,
                     None,
-                    module,
                     out,
                 );
             }
@@ -118,12 +146,11 @@ pub(crate) fn walk<'a>(
                 impl_scope.add_generics(&imp.generics);
                 let self_ty = impl_scope.resolve_type(&imp.self_ty);
                 impl_scope.self_ty = Some(self_ty.clone());
-                let owner = self_ty.last().to_string();
-                let trait_name = imp
+                let trait_path = imp
                     .trait_
                     .as_ref()
-                    .and_then(|(path, _)| path.segments.last())
-                    .map(|s| s.ident.to_string());
+                    .map(|(path, _)| impl_scope.resolve_path(path).path);
+                let trait_name = trait_path.as_ref().and_then(|p| p.last()).cloned();
                 let provider = if self_ty
                     .path
                     .first()
@@ -145,7 +172,7 @@ pub(crate) fn walk<'a>(
                             && t.ident == "Target"
                         {
                             out(Decl::Deref {
-                                owner: owner.clone(),
+                                owner: self_ty.path.clone(),
                                 target: impl_scope.resolve_type(&t.ty),
                             });
                         }
@@ -159,21 +186,22 @@ pub(crate) fn walk<'a>(
                             body: Some(&m.block),
                         };
                         let owner = Owner {
-                            name: &owner,
+                            path: &self_ty.path,
                             scope: &impl_scope,
                             context: &ctx,
                             provider,
-                            implements: trait_name.as_deref(),
+                            implements: trait_path.as_deref(),
                         };
-                        emit_method(&owner, method, prefix, module, out);
+                        emit_method(&owner, method, prefix, out);
                     }
                 }
             }
             Item::Trait(t) => {
                 let mut trait_scope = scope.clone();
                 trait_scope.add_generics(&t.generics);
-                let owner = t.ident.to_string();
-                trait_scope.self_ty = Some(Ty::named(vec![owner.clone()]));
+                let path = here(&t.ident);
+                out(Decl::Trait { path: path.clone() });
+                trait_scope.self_ty = Some(Ty::named(path.clone()));
                 for trait_item in &t.items {
                     if let TraitItem::Fn(m) = trait_item {
                         let method = MethodItem {
@@ -182,22 +210,21 @@ pub(crate) fn walk<'a>(
                             body: m.default.as_ref(),
                         };
                         let owner = Owner {
-                            name: &owner,
+                            path: &path,
                             scope: &trait_scope,
                             context: &ctx,
                             provider: None,
                             implements: None,
                         };
-                        emit_method(&owner, method, prefix, module, out);
+                        emit_method(&owner, method, prefix, out);
                     }
                 }
             }
             Item::Mod(m) => {
                 if let Some((_, content)) = &m.content {
-                    let mut inner = module.to_vec();
-                    inner.push(m.ident.to_string());
+                    let inner = scope.inner_module(&m.ident.to_string());
                     let items: Vec<&Item> = content.iter().collect();
-                    walk(&items, &inner, &scope, &ctx, prefix, out);
+                    walk(&items, &inner, &ctx, prefix, out);
                 }
             }
             Item::Struct(s) => {
@@ -211,7 +238,7 @@ pub(crate) fn walk<'a>(
                     })
                     .collect();
                 out(Decl::Struct {
-                    name: s.ident.to_string(),
+                    path: here(&s.ident),
                     fields,
                 });
             }
@@ -232,23 +259,23 @@ pub(crate) fn walk<'a>(
                     .map(|(name, f)| (name, scope.resolve_type(&f.ty)))
                     .collect();
                 out(Decl::Struct {
-                    name: en.ident.to_string(),
+                    path: here(&en.ident),
                     fields,
                 });
             }
             Item::Static(st) => out(Decl::Static {
-                name: st.ident.to_string(),
+                path: here(&st.ident),
                 ty: scope.resolve_type(&st.ty),
             }),
             Item::Const(c) => out(Decl::Static {
-                name: c.ident.to_string(),
+                path: here(&c.ident),
                 ty: scope.resolve_type(&c.ty),
             }),
             Item::Type(t) => {
                 let mut alias_scope = scope.clone();
                 alias_scope.add_generics(&t.generics);
                 out(Decl::Alias {
-                    name: t.ident.to_string(),
+                    path: here(&t.ident),
                     params: t
                         .generics
                         .type_params()
@@ -264,11 +291,12 @@ pub(crate) fn walk<'a>(
 
 /// The impl or trait a method is read in.
 struct Owner<'s> {
-    name: &'s str,
+    /// The absolute path of the type (or trait) the methods are defined on.
+    path: &'s [String],
     scope: &'s Scope,
     context: &'s Inherited,
     provider: Option<Provider>,
-    implements: Option<&'s str>,
+    implements: Option<&'s [String]>,
 }
 
 /// A method's parts, from an impl or a trait.
@@ -282,12 +310,17 @@ fn emit_method<'a>(
     owner: &Owner<'_>,
     m: MethodItem<'a>,
     prefix: Option<&str>,
-    module: &[String],
     out: &mut dyn FnMut(Decl<'a>),
 ) {
+    let (name, module) = owner
+        .path
+        .split_last()
+        .map_or((String::new(), Vec::new()), |(n, m)| {
+            (n.clone(), m.to_vec())
+        });
     let key = FnKey {
-        module: Vec::new(),
-        owner: Some(owner.name.to_string()),
+        module,
+        owner: Some(name),
         name: m.sig.ident.to_string(),
     };
     let mut scope = owner.scope.clone();
@@ -301,8 +334,7 @@ fn emit_method<'a>(
         m.body,
         owner.context,
         owner.provider,
-        owner.implements.map(str::to_string),
-        module,
+        owner.implements.map(<[String]>::to_vec),
         out,
     );
 }
@@ -311,14 +343,13 @@ fn emit_method<'a>(
 fn emit_fn<'a>(
     key: FnKey,
     prefix: Option<&str>,
-    mut scope: Scope,
+    scope: Scope,
     attrs: &[Attribute],
     sig: &'a syn::Signature,
     body: Option<&'a syn::Block>,
     context: &Inherited,
     provider: Option<Provider>,
-    implements: Option<String>,
-    module: &[String],
+    implements: Option<Vec<String>>,
     out: &mut dyn FnMut(Decl<'a>),
 ) {
     let short = match &key.owner {
@@ -336,7 +367,9 @@ fn emit_fn<'a>(
             .is_provider(&scope, attrs)
             .then_some(Provider::Attribute)
     });
-    // Items inside the body: their `use`s count for the body; their functions are walked too.
+    // Items inside the body: their `use`s count for the body; their functions are walked too, in
+    // a module of the body's own, which names can climb out of.
+    let mut scope = scope.body_of(&qual_name);
     let nested = body.map(items_in_block).unwrap_or_default();
     for item in &nested {
         if let Item::Use(u) = item {
@@ -354,7 +387,7 @@ fn emit_fn<'a>(
         implements,
     })));
     if !nested.is_empty() {
-        walk(&nested, module, &scope, &context, Some(&qual_name), out);
+        walk(&nested, &scope, &context, Some(&qual_name), out);
     }
 }
 
@@ -436,16 +469,25 @@ pub struct FnDecl {
     pub ret: Option<Ty>,
 }
 
+/// A module's `use` items (name to absolute path) and glob imports.
+#[derive(Clone, Debug, Default)]
+struct Imports {
+    uses: HashMap<String, Vec<String>>,
+    globs: Vec<Vec<String>>,
+}
+
 /// The declarations of one file, taken by the first pass.
 #[derive(Clone, Debug, Default)]
 pub struct FileDecls {
-    structs: Vec<(String, Vec<(String, Ty)>)>,
-    aliases: Vec<(String, Vec<String>, Ty)>,
-    statics: Vec<(String, Ty)>,
-    derefs: Vec<(String, Ty)>,
+    structs: Vec<(Vec<String>, Vec<(String, Ty)>)>,
+    traits: Vec<Vec<String>>,
+    aliases: Vec<(Vec<String>, Vec<String>, Ty)>,
+    statics: Vec<(Vec<String>, Ty)>,
+    derefs: Vec<(Vec<String>, Ty)>,
+    imports: Vec<(Vec<String>, Imports)>,
     fns: Vec<FnDecl>,
-    /// `(trait, method)` pairs implemented by the function of the same position in `fns`.
-    implements: Vec<Option<String>>,
+    /// The trait implemented by the function of the same position in `fns`, if any.
+    implements: Vec<Option<Vec<String>>>,
     /// A Python module's declarations.
     #[cfg(feature = "python")]
     python: Option<crate::python::PyDecls>,
@@ -460,17 +502,11 @@ impl FileDecls {
         }
     }
 
-    pub(crate) fn collect(items: &[&Item], module: &[String], item_only: bool) -> FileDecls {
+    pub(crate) fn collect(items: &[&Item], scope: &Scope) -> FileDecls {
         let mut decls = FileDecls::default();
-        let scope = if item_only {
-            Scope::item_only()
-        } else {
-            Scope::default()
-        };
         walk(
             items,
-            module,
-            &scope,
+            scope,
             &Inherited::default(),
             None,
             &mut |d| match d {
@@ -481,10 +517,22 @@ impl FileDecls {
                         key: f.key,
                     });
                 }
-                Decl::Struct { name, fields } => decls.structs.push((name, fields)),
-                Decl::Alias { name, params, ty } => decls.aliases.push((name, params, ty)),
-                Decl::Static { name, ty } => decls.statics.push((name, ty)),
+                Decl::Struct { path, fields } => decls.structs.push((path, fields)),
+                Decl::Trait { path } => decls.traits.push(path),
+                Decl::Alias { path, params, ty } => decls.aliases.push((path, params, ty)),
+                Decl::Static { path, ty } => decls.statics.push((path, ty)),
                 Decl::Deref { owner, target } => decls.derefs.push((owner, target)),
+                Decl::Imports {
+                    module,
+                    uses,
+                    globs,
+                } => decls.imports.push((
+                    module,
+                    Imports {
+                        uses: uses.into_iter().collect(),
+                        globs,
+                    },
+                )),
             },
         );
         decls
@@ -492,13 +540,24 @@ impl FileDecls {
 }
 
 /// What the whole run declares: the first pass's result, read by the second.
+///
+/// This is the one place where a name becomes a definition. Every key is an absolute path, the
+/// crate's root first ([`Scope::absolute`]); a path that names nothing declared here resolves
+/// through its module's `use` items and globs, and out of function bodies, or not at all. Nothing
+/// is ever looked up by its last segment alone.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
-    structs: HashMap<String, HashMap<String, Ty>>,
-    aliases: HashMap<String, (Vec<String>, Ty)>,
-    statics: HashMap<String, Ty>,
-    derefs: HashMap<String, Ty>,
-    fns: HashMap<(Option<String>, String), Vec<FnDecl>>,
+    structs: HashMap<Vec<String>, HashMap<String, Ty>>,
+    traits: HashSet<Vec<String>>,
+    aliases: HashMap<Vec<String>, (Vec<String>, Ty)>,
+    statics: HashMap<Vec<String>, Ty>,
+    derefs: HashMap<Vec<String>, Ty>,
+    imports: HashMap<Vec<String>, Imports>,
+    /// Free functions by path.
+    free: HashMap<Vec<String>, Vec<FnDecl>>,
+    /// Methods and associated functions by the path of their type (or trait), then name. A trait
+    /// impl's methods are also under the trait, for calls through `dyn Trait` or `T: Trait`.
+    methods: HashMap<Vec<String>, HashMap<String, Vec<FnDecl>>>,
     #[cfg(feature = "python")]
     python: crate::python::PyIndex,
 }
@@ -524,12 +583,16 @@ fn collection_element(recv: &Ty, method: &str) -> Option<Ty> {
         })
 }
 
+/// How deep name resolution follows `use` items, globs and function bodies.
+const MAX_RESOLVE: usize = 8;
+
 impl Index {
     /// Merges the declarations of every file of the run.
     pub fn new(files: impl IntoIterator<Item = FileDecls>) -> Index {
         let mut index = Index::default();
         #[cfg(feature = "python")]
         let mut python = Vec::new();
+        let mut fns = Vec::new();
         for file in files {
             #[cfg(feature = "python")]
             let mut file = file;
@@ -538,33 +601,69 @@ impl Index {
                 python.push(py);
                 continue;
             }
-            for (name, fields) in file.structs {
-                let entry = index.structs.entry(name).or_default();
+            for (path, fields) in file.structs {
+                let entry = index.structs.entry(path).or_default();
                 for (field, ty) in fields {
                     entry.entry(field).or_insert(ty);
                 }
             }
-            for (name, params, ty) in file.aliases {
-                index.aliases.entry(name).or_insert((params, ty));
+            index.traits.extend(file.traits);
+            for (path, params, ty) in file.aliases {
+                index.aliases.entry(path).or_insert((params, ty));
             }
-            for (name, ty) in file.statics {
-                index.statics.entry(name).or_insert(ty);
+            for (path, ty) in file.statics {
+                index.statics.entry(path).or_insert(ty);
             }
             for (owner, target) in file.derefs {
                 index.derefs.entry(owner).or_insert(target);
             }
-            for (decl, implements) in file.fns.into_iter().zip(file.implements) {
-                // A call through the trait (`repo: Arc<dyn Repo>`, `R: Repo`) may reach this impl.
-                if let Some(t) = implements {
-                    let slot = (Some(t), decl.key.name.clone());
-                    index.fns.entry(slot).or_default().push(decl.clone());
+            for (module, imports) in file.imports {
+                let entry = index.imports.entry(module).or_default();
+                for (name, target) in imports.uses {
+                    entry.uses.entry(name).or_insert(target);
                 }
-                let slot = (decl.key.owner.clone(), decl.key.name.clone());
-                index.fns.entry(slot).or_default().push(decl);
+                entry.globs.extend(imports.globs);
             }
+            fns.extend(file.fns.into_iter().zip(file.implements));
         }
-        for decls in index.fns.values_mut() {
+        // Methods go under their type as the run declares it (an `impl Store` whose `Store` came
+        // in through a `use` is the declared `Store`'s).
+        for (decl, implements) in fns {
+            let Some(owner) = &decl.key.owner else {
+                let mut path = decl.key.module.clone();
+                path.push(decl.key.name.clone());
+                index.free.entry(path).or_default().push(decl);
+                continue;
+            };
+            let mut ty = decl.key.module.clone();
+            ty.push(owner.clone());
+            let ty = index.resolve_type_path(&ty).unwrap_or(ty);
+            if let Some(t) = implements {
+                let t = index.resolve_type_path(&t).unwrap_or(t);
+                index
+                    .methods
+                    .entry(t)
+                    .or_default()
+                    .entry(decl.key.name.clone())
+                    .or_default()
+                    .push(decl.clone());
+            }
+            index
+                .methods
+                .entry(ty)
+                .or_default()
+                .entry(decl.key.name.clone())
+                .or_default()
+                .push(decl);
+        }
+        for decls in index.free.values_mut() {
             decls.sort_by(|a, b| a.key.cmp(&b.key));
+        }
+        for by_name in index.methods.values_mut() {
+            for decls in by_name.values_mut() {
+                decls.sort_by(|a, b| a.key.cmp(&b.key));
+                decls.dedup_by(|a, b| a.key == b.key);
+            }
         }
         #[cfg(feature = "python")]
         {
@@ -578,16 +677,133 @@ impl Index {
         &self.python
     }
 
-    /// Expands project type aliases (`type Tx<'a> = sqlx::Transaction<'a, Postgres>`).
+    /// The declared path an absolute path names, given what counts as declared: the path itself,
+    /// else through its module's `use` items, its globs (when exactly one answers), or out of a
+    /// function body into the module around it.
+    fn resolve(
+        &self,
+        path: &[String],
+        declared: &dyn Fn(&[String]) -> bool,
+    ) -> Option<Vec<String>> {
+        self.resolve_depth(path, declared, 0)
+    }
+
+    fn resolve_depth(
+        &self,
+        path: &[String],
+        declared: &dyn Fn(&[String]) -> bool,
+        depth: usize,
+    ) -> Option<Vec<String>> {
+        if declared(path) {
+            return Some(path.to_vec());
+        }
+        if depth > MAX_RESOLVE || path.len() < 2 || !crate::types::is_crate_root(&path[0]) {
+            return None;
+        }
+        let (name, module) = path.split_last()?;
+        let join = |prefix: &[String]| {
+            let mut p = prefix.to_vec();
+            p.push(name.clone());
+            p
+        };
+        if module.last().is_some_and(|m| m.ends_with("()")) {
+            return self.resolve_depth(&join(&module[..module.len() - 1]), declared, depth + 1);
+        }
+        let imports = self.imports.get(module)?;
+        if let Some(target) = imports.uses.get(name)
+            && target.as_slice() != path
+        {
+            return self.resolve_depth(target, declared, depth + 1);
+        }
+        let mut found: Vec<Vec<String>> = imports
+            .globs
+            .iter()
+            .filter(|g| g.as_slice() != module)
+            .filter_map(|g| self.resolve_depth(&join(g), declared, depth + 1))
+            .collect();
+        found.sort();
+        found.dedup();
+        // Two globs that both answer: not guessed at.
+        (found.len() == 1).then(|| found.remove(0))
+    }
+
+    /// The declared struct, enum, trait or alias a type path names.
+    fn resolve_type_path(&self, path: &[String]) -> Option<Vec<String>> {
+        self.resolve(path, &|p| {
+            self.structs.contains_key(p) || self.traits.contains(p) || self.aliases.contains_key(p)
+        })
+    }
+
+    /// The declared struct or enum `ty` names.
+    fn struct_path(&self, ty: &Ty) -> Option<Vec<String>> {
+        if !ty.is_local() {
+            return None;
+        }
+        self.resolve(&ty.path, &|p| self.structs.contains_key(p))
+    }
+
+    /// The declared struct, enum or trait `ty` names, or a type the run has `impl` blocks for:
+    /// where its methods are.
+    fn owner_path(&self, ty: &Ty) -> Option<Vec<String>> {
+        if !ty.is_local() {
+            return None;
+        }
+        self.resolve(&ty.path, &|p| {
+            self.structs.contains_key(p) || self.traits.contains(p) || self.methods.contains_key(p)
+        })
+    }
+
+    /// Where a `use` item (seen through globs) re-exports another crate's item from: `PgPool`
+    /// from `use crate::prelude::*` where the prelude has `pub use sqlx::PgPool`.
+    fn reexport(&self, path: &[String], depth: usize) -> Option<Vec<String>> {
+        if depth > MAX_RESOLVE || path.len() < 2 || !crate::types::is_crate_root(&path[0]) {
+            return None;
+        }
+        let (name, module) = path.split_last()?;
+        if module.last().is_some_and(|m| m.ends_with("()")) {
+            let mut up = module[..module.len() - 1].to_vec();
+            up.push(name.clone());
+            return self.reexport(&up, depth + 1);
+        }
+        let imports = self.imports.get(module)?;
+        if let Some(target) = imports.uses.get(name) {
+            return if crate::types::is_crate_root(&target[0]) {
+                self.reexport(target, depth + 1)
+            } else {
+                Some(target.clone())
+            };
+        }
+        let mut found: Vec<Vec<String>> = imports
+            .globs
+            .iter()
+            .filter(|g| g.as_slice() != module)
+            .filter_map(|g| {
+                let mut p = g.clone();
+                p.push(name.clone());
+                self.reexport(&p, depth + 1)
+            })
+            .collect();
+        found.sort();
+        found.dedup();
+        (found.len() == 1).then(|| found.remove(0))
+    }
+
+    /// Expands project type aliases (`type Tx<'a> = sqlx::Transaction<'a, Postgres>`), and
+    /// follows `use` items that re-export another crate's type.
     pub fn expand(&self, ty: &Ty) -> Ty {
         let mut ty = ty.clone();
         for _ in 0..8 {
-            if !ty.is_local() || self.structs.contains_key(ty.last()) {
+            if !ty.is_local() || self.owner_path(&ty).is_some() {
                 break;
             }
-            let Some((params, target)) = self.aliases.get(ty.last()) else {
+            let Some(path) = self.resolve(&ty.path, &|p| self.aliases.contains_key(p)) else {
+                if let Some(external) = self.reexport(&ty.path, 0) {
+                    ty.path = external;
+                    continue;
+                }
                 break;
             };
+            let (params, target) = &self.aliases[&path];
             let subst: HashMap<&str, &Ty> = params
                 .iter()
                 .map(String::as_str)
@@ -602,7 +818,7 @@ impl Index {
     pub fn receiver(&self, ty: &Ty) -> Ty {
         let mut ty = self.expand(ty);
         for _ in 0..8 {
-            if self.catalog_exact(&ty).is_some() || self.structs.contains_key(ty.last()) {
+            if self.catalog_exact(&ty).is_some() || self.owner_path(&ty).is_some() {
                 break;
             }
             match ty.first_arg() {
@@ -630,14 +846,14 @@ impl Index {
     /// The declared type of `ty.field`.
     pub fn field(&self, ty: &Ty, field: &str) -> Option<Ty> {
         let ty = self.receiver(ty);
-        if !ty.is_local() {
-            return None;
-        }
-        self.structs.get(ty.last())?.get(field).cloned()
+        let path = self.struct_path(&ty)?;
+        self.structs.get(&path)?.get(field).cloned()
     }
 
-    /// What `recv.method(..)` calls, given the receiver's type; through the project's `Deref`
-    /// impls (`struct Db(PgPool)` with `Target = PgPool`) when the type has no such method.
+    /// What `recv.method(..)` calls, given the receiver's type: the method of that very type (or
+    /// of the trait a `dyn Trait`/`T: Trait` receiver names); through the project's `Deref` impls
+    /// (`struct Db(PgPool)` with `Target = PgPool`) when the type has no such method. A receiver
+    /// whose type is unknown resolves to nothing, whatever the method's name.
     pub(crate) fn method(&self, recv: &Ty, method: &str) -> Option<Method> {
         let mut recv = self.receiver(recv);
         for _ in 0..4 {
@@ -646,13 +862,13 @@ impl Index {
             {
                 return Some(Method::Catalog(produced));
             }
-            let slot = (Some(recv.last().to_string()), method.to_string());
-            if let Some(decls) = self.fns.get(&slot) {
-                let ret = decls.iter().find_map(|d| d.ret.clone());
-                return Some(Method::Project(
-                    decls.iter().map(|d| d.key.clone()).collect(),
-                    ret,
-                ));
+            let owner = self.owner_path(&recv);
+            if let Some(decls) = owner
+                .as_ref()
+                .and_then(|o| self.methods.get(o))
+                .and_then(|by_name| by_name.get(method))
+            {
+                return Some(project(decls));
             }
             if let Some(element) = collection_element(&recv, method) {
                 return Some(Method::Typed(Ty {
@@ -660,75 +876,38 @@ impl Index {
                     args: vec![element],
                 }));
             }
-            match self.derefs.get(recv.last()) {
-                Some(target) if recv.is_local() => recv = self.receiver(target),
-                _ => return None,
+            match owner.and_then(|o| self.derefs.get(&o)) {
+                Some(target) => recv = self.receiver(target),
+                None => return None,
             }
         }
         None
     }
 
-    /// Resolves a call of a free function written as `path` (already canonical) from `module`.
-    /// Precision first: a qualified path must match the defining module's tail; an unqualified name
-    /// prefers the caller's module, then a unique definition.
-    pub(crate) fn free_fn(&self, module: &[String], path: &[String]) -> Vec<&FnDecl> {
-        let Some(name) = path.last() else {
-            return Vec::new();
-        };
-        let Some(decls) = self.fns.get(&(None, name.clone())) else {
-            return Vec::new();
-        };
-        let qualifier = &path[..path.len() - 1];
-        if qualifier.is_empty() {
-            let same: Vec<&FnDecl> = decls.iter().filter(|d| d.key.module == module).collect();
-            if !same.is_empty() {
-                return same;
-            }
-            return if decls.len() == 1 {
-                decls.iter().collect()
-            } else {
-                Vec::new()
-            };
+    /// Resolves a call of a free function written as `path` (made absolute by the caller's
+    /// scope): through `use` items and globs, never to another function of the same name.
+    pub(crate) fn free_fn(&self, path: &[String]) -> Vec<&FnDecl> {
+        self.resolve(path, &|p| self.free.contains_key(p))
+            .and_then(|p| self.free.get(&p))
+            .map(|decls| decls.iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// `Type::name(..)` where `owner` is a struct or enum of the run. A trait's path
+    /// (`From::from(x)`, `Default::default()`, `T::from(x)`) resolves to nothing: the
+    /// implementing type is chosen by inference the checker cannot see.
+    pub(crate) fn assoc_fn(&self, owner: &Ty, name: &str) -> Option<Method> {
+        let path = self.owner_path(owner)?;
+        if self.traits.contains(&path) {
+            return None;
         }
-        let wanted: Vec<String> = match qualifier[0].as_str() {
-            "self" => module
-                .iter()
-                .cloned()
-                .chain(qualifier[1..].iter().cloned())
-                .collect(),
-            "super" => {
-                let supers = qualifier.iter().take_while(|s| *s == "super").count();
-                module[..module.len().saturating_sub(supers)]
-                    .iter()
-                    .cloned()
-                    .chain(qualifier[supers..].iter().cloned())
-                    .collect()
-            }
-            "crate" => qualifier[1..].to_vec(),
-            _ => qualifier.to_vec(),
-        };
-        decls
-            .iter()
-            .filter(|d| {
-                if qualifier[0] == "crate" || qualifier[0] == "self" || qualifier[0] == "super" {
-                    d.key.module.ends_with(&wanted) || d.key.module == wanted
-                } else {
-                    !wanted.is_empty() && d.key.module.ends_with(&wanted)
-                }
-            })
-            .collect()
+        self.methods.get(&path)?.get(name).map(|d| project(d))
     }
 
-    /// Methods or associated functions named `name` on the local type `owner`.
-    pub(crate) fn assoc_fn(&self, owner: &str, name: &str) -> Option<&[FnDecl]> {
-        self.fns
-            .get(&(Some(owner.to_string()), name.to_string()))
-            .map(Vec::as_slice)
-    }
-
-    /// The declared type of a `static` or `const` of the project.
-    pub fn static_ty(&self, name: &str) -> Option<&Ty> {
-        self.statics.get(name)
+    /// The declared type of a `static` or `const` of the project, by its absolute path.
+    pub fn static_ty(&self, path: &[String]) -> Option<&Ty> {
+        let path = self.resolve(path, &|p| self.statics.contains_key(p))?;
+        self.statics.get(&path)
     }
 
     /// Whether a value of type `ty` may hold a handle: a catalog handle, a project struct with a
@@ -738,7 +917,7 @@ impl Index {
         self.may_hold(ty, &mut Vec::new())
     }
 
-    fn may_hold(&self, ty: &Ty, seen: &mut Vec<String>) -> bool {
+    fn may_hold(&self, ty: &Ty, seen: &mut Vec<Vec<String>>) -> bool {
         if seen.len() > 16 {
             return true;
         }
@@ -748,11 +927,12 @@ impl Index {
         }
         let name = ty.last();
         if ty.is_local() {
-            if let Some(fields) = self.structs.get(name) {
-                if seen.iter().any(|s| s == name) {
+            if let Some(path) = self.struct_path(&ty) {
+                if seen.contains(&path) {
                     return false;
                 }
-                seen.push(name.to_string());
+                let fields = &self.structs[&path];
+                seen.push(path);
                 let holds = fields.values().any(|f| self.may_hold(f, seen))
                     || ty.args.iter().any(|a| self.may_hold(a, seen));
                 seen.pop();
@@ -760,6 +940,10 @@ impl Index {
             }
             if catalog::DATA_TYPES.contains(&name) {
                 return false;
+            }
+            if name == "Result" && ty.args.len() == 2 {
+                // The error side is never the handle.
+                return self.may_hold(&ty.args[0], seen);
             }
             if !catalog::STD_CONTAINERS.contains(&name) && ty.args.is_empty() {
                 // A name the checked code does not declare: a generic parameter, a type from a glob
@@ -770,10 +954,15 @@ impl Index {
         ty.args.iter().any(|a| self.may_hold(a, seen))
     }
 
-    /// Whether `name` is a struct defined in the checked code.
-    pub fn is_local_struct(&self, name: &str) -> bool {
-        self.structs.contains_key(name)
+    /// Whether `ty` is a struct or enum defined in the checked code.
+    pub fn is_local_struct(&self, ty: &Ty) -> bool {
+        self.struct_path(ty).is_some()
     }
+}
+
+fn project(decls: &[FnDecl]) -> Method {
+    let ret = decls.iter().find_map(|d| d.ret.clone());
+    Method::Project(decls.iter().map(|d| d.key.clone()).collect(), ret)
 }
 
 fn substitute(ty: &Ty, subst: &HashMap<&str, &Ty>) -> Ty {

@@ -95,6 +95,38 @@ pub fn module_path(path: &str) -> Vec<String> {
     module
 }
 
+/// The directory of the crate a file belongs to: the one holding its `src/` (`crates/app` for
+/// `crates/app/src/db.rs`), else the file's own directory. Two crates of one run never share a
+/// module path.
+pub fn crate_root(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let end = parts
+        .iter()
+        .rposition(|p| *p == "src")
+        .unwrap_or(parts.len().saturating_sub(1));
+    parts[..end].join("/")
+}
+
+/// The name of the crate in a crate directory, as paths write it: `deadpool_redis` for
+/// `vendor/deadpool-redis` or a registry checkout `deadpool-redis-0.18.0`.
+pub fn crate_name(root: &str) -> String {
+    let dir = root.rsplit(['/', '\\']).next().unwrap_or("");
+    // A registry checkout ends in `-<version>`.
+    let name = match dir.rfind('-') {
+        Some(i)
+            if dir[i + 1..].starts_with(|c: char| c.is_ascii_digit())
+                && dir[i + 1..].contains('.') =>
+        {
+            &dir[..i]
+        }
+        _ => dir,
+    };
+    name.replace('-', "_")
+}
+
 /// Delimiter nesting deeper than this is refused before parsing: syn's parser recurses once per
 /// level, and a stack overflow would end the whole run. Real code stays far below it.
 pub const MAX_NESTING: usize = 1000;
@@ -188,7 +220,7 @@ pub fn index_source(path: &str, src: &str) -> Result<FileDecls, SourceError> {
     let decls = {
         let file = parse(src)?;
         let items: Vec<&syn::Item> = file.items.iter().collect();
-        FileDecls::collect(&items, &module_path(path), false)
+        FileDecls::collect(&items, &file_scope(path))
     };
     release_spans();
     Ok(decls)
@@ -208,10 +240,17 @@ pub fn summarize_source(
     if is_python(path) {
         return Err(python_disabled());
     }
+    // A catalog library's own source (vendored, or a registry checkout) manages its handles by
+    // design: its functions are the API the catalog describes, not code to report.
+    if catalog::is_catalog_crate(&crate_name(&crate_root(path))) {
+        parse(src)?;
+        release_spans();
+        return Ok(Vec::new());
+    }
     let summaries = {
         let file = parse(src)?;
         let items: Vec<&syn::Item> = file.items.iter().collect();
-        summarize_items(&items, &module_path(path), index, options, false)
+        summarize_items(&items, &file_scope(path), index, options)
             .into_iter()
             .map(|s| s.map_spans(Location::of))
             .collect()
@@ -220,31 +259,33 @@ pub fn summarize_source(
     Ok(summaries)
 }
 
-/// `item_only`: the items are all there is to see (the macro door), so the return types and call
-/// shapes stand in for the declarations the item does not show.
+/// The scope of a file's top-level items: its crate and module, from its path.
+fn file_scope(path: &str) -> Scope {
+    Scope::file(
+        types::crate_root_segment(&crate_root(path)),
+        module_path(path),
+    )
+}
+
+/// In `scope.item_only` (the macro door) the items are all there is to see, so the return types
+/// and call shapes stand in for the declarations the item does not show.
 fn summarize_items(
     items: &[&syn::Item],
-    module: &[String],
+    scope: &Scope,
     index: &Index,
     options: &Options,
-    item_only: bool,
 ) -> Vec<FnSummary<SpanRange>> {
     let mut out = Vec::new();
     let context = Inherited {
         handles: options.handles.clone(),
-        item_only,
+        item_only: scope.item_only,
         ..Inherited::default()
     };
-    let scope = if item_only {
-        Scope::item_only()
-    } else {
-        Scope::default()
-    };
-    index::walk(items, module, &scope, &context, None, &mut |decl| {
+    index::walk(items, scope, &context, None, &mut |decl| {
         if let Decl::Fn(item) = decl
             && wanted(&item, options)
         {
-            let mut summary = flow::summarize(&item, index, module, &options.pools);
+            let mut summary = flow::summarize(&item, index, &options.pools);
             if summary.provider.is_none() && options.providers.contains(&summary.function) {
                 summary.provider = Some(Provider::Configured);
             }
@@ -286,20 +327,52 @@ pub struct Report {
     pub errors: Vec<(usize, SourceError)>,
 }
 
-/// All three steps over `(path, text)` pairs, one after the other.
+/// All three steps over `(path, text)` pairs, one after the other, with one configuration.
 pub fn check_sources(sources: &[(&str, &str)], options: &Options) -> Report {
+    let sources: Vec<Source<'_>> = sources
+        .iter()
+        .map(|&(path, text)| Source {
+            path,
+            text,
+            options,
+        })
+        .collect();
+    check_run(&sources)
+}
+
+/// A source of a run, with the configuration that applies to it (a monorepo's projects each
+/// bring their own).
+#[derive(Clone, Copy, Debug)]
+pub struct Source<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    pub options: &'a Options,
+}
+
+/// All three steps over the sources of one run, one after the other.
+pub fn check_run(sources: &[Source<'_>]) -> Report {
     let mut report = Report::default();
     let mut decls = Vec::new();
-    for (i, (path, src)) in sources.iter().enumerate() {
-        match index_source(path, src) {
+    let mut failed = vec![false; sources.len()];
+    for (i, s) in sources.iter().enumerate() {
+        match index_source(s.path, s.text) {
             Ok(d) => decls.push(d),
-            Err(e) => report.errors.push((i, e)),
+            Err(e) => {
+                failed[i] = true;
+                report.errors.push((i, e));
+            }
         }
     }
     let index = Index::new(decls);
     let groups: Vec<Vec<FnSummary<Location>>> = sources
         .iter()
-        .map(|(path, src)| summarize_source(path, src, &index, options).unwrap_or_default())
+        .zip(&failed)
+        .map(|(s, failed)| {
+            if *failed {
+                return Vec::new();
+            }
+            summarize_source(s.path, s.text, &index, s.options).unwrap_or_default()
+        })
         .collect();
     report.findings = link(&groups);
     report
@@ -309,8 +382,9 @@ pub fn check_sources(sources: &[(&str, &str)], options: &Options) -> Report {
 /// Spans are the item's own, for compile errors.
 pub fn check_item(item: &syn::Item, options: &Options) -> Vec<Finding<SpanRange>> {
     let items = [item];
-    let index = Index::new([FileDecls::collect(&items, &[], true)]);
-    let summaries = summarize_items(&items, &[], &index, options, true);
+    let scope = Scope::item_only();
+    let index = Index::new([FileDecls::collect(&items, &scope)]);
+    let summaries = summarize_items(&items, &scope, &index, options);
     // Spans have no order: link over their positions in a table, then map back.
     let mut table = Vec::new();
     let keyed: Vec<FnSummary<usize>> = summaries
@@ -339,6 +413,11 @@ mod tests {
         assert_eq!(module_path("./src/lib.rs"), Vec::<String>::new());
         assert_eq!(module_path("fixtures/seed/database.rs"), ["database"]);
         assert_eq!(module_path(r"src\win\db.rs"), ["win", "db"]);
+        assert_eq!(crate_root("crates/app/src/db/mod.rs"), "crates/app");
+        assert_eq!(crate_root("fixtures/lookalikes.rs"), "fixtures");
+        assert_eq!(crate_name("vendor/deadpool-redis"), "deadpool_redis");
+        assert_eq!(crate_name("registry/src/x/sqlx-core-0.8.6"), "sqlx_core");
+        assert_eq!(crate_name("crates/my-app-2"), "my_app_2");
     }
 
     #[test]

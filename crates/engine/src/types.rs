@@ -25,9 +25,9 @@ impl Ty {
     }
 
     /// Whether the path can only name something defined in the checked code (or the prelude):
-    /// `Foo`, `crate::db::Foo`, `self::Foo`, `super::Foo`.
+    /// a path made absolute in its crate (see [`Scope::absolute`]), or a bare name.
     pub fn is_local(&self) -> bool {
-        self.path.len() <= 1 || matches!(self.path[0].as_str(), "crate" | "self" | "super")
+        self.path.len() <= 1 || is_crate_root(&self.path[0])
     }
 
     /// The first type argument: `T` in `Result<T, E>`, `Option<T>`, `Arc<T>`.
@@ -36,12 +36,31 @@ impl Ty {
     }
 }
 
+/// The first segment of a path made absolute in the crate rooted at `root` (the directory that
+/// holds its `src/`): two crates of one run never share a path.
+pub fn crate_root_segment(root: &str) -> String {
+    format!("crate:{root}")
+}
+
+/// Whether a path segment is a crate root made by [`crate_root_segment`].
+pub fn is_crate_root(segment: &str) -> bool {
+    segment.starts_with("crate:")
+}
+
 /// The names a module can see: its `use` items (and those of the modules around it), globs, and
 /// the generic parameters of the item being read.
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
+    /// The crate root segment ([`crate_root_segment`]) and the module path below it: where
+    /// `crate::`, `self::` and `super::` lead and where a bare name is declared.
+    pub krate: String,
+    pub module: Vec<String>,
+    /// Modules declared in this module (`mod db;`): a path starting with one is relative.
+    children: Vec<String>,
     uses: HashMap<String, Vec<String>>,
     globs: Vec<Vec<String>>,
+    /// The enclosing module's `use` items and globs, which `use super::*` brings in.
+    parent: Option<std::sync::Arc<(HashMap<String, Vec<String>>, Vec<Vec<String>>)>>,
     /// Generic parameters mapped to the first bound that means something (`A: sqlx::Acquire`).
     generics: HashMap<String, Ty>,
     /// The type `Self` stands for.
@@ -52,12 +71,128 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The scope of a file's top-level items.
+    pub fn file(krate: String, module: Vec<String>) -> Scope {
+        Scope {
+            krate,
+            module,
+            ..Scope::default()
+        }
+    }
+
     /// The scope for reading one item on its own.
     pub fn item_only() -> Scope {
         Scope {
+            krate: crate_root_segment(""),
             item_only: true,
             ..Scope::default()
         }
+    }
+
+    /// The scope of an inline module declared here: the same crate, none of this module's `use`s.
+    pub fn inner_module(&self, name: &str) -> Scope {
+        let mut module = self.module.clone();
+        module.push(name.to_string());
+        Scope {
+            krate: self.krate.clone(),
+            module,
+            item_only: self.item_only,
+            parent: Some(std::sync::Arc::new((
+                self.uses
+                    .iter()
+                    .map(|(n, t)| (n.clone(), self.absolute_target(t)))
+                    .collect(),
+                self.globs.clone(),
+            ))),
+            ..Scope::default()
+        }
+    }
+
+    /// The scope of a function body: items declared in it live in a module of their own, named
+    /// after the function (`open()`), which sees everything the function sees.
+    pub fn body_of(&self, function: &str) -> Scope {
+        let mut scope = self.clone();
+        scope.module.push(format!("{function}()"));
+        scope
+    }
+
+    /// Records a module declared in this one (`mod db;` or `mod db { .. }`).
+    pub fn add_child_module(&mut self, name: &str) {
+        self.children.push(name.to_string());
+    }
+
+    /// The `use` items and globs of this scope, made absolute, for the index's name resolution.
+    pub fn imports(&self) -> (Vec<(String, Vec<String>)>, Vec<Vec<String>>) {
+        let mut uses: Vec<(String, Vec<String>)> = self
+            .uses
+            .iter()
+            .map(|(name, target)| (name.clone(), self.absolute_target(target)))
+            .collect();
+        uses.sort();
+        let globs = self.globs.iter().map(|g| self.absolute_target(g)).collect();
+        (uses, globs)
+    }
+
+    /// A `use` target or a written path made absolute: `crate::`, `self::`, `super::` and child
+    /// modules lead into this crate; any other first segment is another crate.
+    fn absolute_target(&self, path: &[String]) -> Vec<String> {
+        let Some(first) = path.first() else {
+            return Vec::new();
+        };
+        let here = || {
+            let mut out = vec![self.krate.clone()];
+            out.extend(self.module.iter().filter(|m| !m.ends_with("()")).cloned());
+            out
+        };
+        match first.as_str() {
+            "crate" => {
+                let mut out = vec![self.krate.clone()];
+                out.extend(path[1..].iter().cloned());
+                out
+            }
+            "self" => {
+                let mut out = here();
+                out.extend(path[1..].iter().cloned());
+                out
+            }
+            "super" => {
+                let mut out = here();
+                let mut rest = path;
+                while rest.first().is_some_and(|s| s == "super") {
+                    if out.len() > 1 {
+                        out.pop();
+                    }
+                    rest = &rest[1..];
+                }
+                out.extend(rest.iter().cloned());
+                out
+            }
+            _ if is_crate_root(first) => path.to_vec(),
+            _ if self.children.contains(first) => {
+                let mut out = here();
+                out.extend(path.iter().cloned());
+                out
+            }
+            _ => path.to_vec(),
+        }
+    }
+
+    /// The absolute path a written path names: through `use` items, `crate`/`self`/`super`, and
+    /// child modules; a bare name nothing imports is taken to be declared in this module (the
+    /// index climbs out of function bodies and follows globs when it is not). Other crates' paths
+    /// are left as they are.
+    pub fn absolute(&self, segments: &[String]) -> Vec<String> {
+        let canonical = self.canonical(segments);
+        if canonical.len() == 1 && canonical == segments {
+            let mut out = vec![self.krate.clone()];
+            out.extend(self.module.iter().cloned());
+            out.push(canonical[0].clone());
+            return out;
+        }
+        if canonical.len() == 1 {
+            return canonical;
+        }
+        self.absolute_target(&canonical)
     }
 
     /// Adds the names a `use` item brings in.
@@ -95,7 +230,21 @@ impl Scope {
                     self.uses.insert(r.rename.to_string(), full);
                 }
             }
-            syn::UseTree::Glob(_) => self.globs.push(prefix.clone()),
+            syn::UseTree::Glob(_) => {
+                // `use super::*`: the parent's own imports come along.
+                if prefix.len() == 1
+                    && prefix[0] == "super"
+                    && let Some(parent) = self.parent.clone()
+                {
+                    for (name, target) in &parent.0 {
+                        self.uses
+                            .entry(name.clone())
+                            .or_insert_with(|| target.clone());
+                    }
+                    self.globs.extend(parent.1.iter().cloned());
+                }
+                self.globs.push(prefix.clone());
+            }
             syn::UseTree::Group(g) => {
                 for tree in &g.items {
                     self.add_use_tree(prefix, tree);
@@ -200,7 +349,7 @@ impl Scope {
                 None => segments,
             }
         } else {
-            self.canonical(&segments)
+            self.absolute(&segments)
         };
         Ty { path, args }
     }
@@ -266,7 +415,7 @@ mod tests {
 
     fn scope(src: &str) -> Scope {
         let file: syn::File = syn::parse_str(src).unwrap();
-        let mut scope = Scope::default();
+        let mut scope = Scope::file(crate_root_segment("app"), vec!["db".into()]);
         for item in &file.items {
             if let syn::Item::Use(u) = item {
                 scope.add_use(u);
@@ -296,9 +445,13 @@ mod tests {
         assert_eq!(resolve(&s, "pool::Pool<M>").path, ["bb8", "Pool"]);
         assert_eq!(resolve(&s, "Client").path, ["deadpool_postgres", "Client"]);
         // A glob only answers for names the catalog knows.
-        assert_eq!(resolve(&s, "Config").path, ["Config"]);
+        // Anything else is declared in this module, or reached through the index's resolution.
+        assert_eq!(resolve(&s, "Config").path, ["crate:app", "db", "Config"]);
+        assert_eq!(resolve(&s, "crate::x::Y").path, ["crate:app", "x", "Y"]);
+        assert_eq!(resolve(&s, "super::Y").path, ["crate:app", "Y"]);
+        assert_eq!(resolve(&s, "self::Y").path, ["crate:app", "db", "Y"]);
         let r = resolve(&s, "Result<sqlx::Transaction<'static, Postgres>, Error>");
-        assert_eq!(r.path, ["Result"]);
+        assert_eq!(r.path, ["crate:app", "db", "Result"]);
         assert_eq!(r.args[0].path, ["sqlx", "Transaction"]);
     }
 
