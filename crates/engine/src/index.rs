@@ -9,7 +9,7 @@ use syn::{Attribute, ImplItem, Item, TraitItem};
 
 use crate::attrs::Inherited;
 use crate::catalog::{self, CatalogType};
-use crate::types::{Scope, Ty};
+use crate::types::{Imports, Path, Scope, Ty};
 
 /// A function's identity across the run. Free functions are told apart by module; methods by the
 /// name of the type (or trait) they are defined on.
@@ -75,9 +75,8 @@ pub(crate) enum Decl<'a> {
     },
     /// A module's `use` items and globs, made absolute, for names resolved through them.
     Imports {
-        module: Vec<String>,
-        uses: Vec<(String, Vec<String>)>,
-        globs: Vec<Vec<String>>,
+        module: Path,
+        imports: Imports,
     },
 }
 
@@ -105,15 +104,11 @@ pub(crate) fn walk<'a>(
         path.push(name.to_string());
         path
     };
-    let (uses, globs) = scope.imports();
-    if !uses.is_empty() || !globs.is_empty() {
+    let imports = scope.imports();
+    if !imports.uses.is_empty() || !imports.globs.is_empty() {
         let mut module = vec![scope.krate.clone()];
         module.extend(scope.module.iter().cloned());
-        out(Decl::Imports {
-            module,
-            uses,
-            globs,
-        });
+        out(Decl::Imports { module, imports });
     }
     for item in items {
         let ctx = context.with(&scope, item_attrs(item));
@@ -469,18 +464,11 @@ pub struct FnDecl {
     pub ret: Option<Ty>,
 }
 
-/// A module's `use` items (name to absolute path) and glob imports.
-#[derive(Clone, Debug, Default)]
-struct Imports {
-    uses: HashMap<String, Vec<String>>,
-    globs: Vec<Vec<String>>,
-}
-
 /// The declarations of one file, taken by the first pass.
 #[derive(Clone, Debug, Default)]
 pub struct FileDecls {
-    structs: Vec<(Vec<String>, Vec<(String, Ty)>)>,
-    traits: Vec<Vec<String>>,
+    structs: Vec<(Path, Vec<(String, Ty)>)>,
+    traits: Vec<Path>,
     aliases: Vec<(Vec<String>, Vec<String>, Ty)>,
     statics: Vec<(Vec<String>, Ty)>,
     derefs: Vec<(Vec<String>, Ty)>,
@@ -522,17 +510,7 @@ impl FileDecls {
                 Decl::Alias { path, params, ty } => decls.aliases.push((path, params, ty)),
                 Decl::Static { path, ty } => decls.statics.push((path, ty)),
                 Decl::Deref { owner, target } => decls.derefs.push((owner, target)),
-                Decl::Imports {
-                    module,
-                    uses,
-                    globs,
-                } => decls.imports.push((
-                    module,
-                    Imports {
-                        uses: uses.into_iter().collect(),
-                        globs,
-                    },
-                )),
+                Decl::Imports { module, imports } => decls.imports.push((module, imports)),
             },
         );
         decls

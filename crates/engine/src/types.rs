@@ -36,6 +36,16 @@ impl Ty {
     }
 }
 
+/// A path as segments.
+pub type Path = Vec<String>;
+
+/// A module's `use` items (name to absolute path) and glob imports.
+#[derive(Clone, Debug, Default)]
+pub struct Imports {
+    pub uses: HashMap<String, Path>,
+    pub globs: Vec<Path>,
+}
+
 /// The first segment of a path made absolute in the crate rooted at `root` (the directory that
 /// holds its `src/`): two crates of one run never share a path.
 pub fn crate_root_segment(root: &str) -> String {
@@ -60,7 +70,7 @@ pub struct Scope {
     uses: HashMap<String, Vec<String>>,
     globs: Vec<Vec<String>>,
     /// The enclosing module's `use` items and globs, which `use super::*` brings in.
-    parent: Option<std::sync::Arc<(HashMap<String, Vec<String>>, Vec<Vec<String>>)>>,
+    parent: Option<std::sync::Arc<Imports>>,
     /// Generic parameters mapped to the first bound that means something (`A: sqlx::Acquire`).
     generics: HashMap<String, Ty>,
     /// The type `Self` stands for.
@@ -97,13 +107,14 @@ impl Scope {
             krate: self.krate.clone(),
             module,
             item_only: self.item_only,
-            parent: Some(std::sync::Arc::new((
-                self.uses
+            parent: Some(std::sync::Arc::new(Imports {
+                uses: self
+                    .uses
                     .iter()
                     .map(|(n, t)| (n.clone(), self.absolute_target(t)))
                     .collect(),
-                self.globs.clone(),
-            ))),
+                globs: self.globs.clone(),
+            })),
             ..Scope::default()
         }
     }
@@ -122,15 +133,15 @@ impl Scope {
     }
 
     /// The `use` items and globs of this scope, made absolute, for the index's name resolution.
-    pub fn imports(&self) -> (Vec<(String, Vec<String>)>, Vec<Vec<String>>) {
-        let mut uses: Vec<(String, Vec<String>)> = self
-            .uses
-            .iter()
-            .map(|(name, target)| (name.clone(), self.absolute_target(target)))
-            .collect();
-        uses.sort();
-        let globs = self.globs.iter().map(|g| self.absolute_target(g)).collect();
-        (uses, globs)
+    pub fn imports(&self) -> Imports {
+        Imports {
+            uses: self
+                .uses
+                .iter()
+                .map(|(name, target)| (name.clone(), self.absolute_target(target)))
+                .collect(),
+            globs: self.globs.iter().map(|g| self.absolute_target(g)).collect(),
+        }
     }
 
     /// A `use` target or a written path made absolute: `crate::`, `self::`, `super::` and child
@@ -236,12 +247,12 @@ impl Scope {
                     && prefix[0] == "super"
                     && let Some(parent) = self.parent.clone()
                 {
-                    for (name, target) in &parent.0 {
+                    for (name, target) in &parent.uses {
                         self.uses
                             .entry(name.clone())
                             .or_insert_with(|| target.clone());
                     }
-                    self.globs.extend(parent.1.iter().cloned());
+                    self.globs.extend(parent.globs.iter().cloned());
                 }
                 self.globs.push(prefix.clone());
             }
