@@ -371,8 +371,10 @@ impl Fx<'_> {
     }
 
     fn annotation(&self, e: &Expr) -> PyTy {
-        self.index
-            .resolve(&super::annotation_ty(self.imports, self.module, e))
+        self.index.resolve(
+            self.module,
+            &super::annotation_ty(self.imports, self.module, e),
+        )
     }
 
     fn block(&mut self, body: &[Stmt]) {
@@ -618,7 +620,7 @@ impl Fx<'_> {
                     && !self.env.contains_key(&w[0])
                     && self.imports.contains_key(&w[0])
                 {
-                    let ty = self.index.imported_global(&self.canonical(&w));
+                    let ty = self.index.imported_global(self.module, &self.canonical(&w));
                     if ty != PyTy::Unknown {
                         return PVal::typed(ty);
                     }
@@ -723,7 +725,7 @@ impl Fx<'_> {
     fn name_ty(&self, name: &str) -> PyTy {
         match self.index.global(self.module, name) {
             PyTy::Unknown => match self.imports.get(name) {
-                Some(q) => self.index.imported_global(q),
+                Some(q) => self.index.imported_global(self.module, q),
                 None => PyTy::Unknown,
             },
             ty => ty,
@@ -767,7 +769,9 @@ impl Fx<'_> {
                         .index
                         .method(class, method)
                         .first()
-                        .map_or(PyTy::Unknown, |(_, ret)| self.index.resolve(ret));
+                        .map_or(PyTy::Unknown, |(key, ret)| {
+                            self.index.resolve(&key.module, ret)
+                        });
                     return self.project_call(keys, ty, range);
                 }
             }
@@ -824,8 +828,10 @@ impl Fx<'_> {
         }
         // A project class: an instance, which holds what it was given, and a scope if it has
         // `__enter__`/`__aenter__`.
-        if let PyTy::Class(class) = self.index.resolve(&super::TyExpr::Call(q.clone()))
-            && self.index.is_class(&q)
+        if let PyTy::Class(class) = self
+            .index
+            .resolve(self.module, &super::TyExpr::Call(q.clone()))
+            && self.index.is_class(self.module, &q)
         {
             let enters: Vec<FnKey> = ["__aenter__", "__enter__"]
                 .iter()
@@ -848,9 +854,9 @@ impl Fx<'_> {
             }
             return v;
         }
-        let fns = self.index.functions(&q);
+        let fns = self.index.functions(self.module, &q);
         if !fns.is_empty() {
-            let ty = self.index.resolve(&fns[0].1);
+            let ty = self.index.resolve(&fns[0].0.module, &fns[0].1);
             let keys = fns.into_iter().map(|(k, _)| k).collect();
             return self.project_call(keys, ty, range);
         }
@@ -863,7 +869,8 @@ impl Fx<'_> {
             Some(w) => {
                 !self.env.contains_key(&w[0]) && self.imports.contains_key(&w[0]) && {
                     let q = self.canonical(&w);
-                    self.index.imported_global(&q) == PyTy::Unknown && !self.index.is_class(&q)
+                    self.index.imported_global(self.module, &q) == PyTy::Unknown
+                        && !self.index.is_class(self.module, &q)
                 }
             }
             None => false,
@@ -874,7 +881,8 @@ impl Fx<'_> {
         if written.len() == 1 {
             self.name_ty(&written[0])
         } else {
-            self.index.imported_global(&self.canonical(written))
+            self.index
+                .imported_global(self.module, &self.canonical(written))
         }
     }
 

@@ -52,6 +52,8 @@ pub(crate) struct ClassRef {
 #[derive(Clone, Debug, Default)]
 pub struct PyDecls {
     module: Vec<String>,
+    /// An `__init__.py`: the module is a package.
+    package: bool,
     imports: HashMap<String, Vec<String>>,
     globals: HashMap<String, TyExpr>,
     classes: Vec<ClassDecl>,
@@ -66,9 +68,18 @@ struct ClassDecl {
 }
 
 /// What the whole run declares, for pass 2.
+///
+/// Modules are keyed by their path in the run (`svc/app/db`); each also has a name relative to its
+/// root, the directory above its top-level package (`app.db` when `svc/app/__init__.py` exists
+/// and `svc/__init__.py` does not; a module outside any package is named after its file). An
+/// import resolves in the importing module's own root first, then by that relative name.
 #[derive(Clone, Debug, Default)]
 pub struct PyIndex {
     modules: HashMap<Vec<String>, PyDecls>,
+    /// How many leading segments of a module's path are its root.
+    roots: HashMap<Vec<String>, usize>,
+    /// Modules by their name relative to their root.
+    relative: HashMap<Vec<String>, Vec<Vec<String>>>,
 }
 
 /// The dotted module path of a file: `chatter/utils/database.py` is `chatter.utils.database`;
@@ -134,6 +145,7 @@ pub(crate) fn index(path: &str, src: &str) -> Result<PyDecls, SourceError> {
     let module = parse(src)?;
     let mut decls = PyDecls {
         module: module_path(path),
+        package: path.ends_with("__init__.py"),
         ..PyDecls::default()
     };
     decls.read_module(&module.body);
@@ -142,43 +154,83 @@ pub(crate) fn index(path: &str, src: &str) -> Result<PyDecls, SourceError> {
 
 impl PyIndex {
     pub(crate) fn new(decls: impl IntoIterator<Item = PyDecls>) -> PyIndex {
+        let modules: HashMap<Vec<String>, PyDecls> =
+            decls.into_iter().map(|d| (d.module.clone(), d)).collect();
+        let packages: std::collections::HashSet<&[String]> = modules
+            .values()
+            .filter(|d| d.package)
+            .map(|d| d.module.as_slice())
+            .collect();
+        let mut roots = HashMap::new();
+        let mut relative: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::new();
+        for path in modules.keys() {
+            let mut root = path.len().saturating_sub(1);
+            while root > 0 && packages.contains(&path[..root]) {
+                root -= 1;
+            }
+            roots.insert(path.clone(), root);
+            relative
+                .entry(path[root..].to_vec())
+                .or_default()
+                .push(path.clone());
+        }
+        for candidates in relative.values_mut() {
+            candidates.sort();
+        }
         PyIndex {
-            modules: decls.into_iter().map(|d| (d.module.clone(), d)).collect(),
+            modules,
+            roots,
+            relative,
         }
     }
 
-    /// The module a canonical dotted prefix names: the module whose path ends with it (a file
-    /// checked as `src/app/db.py` is the module `app.db`).
-    fn module(&self, dotted: &[String]) -> Option<&PyDecls> {
+    /// The modules a dotted name names, imported from module `from`: the one in `from`'s own
+    /// root, else the module with exactly that path, else every module of the run with that name
+    /// relative to its root (two projects with an `app/db.py` each: both answer).
+    fn modules_named(&self, from: &[String], dotted: &[String]) -> Vec<&PyDecls> {
         if dotted.is_empty() {
-            return None;
+            return Vec::new();
         }
-        let mut found = self
-            .modules
-            .iter()
-            .filter(|(path, _)| path.ends_with(dotted));
-        let first = found.next()?;
-        // Two modules with the same tail: not guessed at.
-        found.next().is_none().then_some(first.1)
+        if let Some(&root) = self.roots.get(from) {
+            let mut own = from[..root].to_vec();
+            own.extend(dotted.iter().cloned());
+            if let Some(d) = self.modules.get(&own) {
+                return vec![d];
+            }
+        }
+        if let Some(d) = self.modules.get(dotted) {
+            return vec![d];
+        }
+        self.relative
+            .get(dotted)
+            .map(|paths| paths.iter().filter_map(|p| self.modules.get(p)).collect())
+            .unwrap_or_default()
     }
 
-    fn class(&self, dotted: &[String]) -> Option<(&PyDecls, &ClassDecl)> {
-        let (name, module) = dotted.split_last()?;
-        let decls = self.module(module)?;
-        decls
-            .classes
-            .iter()
-            .find(|c| &c.name == name)
-            .map(|c| (decls, c))
+    fn classes(&self, from: &[String], dotted: &[String]) -> Vec<(&PyDecls, &ClassDecl)> {
+        let Some((name, module)) = dotted.split_last() else {
+            return Vec::new();
+        };
+        self.modules_named(from, module)
+            .into_iter()
+            .filter_map(|decls| {
+                decls
+                    .classes
+                    .iter()
+                    .find(|c| &c.name == name)
+                    .map(|c| (decls, c))
+            })
+            .collect()
     }
 
-    /// The functions a canonical dotted name calls: a module function, or a class's method.
-    pub(crate) fn functions(&self, dotted: &[String]) -> Vec<(FnKey, TyExpr)> {
+    /// The functions a canonical dotted name calls from module `from`: a module function, or a
+    /// class's method; every candidate's when the name is ambiguous.
+    pub(crate) fn functions(&self, from: &[String], dotted: &[String]) -> Vec<(FnKey, TyExpr)> {
         let Some((name, prefix)) = dotted.split_last() else {
             return Vec::new();
         };
         let mut out = Vec::new();
-        if let Some(decls) = self.module(prefix) {
+        for decls in self.modules_named(from, prefix) {
             out.extend(
                 decls
                     .fns
@@ -187,10 +239,10 @@ impl PyIndex {
                     .cloned(),
             );
         }
-        if out.is_empty()
-            && let Some((decls, class)) = self.class(prefix)
-        {
-            out.extend(self.methods(decls, class, name));
+        if out.is_empty() {
+            for (decls, class) in self.classes(from, prefix) {
+                out.extend(self.methods(decls, class, name));
+            }
         }
         out
     }
@@ -215,22 +267,25 @@ impl PyIndex {
         self.methods(decls, c, name)
     }
 
-    /// Resolves a recorded type against the whole run.
-    pub(crate) fn resolve(&self, ty: &TyExpr) -> PyTy {
-        self.resolve_depth(ty, 0)
+    /// Resolves a type recorded in module `from` against the whole run.
+    pub(crate) fn resolve(&self, from: &[String], ty: &TyExpr) -> PyTy {
+        self.resolve_depth(from, ty, 0)
     }
 
-    fn resolve_depth(&self, ty: &TyExpr, depth: usize) -> PyTy {
+    fn resolve_depth(&self, from: &[String], ty: &TyExpr, depth: usize) -> PyTy {
         if depth > 8 {
             return PyTy::Unknown;
         }
+        let class_ref = |decls: &PyDecls, c: &ClassDecl| {
+            PyTy::Class(ClassRef {
+                module: decls.module.clone(),
+                name: c.name.clone(),
+            })
+        };
         match ty {
             TyExpr::Unknown => PyTy::Unknown,
-            TyExpr::Class(q) => match self.class(q) {
-                Some((decls, c)) => PyTy::Class(ClassRef {
-                    module: decls.module.clone(),
-                    name: c.name.clone(),
-                }),
+            TyExpr::Class(q) => match self.classes(from, q).first() {
+                Some((decls, c)) => class_ref(decls, c),
                 None => self.lib_annotation(q),
             },
             TyExpr::Call(q) => {
@@ -239,28 +294,27 @@ impl PyIndex {
                 {
                     return PyTy::Lib(t);
                 }
-                if let Some((decls, c)) = self.class(q) {
-                    return PyTy::Class(ClassRef {
-                        module: decls.module.clone(),
-                        name: c.name.clone(),
-                    });
+                if let Some((decls, c)) = self.classes(from, q).first() {
+                    return class_ref(decls, c);
                 }
-                match self.functions(q).first() {
-                    Some((_, ret)) => self.resolve_depth(ret, depth + 1),
-                    None => PyTy::Unknown,
-                }
+                self.functions(from, q)
+                    .iter()
+                    .map(|(key, ret)| self.resolve_depth(&key.module, ret, depth + 1))
+                    .find(|t| *t != PyTy::Unknown)
+                    .unwrap_or(PyTy::Unknown)
             }
             TyExpr::Global(q) => {
                 let Some((name, module)) = q.split_last() else {
                     return PyTy::Unknown;
                 };
-                match self.module(module).and_then(|d| d.globals.get(name)) {
+                self.modules_named(from, module)
+                    .into_iter()
+                    .filter_map(|d| d.globals.get(name).map(|ty| (d, ty)))
                     // `engine = engine` in its own module would loop.
-                    Some(ty) if ty != &TyExpr::Global(q.clone()) => {
-                        self.resolve_depth(ty, depth + 1)
-                    }
-                    _ => PyTy::Unknown,
-                }
+                    .filter(|(_, ty)| *ty != &TyExpr::Global(q.clone()))
+                    .map(|(d, ty)| self.resolve_depth(&d.module, ty, depth + 1))
+                    .find(|t| *t != PyTy::Unknown)
+                    .unwrap_or(PyTy::Unknown)
             }
             TyExpr::Attr(module, class, attr) => {
                 let ty = self
@@ -269,7 +323,7 @@ impl PyIndex {
                     .and_then(|d| d.classes.iter().find(|c| &c.name == class))
                     .and_then(|c| c.attrs.get(attr));
                 match ty {
-                    Some(ty) => self.resolve_depth(ty, depth + 1),
+                    Some(ty) => self.resolve_depth(module, ty, depth + 1),
                     None => PyTy::Unknown,
                 }
             }
@@ -288,20 +342,14 @@ impl PyIndex {
     /// The type of a module global, by the module it is defined in.
     pub(crate) fn global(&self, module: &[String], name: &str) -> PyTy {
         match self.modules.get(module).and_then(|d| d.globals.get(name)) {
-            Some(ty) => self.resolve(ty),
+            Some(ty) => self.resolve(module, ty),
             None => PyTy::Unknown,
         }
     }
 
-    /// The type of a global imported by canonical name (`from app.db import engine`).
-    pub(crate) fn imported_global(&self, dotted: &[String]) -> PyTy {
-        let Some((name, module)) = dotted.split_last() else {
-            return PyTy::Unknown;
-        };
-        match self.module(module).and_then(|d| d.globals.get(name)) {
-            Some(ty) => self.resolve(ty),
-            None => PyTy::Unknown,
-        }
+    /// The type of a global imported into `from` by canonical name (`from app.db import engine`).
+    pub(crate) fn imported_global(&self, from: &[String], dotted: &[String]) -> PyTy {
+        self.resolve(from, &TyExpr::Global(dotted.to_vec()))
     }
 
     /// The type of a project class's attribute (`self.engine`).
@@ -312,14 +360,14 @@ impl PyIndex {
             .and_then(|d| d.classes.iter().find(|c| c.name == class.name))
             .and_then(|c| c.attrs.get(name));
         match ty {
-            Some(ty) => self.resolve(ty),
+            Some(ty) => self.resolve(&class.module, ty),
             None => PyTy::Unknown,
         }
     }
 
-    /// Whether a canonical dotted name is a project class.
-    pub(crate) fn is_class(&self, dotted: &[String]) -> bool {
-        self.class(dotted).is_some()
+    /// Whether a canonical dotted name, seen from `from`, is a project class.
+    pub(crate) fn is_class(&self, from: &[String], dotted: &[String]) -> bool {
+        !self.classes(from, dotted).is_empty()
     }
 
     pub(crate) fn imports(&self, module: &[String]) -> Option<&HashMap<String, Vec<String>>> {
