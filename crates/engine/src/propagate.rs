@@ -1,7 +1,7 @@
 //! Propagation across the whole run: which functions let a handle escape and which are scopes
 //! that hand one to a `with` block, as a fixpoint over every summary.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::catalog::HandleKind;
 use crate::index::FnKey;
@@ -15,6 +15,9 @@ pub(crate) struct Facts {
     /// Functions whose result a `with` binds as a handle it manages: `@contextmanager` generators
     /// that yield one, `__enter__` methods that return one, and functions returning one.
     pub scopes: HashMap<FnKey, HandleKind>,
+    /// Functions that return the target of a `with` whose manager was not resolved, or what such
+    /// a function returns (and let no known handle escape).
+    pub with_targets: HashSet<FnKey>,
     /// Display names, for messages.
     pub names: HashMap<FnKey, String>,
 }
@@ -46,6 +49,16 @@ impl Facts {
                         facts.esc.insert(s.key.clone(), kind);
                         changed = true;
                     }
+                }
+                if !facts.esc.contains_key(&s.key)
+                    && !facts.with_targets.contains(&s.key)
+                    && s.returns
+                        .iter()
+                        .flat_map(|r| r.origins.iter())
+                        .any(|&o| facts.with_target(&s.origins[o].kind).is_some())
+                {
+                    facts.with_targets.insert(s.key.clone());
+                    changed = true;
                 }
                 if !facts.scopes.contains_key(&s.key) {
                     let flows = match s.scope {
@@ -82,7 +95,20 @@ impl Facts {
             OriginKind::Enter(keys) => keys
                 .iter()
                 .find_map(|c| self.scopes.get(c).map(|k| (*k, Some(c)))),
-            OriginKind::Obtained(_) => None,
+            OriginKind::Obtained(_) | OriginKind::WithTarget => None,
+        }
+    }
+
+    /// Whether an origin is the target of an unresolved `with` (directly, or returned by the
+    /// function named), when it is no known handle.
+    pub(crate) fn with_target<'k>(&self, kind: &'k OriginKind) -> Option<Option<&'k FnKey>> {
+        match kind {
+            OriginKind::WithTarget => Some(None),
+            OriginKind::Call(keys) if self.escaping(kind).is_none() => keys
+                .iter()
+                .find(|c| self.with_targets.contains(*c))
+                .map(Some),
+            _ => None,
         }
     }
 

@@ -21,6 +21,9 @@ pub enum OriginKind {
     /// The target of `with f() as x` where `f` is the project's own scope (a `@contextmanager`
     /// function or a class's `__enter__`); a handle if one of them is a scope for one.
     Enter(Vec<FnKey>),
+    /// The target of a `with` whose context manager could not be resolved (Python): assumed to be
+    /// released when the block exits.
+    WithTarget,
 }
 
 /// What makes a function a scope that hands a handle to a `with` block.

@@ -173,6 +173,52 @@ pub static AWAIT_WRAPPERS: &[(&str, &str)] = &[
     ("anyio", "fail_after"),
 ];
 
+/// Context managers known not to close or release what they bind, so returning their `with`
+/// target is fine: `(package root, a segment of the name)`, matched after imports are resolved
+/// (`unittest.mock.patch.object` has `patch`). sqlite3 and psycopg2 connections are in
+/// [`SCOPE_FUNCTIONS`] as [`OnExit::KeepsOpen`].
+pub static NON_CLOSING_MANAGERS: &[(&str, &str)] = &[
+    ("unittest", "patch"),
+    ("mock", "patch"),
+    ("pytest", "raises"),
+    ("pytest", "warns"),
+    ("pytest", "deprecated_call"),
+    ("warnings", "catch_warnings"),
+    ("contextlib", "nullcontext"),
+    ("contextlib", "redirect_stdout"),
+    ("contextlib", "redirect_stderr"),
+    ("contextlib", "suppress"),
+    ("sqlite3", "connect"),
+    ("psycopg2", "connect"),
+];
+
+/// Methods that make a context manager known not to close what it binds, on whatever receiver:
+/// `unittest.TestCase`'s assertion managers and pytest-mock's `mocker.patch`.
+pub static NON_CLOSING_METHODS: &[&str] = &[
+    "assertRaises",
+    "assertRaisesRegex",
+    "assertWarns",
+    "assertWarnsRegex",
+    "assertLogs",
+    "assertNoLogs",
+    "patch",
+];
+
+/// Whether a context manager made by calling `name` (canonical, as written when `method`) is
+/// known to leave its target open.
+pub fn keeps_target_open(name: &[String], method: bool) -> bool {
+    let Some(root) = name.first() else {
+        return false;
+    };
+    NON_CLOSING_MANAGERS
+        .iter()
+        .any(|(r, n)| r == root && name.iter().any(|s| s == n))
+        || (method
+            && name
+                .last()
+                .is_some_and(|m| NON_CLOSING_METHODS.contains(&m.as_str())))
+}
+
 /// Decorators that make a generator a context manager.
 pub static CONTEXT_MANAGER_DECORATORS: &[&str] = &["contextmanager", "asynccontextmanager"];
 

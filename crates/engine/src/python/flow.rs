@@ -437,7 +437,15 @@ impl Fx<'_> {
                                 ..PVal::default()
                             }
                         }
-                        Some(Scope::KeepsOpen) | None => PVal::default(),
+                        Some(Scope::KeepsOpen) => PVal::default(),
+                        None if self.unresolved_manager(&item.context_expr) => {
+                            let o = self.origin(OriginKind::WithTarget, range);
+                            PVal {
+                                carried: vec![o],
+                                ..PVal::default()
+                            }
+                        }
+                        None => PVal::default(),
                     };
                     if let Some(target) = &item.optional_vars {
                         self.assign(target, &bound);
@@ -861,6 +869,33 @@ impl Fx<'_> {
             return self.project_call(keys, ty, range);
         }
         PVal::default()
+    }
+
+    /// Whether a `with` context expression that resolved to no scope is a manager made right
+    /// here by a call (not a name, whose value could be anything) that is not known to leave its
+    /// target open. Its target is then assumed to be released on exit.
+    fn unresolved_manager(&self, e: &Expr) -> bool {
+        let e = match e {
+            Expr::Await(a) => &*a.value,
+            other => other,
+        };
+        let Expr::Call(c) = e else {
+            return false;
+        };
+        match written_name(&c.func) {
+            Some(written) => {
+                let method = written.len() > 1 && !self.is_module_path_name(&written[..1]);
+                !catalog::keeps_target_open(&self.canonical(&written), method)
+            }
+            // `with (yield x) as y`, `with f()() as y`: nothing to name.
+            None => matches!(&*c.func, Expr::Attribute(_) | Expr::Call(_)),
+        }
+    }
+
+    fn is_module_path_name(&self, first: &[String]) -> bool {
+        first
+            .first()
+            .is_some_and(|f| !self.env.contains_key(f) && self.imports.contains_key(f))
     }
 
     /// Whether `e` names a module (`asyncpg`, `sqlalchemy.orm`) rather than a value.

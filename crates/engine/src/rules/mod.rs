@@ -1,6 +1,7 @@
 //! The rule registry: one table from code to rule. Codes are stable forever.
 
 pub mod escaped_handle;
+pub mod escaped_with_target;
 pub mod leaked_handle;
 pub mod stored_handle;
 pub mod unfinished_transaction;
@@ -28,6 +29,7 @@ pub enum Rule {
     StoredHandle,
     LeakedHandle,
     UnfinishedTransaction,
+    EscapedWithTarget,
 }
 
 /// What the registry knows of a rule.
@@ -51,6 +53,7 @@ pub(crate) fn check<S: Clone>(
     out.extend(stored_handle::check(summary, facts));
     out.extend(leaked_handle::check(summary, facts));
     out.extend(unfinished_transaction::check(summary));
+    out.extend(escaped_with_target::check(summary, facts));
     out
 }
 
@@ -60,6 +63,7 @@ pub static RULES: &[&RuleInfo] = &[
     &stored_handle::INFO,
     &leaked_handle::INFO,
     &unfinished_transaction::INFO,
+    &escaped_with_target::INFO,
 ];
 
 impl Rule {
