@@ -29,6 +29,10 @@ struct Val<'t> {
     ty: Option<Ty>,
     /// The smallest expression that holds the carried handle.
     site: Option<Node<'t>>,
+    /// Only maybe the handle: what a method the checker does not know returned, given a value
+    /// that carried one. It counts as a hand-off (never "never committed"), and as a return only
+    /// when the declared return type surely holds a handle; never as a store or a leak.
+    maybe: bool,
 }
 
 impl<'t> Val<'t> {
@@ -64,7 +68,7 @@ struct Cx<'a, 't> {
     /// The project's own pools, from the configuration.
     pools: &'a [(String, Vec<String>)],
     env: Vec<HashMap<String, Val<'t>>>,
-    returns: Vec<(Node<'t>, Vec<usize>)>,
+    returns: Vec<(Node<'t>, Vec<usize>, bool)>,
     /// Stores that outlive the function: where, into what, what they carry.
     stores: Vec<(Node<'t>, String, Vec<usize>)>,
     /// Leaks: the call, how, what it carries, whether the value is typed as a handle.
@@ -137,10 +141,18 @@ pub(crate) fn summarize(
         .as_ref()
         .and_then(|t| handle_kind_in(index, t, 0))
         .or_else(|| promotion.as_ref().and_then(Promotion::declared_kind));
-    // A declared return type that cannot hold a handle settles it, whatever the flow guessed.
-    if ret_ty.as_ref().is_none_or(|t| !cx.may_hold(t)) {
+    // A declared return type that cannot hold a handle settles it, whatever the flow guessed; so
+    // does a reference (an acquisition returns an owned handle).
+    if ret_ty.as_ref().is_none_or(|t| !cx.may_hold(t)) || returns_reference(&item.sig.output) {
         cx.returns.clear();
     }
+    // What only maybe carries a handle is returned as one when the declared type surely holds
+    // one: a catalog handle, or a project type that wraps one.
+    let surely = declared_kind.is_some()
+        || ret_ty
+            .as_ref()
+            .is_some_and(|t| holds_project_wrapper(index, t, 0));
+    cx.returns.retain(|(_, _, maybe)| !maybe || surely);
     // Spans are computed only for what a finding can show: the returned expressions and the
     // origins they carry. Tentative origins become acquisitions here, or are dropped.
     let mut kept: HashMap<usize, Option<usize>> = HashMap::new();
@@ -168,7 +180,7 @@ pub(crate) fn summarize(
             .collect()
     };
     let mut returns = Vec::new();
-    for (node, carried) in std::mem::take(&mut cx.returns) {
+    for (node, carried, _) in std::mem::take(&mut cx.returns) {
         let carried = keep(carried);
         if !carried.is_empty() {
             returns.push(ReturnFlow {
@@ -220,6 +232,39 @@ pub(crate) fn summarize(
         stores,
         leaks,
         unfinished,
+    }
+}
+
+/// Whether `ty` is, or is a `Result`/`Option`/tuple of, a project type that may hold a handle.
+fn holds_project_wrapper(index: &Index, ty: &Ty, depth: usize) -> bool {
+    let ty = index.expand(ty);
+    if depth > 4 {
+        return false;
+    }
+    if index.is_local_struct(&ty) {
+        return index.may_hold_handle(&ty);
+    }
+    matches!(ty.last(), "Result" | "Option" | "(tuple)" | "Box")
+        && ty
+            .args
+            .iter()
+            .take(if ty.last() == "Result" { 1 } else { usize::MAX })
+            .any(|a| holds_project_wrapper(index, a, depth + 1))
+}
+
+/// Whether a declared return type is a reference, or a `Result`/`Option` of one.
+fn returns_reference(output: &syn::ReturnType) -> bool {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    match &**ty {
+        syn::Type::Reference(_) => true,
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|last| {
+            matches!(last.ident.to_string().as_str(), "Result" | "Option")
+                && matches!(&last.arguments, syn::PathArguments::AngleBracketed(a)
+                    if matches!(a.args.first(), Some(syn::GenericArgument::Type(syn::Type::Reference(_)))))
+        }),
+        _ => false,
     }
 }
 
@@ -427,6 +472,7 @@ impl<'t> Cx<'_, 't> {
             carried,
             ty,
             site: None,
+            maybe: val.maybe,
         }
     }
 
@@ -439,6 +485,7 @@ impl<'t> Cx<'_, 't> {
             carried: vec![self.origins.len() - 1],
             ty: None,
             site: Some(node),
+            maybe: false,
         }
     }
 
@@ -463,9 +510,10 @@ impl<'t> Cx<'_, 't> {
         }
         self.moved.extend(val.carried.iter().copied());
         match self.sinks.last_mut() {
-            Some(Sink::Function) => self
-                .returns
-                .push((val.site.unwrap_or(fallback), val.carried.clone())),
+            Some(Sink::Function) => {
+                self.returns
+                    .push((val.site.unwrap_or(fallback), val.carried.clone(), val.maybe))
+            }
             Some(Sink::AsyncBlock(acc)) => union_into(acc, &val.carried),
             Some(Sink::Closure) | None => {}
         }
@@ -683,6 +731,7 @@ impl<'t> Cx<'_, 't> {
                     carried: returned,
                     ty: tail.ty,
                     site: tail.site,
+                    maybe: false,
                 }
             }
             Expr::Closure(c) => {
@@ -814,6 +863,7 @@ impl<'t> Cx<'_, 't> {
                     carried: base.carried,
                     ty,
                     site: Some(Node::Expr(e)),
+                    maybe: base.maybe,
                 }
             }
             Expr::Index(i) => {
@@ -823,6 +873,7 @@ impl<'t> Cx<'_, 't> {
                     carried: base.carried,
                     ty: None,
                     site: Some(Node::Expr(e)),
+                    maybe: base.maybe,
                 }
             }
             Expr::Binary(b) => {
@@ -870,6 +921,7 @@ impl<'t> Cx<'_, 't> {
             carried,
             ty: None,
             site: None,
+            maybe: false,
         }
     }
 
@@ -883,6 +935,7 @@ impl<'t> Cx<'_, 't> {
             },
             ty: ty.unwrap_or(v.ty),
             carried: v.carried,
+            maybe: v.maybe,
         }
     }
 
@@ -902,7 +955,13 @@ impl<'t> Cx<'_, 't> {
             let mut tys = parts.iter().filter_map(|p| p.ty.clone());
             tys.next()
         });
-        Val { carried, ty, site }
+        let maybe = !carrying.is_empty() && carrying.iter().all(|p| p.maybe);
+        Val {
+            carried,
+            ty,
+            site,
+            maybe,
+        }
     }
 
     /// `T` from `Result<T, E>`, `Option<T>` (through aliases); anything else is itself.
@@ -1003,6 +1062,7 @@ impl<'t> Cx<'_, 't> {
                     carried: vec![o],
                     ty: None,
                     site: Some(Node::Expr(e)),
+                    maybe: false,
                 };
             }
         }
@@ -1067,9 +1127,33 @@ impl<'t> Cx<'_, 't> {
         {
             return Val::typed(Some(self.index.receiver(recv_ty)));
         }
-        // Nothing is known of the receiver: maybe an acquisition, if the return type says so.
-        if !self.carries_known(&recv) && recv.ty.as_ref().is_none_or(|t| self.unknown_type(t)) {
+        // Nothing is known of the receiver: maybe an acquisition, if the return type says so; never
+        // a call on `self`, which is the item's own type.
+        let on_self = matches!(&*mc.receiver, Expr::Path(p) if p.path.is_ident("self"));
+        if !self.carries_known(&recv)
+            && !on_self
+            && recv.ty.as_ref().is_none_or(|t| self.unknown_type(t))
+        {
             return self.tentative(&mc.method, Node::Expr(e));
+        }
+        // A method the checker does not know, on a value that carries a handle (an error-context
+        // extension, a project's own `map_res`): its result may still carry it. Where the item
+        // does not show how the method takes its receiver, it may consume it (sea-orm's
+        // `run(self, ..)`).
+        if recv.carries() {
+            let known = recv
+                .ty
+                .as_ref()
+                .is_some_and(|t| self.index.catalog(t).is_some());
+            if self.scope.item_only && !known {
+                self.moved.extend(recv.carried.iter().copied());
+            }
+            return Val {
+                carried: recv.carried,
+                ty: None,
+                site: Some(Node::Expr(e)),
+                maybe: true,
+            };
         }
         Val::default()
     }
@@ -1104,6 +1188,11 @@ impl<'t> Cx<'_, 't> {
         if !v.carries() || request_scoped(target) {
             return;
         }
+        if v.maybe {
+            // Not surely a handle: never a store, but it may be handed on.
+            self.moved.extend(v.carried.iter().copied());
+            return;
+        }
         let Some((root, text)) = target_root(target) else {
             return;
         };
@@ -1132,7 +1221,7 @@ impl<'t> Cx<'_, 't> {
 
     fn leak(&mut self, e: &'t Expr, how: String, v: &Val<'t>, typed_handle: bool) {
         self.moved.extend(v.carried.iter().copied());
-        if v.carries() || typed_handle {
+        if (v.carries() && !v.maybe) || typed_handle {
             self.leaks
                 .push((Node::Expr(e), how, v.carried.clone(), typed_handle));
         }
@@ -1291,6 +1380,7 @@ impl<'t> Cx<'_, 't> {
                     carried: vec![o],
                     ty,
                     site: Some(Node::Expr(e)),
+                    maybe: false,
                 }
             }
             _ => Val::typed(ty),
@@ -1305,6 +1395,7 @@ impl<'t> Cx<'_, 't> {
             carried: vec![o],
             ty: ret,
             site: Some(Node::Expr(e)),
+            maybe: false,
         }
     }
 }
