@@ -618,6 +618,9 @@ impl Index {
             let ty = index.resolve_type_path(&ty).unwrap_or(ty);
             if let Some(t) = implements {
                 let t = index.resolve_type_path(&t).unwrap_or(t);
+                // Implemented, so a trait, wherever it is declared: `T::f(..)` through it never
+                // links to one implementation.
+                index.traits.insert(t.clone());
                 index
                     .methods
                     .entry(t)
@@ -663,19 +666,32 @@ impl Index {
         path: &[String],
         declared: &dyn Fn(&[String]) -> bool,
     ) -> Option<Vec<String>> {
-        self.resolve_depth(path, declared, 0)
+        if declared(path) {
+            return Some(path.to_vec());
+        }
+        if path.len() < 2 || !crate::types::is_crate_root(&path[0]) {
+            return None;
+        }
+        self.resolve_depth(path, declared, 0, &mut HashSet::new())
     }
 
+    /// `seen`: the paths already tried, so glob cycles (`use super::*` under a `pub use
+    /// child::*`) cost each path once.
     fn resolve_depth(
         &self,
         path: &[String],
         declared: &dyn Fn(&[String]) -> bool,
         depth: usize,
+        seen: &mut HashSet<Vec<String>>,
     ) -> Option<Vec<String>> {
         if declared(path) {
             return Some(path.to_vec());
         }
-        if depth > MAX_RESOLVE || path.len() < 2 || !crate::types::is_crate_root(&path[0]) {
+        if depth > MAX_RESOLVE
+            || path.len() < 2
+            || !crate::types::is_crate_root(&path[0])
+            || !seen.insert(path.to_vec())
+        {
             return None;
         }
         let (name, module) = path.split_last()?;
@@ -685,22 +701,26 @@ impl Index {
             p
         };
         if module.last().is_some_and(|m| m.ends_with("()")) {
-            return self.resolve_depth(&join(&module[..module.len() - 1]), declared, depth + 1);
+            let up = join(&module[..module.len() - 1]);
+            return self.resolve_depth(&up, declared, depth + 1, seen);
         }
         let imports = self.imports.get(module)?;
         if let Some(target) = imports.uses.get(name)
             && target.as_slice() != path
         {
-            return self.resolve_depth(target, declared, depth + 1);
+            return self.resolve_depth(target, declared, depth + 1, seen);
         }
-        let mut found: Vec<Vec<String>> = imports
-            .globs
-            .iter()
-            .filter(|g| g.as_slice() != module)
-            .filter_map(|g| self.resolve_depth(&join(g), declared, depth + 1))
-            .collect();
-        found.sort();
-        found.dedup();
+        let mut found: Vec<Vec<String>> = Vec::new();
+        for g in &imports.globs {
+            if g.as_slice() == module {
+                continue;
+            }
+            if let Some(p) = self.resolve_depth(&join(g), declared, depth + 1, seen)
+                && !found.contains(&p)
+            {
+                found.push(p);
+            }
+        }
         // Two globs that both answer: not guessed at.
         (found.len() == 1).then(|| found.remove(0))
     }
@@ -733,36 +753,46 @@ impl Index {
 
     /// Where a `use` item (seen through globs) re-exports another crate's item from: `PgPool`
     /// from `use crate::prelude::*` where the prelude has `pub use sqlx::PgPool`.
-    fn reexport(&self, path: &[String], depth: usize) -> Option<Vec<String>> {
-        if depth > MAX_RESOLVE || path.len() < 2 || !crate::types::is_crate_root(&path[0]) {
+    fn reexport(
+        &self,
+        path: &[String],
+        depth: usize,
+        seen: &mut HashSet<Vec<String>>,
+    ) -> Option<Vec<String>> {
+        if depth > MAX_RESOLVE
+            || path.len() < 2
+            || !crate::types::is_crate_root(&path[0])
+            || !seen.insert(path.to_vec())
+        {
             return None;
         }
         let (name, module) = path.split_last()?;
         if module.last().is_some_and(|m| m.ends_with("()")) {
             let mut up = module[..module.len() - 1].to_vec();
             up.push(name.clone());
-            return self.reexport(&up, depth + 1);
+            return self.reexport(&up, depth + 1, seen);
         }
         let imports = self.imports.get(module)?;
         if let Some(target) = imports.uses.get(name) {
             return if crate::types::is_crate_root(&target[0]) {
-                self.reexport(target, depth + 1)
+                self.reexport(target, depth + 1, seen)
             } else {
                 Some(target.clone())
             };
         }
-        let mut found: Vec<Vec<String>> = imports
-            .globs
-            .iter()
-            .filter(|g| g.as_slice() != module)
-            .filter_map(|g| {
-                let mut p = g.clone();
-                p.push(name.clone());
-                self.reexport(&p, depth + 1)
-            })
-            .collect();
-        found.sort();
-        found.dedup();
+        let mut found: Vec<Vec<String>> = Vec::new();
+        for g in &imports.globs {
+            if g.as_slice() == module {
+                continue;
+            }
+            let mut p = g.clone();
+            p.push(name.clone());
+            if let Some(p) = self.reexport(&p, depth + 1, seen)
+                && !found.contains(&p)
+            {
+                found.push(p);
+            }
+        }
         (found.len() == 1).then(|| found.remove(0))
     }
 
@@ -775,7 +805,7 @@ impl Index {
                 break;
             }
             let Some(path) = self.resolve(&ty.path, &|p| self.aliases.contains_key(p)) else {
-                if let Some(external) = self.reexport(&ty.path, 0) {
+                if let Some(external) = self.reexport(&ty.path, 0, &mut HashSet::new()) {
                     ty.path = external;
                     continue;
                 }

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::catalog::HandleKind;
-use crate::index::FnKey;
+use crate::index::{FnKey, Provider};
 use crate::summary::{FnSummary, OriginKind, ScopeRole};
 
 /// What the run knows of its functions once propagation is done.
@@ -42,7 +42,13 @@ impl Facts {
                         .find_map(|&o| facts.escaping(&s.origins[o].kind).map(|(k, _)| k));
                     let kind = match (own, s.provider) {
                         (Some(kind), _) => Some(kind),
-                        (None, Some(_)) => Some(s.declared_kind.unwrap_or(HandleKind::Connection)),
+                        // A provider the user declared hands out what it says, or a connection;
+                        // a library's trait impl (an extractor, a manager) only what its declared
+                        // return type holds.
+                        (None, Some(Provider::Attribute | Provider::Configured)) => {
+                            Some(s.declared_kind.unwrap_or(HandleKind::Connection))
+                        }
+                        (None, Some(_)) => s.declared_kind,
                         (None, None) => None,
                     };
                     if let Some(kind) = kind {
