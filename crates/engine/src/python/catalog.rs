@@ -13,6 +13,8 @@ pub type LibType = &'static str;
 /// `AsyncEngine`. `(package root, final name, type made)`.
 pub static FACTORIES: &[(&str, &str, LibType)] = &[
     ("sqlalchemy", "create_engine", "sqlalchemy.Engine"),
+    // SQLModel (the ORM FastAPI's documentation teaches) re-exports SQLAlchemy's engine.
+    ("sqlmodel", "create_engine", "sqlalchemy.Engine"),
     ("sqlalchemy", "engine_from_config", "sqlalchemy.Engine"),
     (
         "sqlalchemy",
@@ -49,6 +51,7 @@ pub static FACTORIES: &[(&str, &str, LibType)] = &[
 /// Annotations that name a tracked type: `engine: AsyncEngine`.
 pub static ANNOTATIONS: &[(&str, &str, LibType)] = &[
     ("sqlalchemy", "Engine", "sqlalchemy.Engine"),
+    ("sqlmodel", "Engine", "sqlalchemy.Engine"),
     ("sqlalchemy", "AsyncEngine", "sqlalchemy.AsyncEngine"),
     ("sqlalchemy", "sessionmaker", "sqlalchemy.sessionmaker"),
     (
@@ -148,6 +151,7 @@ pub static CALLABLE_SCOPES: &[(LibType, OnExit)] = &[
 /// `(package root, final name, on exit)`.
 pub static SCOPE_FUNCTIONS: &[(&str, &str, OnExit)] = &[
     ("sqlalchemy", "Session", OnExit::Closes(HandleKind::Session)),
+    ("sqlmodel", "Session", OnExit::Closes(HandleKind::Session)),
     (
         "sqlalchemy",
         "AsyncSession",

@@ -420,7 +420,15 @@ impl Fx<'_> {
             }
             Stmt::With(w) => {
                 for item in &w.items {
-                    let v = self.expr(&item.context_expr);
+                    let mut v = self.expr(&item.context_expr);
+                    // `with (a() if reuse else b()) as c`: a scope whichever arm runs.
+                    if v.scope.is_none()
+                        && let Expr::If(i) = &item.context_expr
+                    {
+                        v.scope = [&*i.body, &*i.orelse]
+                            .into_iter()
+                            .find_map(|arm| self.expr(arm).scope);
+                    }
                     let range = item.context_expr.range();
                     let bound = match &v.scope {
                         Some(Scope::Closes(kind)) => {

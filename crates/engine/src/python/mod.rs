@@ -528,6 +528,10 @@ impl PyDecls {
                 Stmt::FunctionDef(f) => {
                     class.methods.push(f.name.to_string());
                     let ret = self.return_ty(f, Some(&class.name));
+                    // `@property def engine(self) -> AsyncEngine`: `self.engine` is what it returns.
+                    if is_property(f) && ret != TyExpr::Unknown {
+                        class.attrs.insert(f.name.to_string(), ret.clone());
+                    }
                     self.fns.push((
                         FnKey {
                             module: self.module.clone(),
@@ -676,6 +680,15 @@ pub(crate) fn annotation_ty(
             _ => TyExpr::Unknown,
         },
     }
+}
+
+/// Whether a method is decorated `@property` (or `@functools.cached_property`).
+fn is_property(f: &ast::StmtFunctionDef) -> bool {
+    f.decorator_list.iter().any(|d| {
+        written_name(&d.expression)
+            .and_then(|w| w.last().cloned())
+            .is_some_and(|n| n == "property" || n == "cached_property")
+    })
 }
 
 /// The annotated parameters of a function.
