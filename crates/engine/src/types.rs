@@ -344,8 +344,11 @@ impl Scope {
             && let PathArguments::AngleBracketed(a) = &last.arguments
         {
             for arg in &a.args {
-                if let GenericArgument::Type(t) = arg {
-                    args.push(self.resolve_type(t));
+                match arg {
+                    GenericArgument::Type(t) => args.push(self.resolve_type(t)),
+                    // `Future<Output = T>`, `Iterator<Item = T>`: what the value yields.
+                    GenericArgument::AssocType(t) => args.push(self.resolve_type(&t.ty)),
+                    _ => {}
                 }
             }
         }
