@@ -44,13 +44,22 @@ echo "fn main() {}" > "$work/corpus/src/main.rs"
 if [ ! -d "$work/vendor" ]; then
   (cd "$work/corpus" && cargo vendor --versioned-dirs --quiet ../vendor >/dev/null)
 fi
+# Python: the sources of the libraries the Python door knows, from PyPI.
+if [ ! -d "$work/pypi" ]; then
+  mkdir -p "$work/pypi"
+  (cd "$work/pypi" &&
+    python3 -m pip download --quiet --no-deps --no-binary :all: \
+      sqlalchemy==2.0.36 asyncpg psycopg psycopg-pool alembic fastapi sqlmodel aiosqlite databases &&
+    for f in *.tar.gz; do tar xzf "$f" && rm "$f"; done)
+fi
 cargo build --release --quiet
 bin=target/release/scoped-db
 files=$(find "$work/vendor" -name '*.rs' | wc -l)
-echo "checking $files .rs files under $work/vendor in one run" >&2
+pyfiles=$(find "$work/pypi" -name '*.py' | wc -l)
+echo "checking $files .rs files under $work/vendor and $pyfiles .py files under $work/pypi in one run" >&2
 report="$work/report.json"
 start=$(date +%s.%N)
-"$bin" check --format json "$work/vendor" > "$report" || true
+"$bin" check --format json "$work/vendor" "$work/pypi" > "$report" || true
 end=$(date +%s.%N)
 echo "took $(echo "$end - $start" | bc) s" >&2
 if [ "${1:-}" = "--json" ]; then
@@ -63,7 +72,8 @@ report = json.load(open(sys.argv[1]))
 by_crate = collections.defaultdict(list)
 for f in report["findings"]:
     parts = f["path"].split("/")
-    crate = parts[parts.index("vendor") + 1] if "vendor" in parts else parts[0]
+    top = "vendor" if "vendor" in parts else "pypi"
+    crate = parts[parts.index(top) + 1] if top in parts else parts[0]
     by_crate[crate].append(f)
 for crate in sorted(by_crate):
     print(f"== {crate}: {len(by_crate[crate])}")

@@ -179,7 +179,7 @@ pub static AWAIT_WRAPPERS: &[(&str, &str)] = &[
 
 /// Context managers known not to close or release what they bind, so returning their `with`
 /// target is fine: `(package root, a segment of the name)`, matched after imports are resolved
-/// (`unittest.mock.patch.object` has `patch`). sqlite3 and psycopg2 connections are in
+/// (`unittest.mock.patch.object` has `patch`; `mock` matches wherever `mock` is re-exported from). sqlite3 and psycopg2 connections are in
 /// [`SCOPE_FUNCTIONS`] as [`OnExit::KeepsOpen`].
 pub static NON_CLOSING_MANAGERS: &[(&str, &str)] = &[
     ("unittest", "patch"),
@@ -206,6 +206,8 @@ pub static NON_CLOSING_METHODS: &[&str] = &[
     "assertLogs",
     "assertNoLogs",
     "patch",
+    // SQLAlchemy's test suite: records the SQL a block ran, for assertions after it.
+    "sql_execution_asserter",
 ];
 
 /// Whether a context manager made by calling `name` (canonical, as written when `method`) is
@@ -214,9 +216,11 @@ pub fn keeps_target_open(name: &[String], method: bool) -> bool {
     let Some(root) = name.first() else {
         return false;
     };
+    // `unittest.mock.patch`, or `mock.patch` re-exported by a test toolkit (`alembic.testing`).
+    let has = |segment: &str| name.iter().any(|s| s == segment);
     NON_CLOSING_MANAGERS
         .iter()
-        .any(|(r, n)| r == root && name.iter().any(|s| s == n))
+        .any(|(r, n)| (r == root || (*r == "mock" && has("mock"))) && has(n))
         || (method
             && name
                 .last()

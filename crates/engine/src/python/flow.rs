@@ -473,9 +473,11 @@ impl Fx<'_> {
             }
             Stmt::For(s) => {
                 let iter = self.expr(&s.iter);
+                let carried = self.read_through(&iter.carried);
                 self.assign(
                     &s.target,
                     &PVal {
+                        carried,
                         scope: None,
                         site: None,
                         ..iter
@@ -652,7 +654,7 @@ impl Fx<'_> {
                 let base = self.expr(&s.value);
                 self.expr(&s.slice);
                 PVal {
-                    carried: base.carried,
+                    carried: self.read_through(&base.carried),
                     site: Some(e.range()),
                     ..PVal::default()
                 }
@@ -877,6 +879,17 @@ impl Fx<'_> {
             return self.project_call(keys, ty, range);
         }
         PVal::default()
+    }
+
+    /// What an item or an iteration of a value carries: a container of handles gives handles, but
+    /// the target of an unresolved `with` gives what is read through it (a file's lines, a form's
+    /// fields, a result's rows).
+    fn read_through(&self, carried: &[usize]) -> Vec<usize> {
+        carried
+            .iter()
+            .copied()
+            .filter(|&o| self.origins[o].0 != OriginKind::WithTarget)
+            .collect()
     }
 
     /// Whether a `with` context expression that resolved to no scope is a manager made right

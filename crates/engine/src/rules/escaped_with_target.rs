@@ -66,8 +66,8 @@ pub static INFO: RuleInfo = RuleInfo {
 };
 
 const DOCS: &str = r#"## What it does
-Reports, in Python, a function that returns (or stores in an attribute, a global or a container
-it does not own) the target of a `with` block whose context manager scoped-db could not resolve:
+Reports, in Python, a function that returns (or stores in an attribute of `self`, directly or in
+a container there) the target of a `with` block whose context manager scoped-db could not resolve:
 a session factory imported from a module outside the run, an untyped attribute, a library missing
 from the catalog. The manager is assumed to release its target when the block exits. Functions
 that only pass such a value on are reported too, with a pointer to the function they got it from.
@@ -105,15 +105,17 @@ def get_session():
 - Exempt, because they do not close their target: `sqlite3.connect` and `psycopg2.connect`
   connections, `unittest` `assertRaises`/`assertWarns`/`assertLogs` (and their `Regex` forms),
   `pytest.raises`/`warns`/`deprecated_call`, `warnings.catch_warnings`, `unittest.mock.patch`
-  (and `mocker.patch`), `contextlib.nullcontext`, `redirect_stdout`/`redirect_stderr`, `suppress`.
+  (and `mocker.patch`), `contextlib.nullcontext`, `redirect_stdout`/`redirect_stderr`, `suppress`,
+  SQLAlchemy's testing `sql_execution_asserter`.
 - Only a manager made by a call in the `with` statement counts: `with lock as held:` binds
   whatever `lock` is, and is left alone.
 - Warning by default; `[rules] escaped-with-target = "error"` in `scoped-db.toml` makes it fail
   builds like SDB001.
 
 ## Not reported
-Data read from the target (`return session.get(User, id)`, `return f.read()`), targets used only
-inside the block, generators that `yield` the target (`@contextmanager` functions are scopes), and
+Data read from the target (`return session.get(User, id)`, `return f.read()`, `form["text"]`,
+the lines of `for line in f`), targets used only inside the block, targets set into request-scoped
+storage for the rest of the block (`scope["astack"] = stack`, `request.state.db = session`), generators that `yield` the target (`@contextmanager` functions are scopes), and
 the exempt managers above.
 "#;
 
@@ -130,6 +132,10 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
             summary
                 .stores
                 .iter()
+                // Only the object's own attributes: a request's state or an ASGI `scope[..]` set
+                // for the rest of the block (`scope["astack"] = stack; await app(..)`) is used
+                // while the block still runs.
+                .filter(|s| s.target.starts_with("self.") || s.target.starts_with("cls."))
                 .map(|s| (&s.span, &s.origins, Some(s.target.as_str()))),
         );
     let mut findings = Vec::new();
