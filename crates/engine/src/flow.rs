@@ -29,10 +29,12 @@ struct Val<'t> {
     ty: Option<Ty>,
     /// The smallest expression that holds the carried handle.
     site: Option<Node<'t>>,
-    /// Only maybe the handle: what a method the checker does not know returned, given a value
-    /// that carried one. It counts as a hand-off (never "never committed"), and as a return only
-    /// when the declared return type surely holds a handle; never as a store or a leak.
-    maybe: bool,
+    /// The carried origins that are only maybe in the value: what a method the checker does not
+    /// know returned, given a value that carried one, or what a project function was given by
+    /// value (a constructor: parameter in, handle out). They count as a hand-off (never "never
+    /// committed"), and as a return only when the declared return type surely holds a handle;
+    /// never as a store or a leak.
+    maybe: Vec<usize>,
 }
 
 impl<'t> Val<'t> {
@@ -45,6 +47,25 @@ impl<'t> Val<'t> {
 
     fn carries(&self) -> bool {
         !self.carried.is_empty()
+    }
+
+    /// Whether origin `o` is carried for sure.
+    fn surely(&self, o: usize) -> bool {
+        self.carried.contains(&o) && !self.maybe.contains(&o)
+    }
+
+    /// The value with only the origins it carries for sure.
+    fn only_sure(&self) -> Val<'t> {
+        Val {
+            carried: self
+                .carried
+                .iter()
+                .copied()
+                .filter(|o| !self.maybe.contains(o))
+                .collect(),
+            maybe: Vec::new(),
+            ..self.clone()
+        }
     }
 }
 
@@ -68,7 +89,7 @@ struct Cx<'a, 't> {
     /// The project's own pools, from the configuration.
     pools: &'a [(String, Vec<String>)],
     env: Vec<HashMap<String, Val<'t>>>,
-    returns: Vec<(Node<'t>, Vec<usize>, bool)>,
+    returns: Vec<(Node<'t>, Vec<usize>, Vec<usize>)>,
     /// Stores that outlive the function: where, into what, what they carry.
     stores: Vec<(Node<'t>, String, Vec<usize>)>,
     /// Leaks: the call, how, what it carries, whether the value is typed as a handle.
@@ -152,7 +173,12 @@ pub(crate) fn summarize(
         || ret_ty
             .as_ref()
             .is_some_and(|t| holds_project_wrapper(index, t, 0));
-    cx.returns.retain(|(_, _, maybe)| !maybe || surely);
+    if !surely {
+        for (_, carried, maybe) in &mut cx.returns {
+            carried.retain(|o| !maybe.contains(o));
+        }
+        cx.returns.retain(|(_, carried, _)| !carried.is_empty());
+    }
     // Spans are computed only for what a finding can show: the returned expressions and the
     // origins they carry. Tentative origins become acquisitions here, or are dropped.
     let mut kept: HashMap<usize, Option<usize>> = HashMap::new();
@@ -472,7 +498,7 @@ impl<'t> Cx<'_, 't> {
             carried,
             ty,
             site: None,
-            maybe: val.maybe,
+            maybe: val.maybe.clone(),
         }
     }
 
@@ -485,7 +511,7 @@ impl<'t> Cx<'_, 't> {
             carried: vec![self.origins.len() - 1],
             ty: None,
             site: Some(node),
-            maybe: false,
+            maybe: Vec::new(),
         }
     }
 
@@ -510,10 +536,11 @@ impl<'t> Cx<'_, 't> {
         }
         self.moved.extend(val.carried.iter().copied());
         match self.sinks.last_mut() {
-            Some(Sink::Function) => {
-                self.returns
-                    .push((val.site.unwrap_or(fallback), val.carried.clone(), val.maybe))
-            }
+            Some(Sink::Function) => self.returns.push((
+                val.site.unwrap_or(fallback),
+                val.carried.clone(),
+                val.maybe.clone(),
+            )),
             Some(Sink::AsyncBlock(acc)) => union_into(acc, &val.carried),
             Some(Sink::Closure) | None => {}
         }
@@ -731,7 +758,7 @@ impl<'t> Cx<'_, 't> {
                     carried: returned,
                     ty: tail.ty,
                     site: tail.site,
-                    maybe: false,
+                    maybe: Vec::new(),
                 }
             }
             Expr::Closure(c) => {
@@ -831,6 +858,11 @@ impl<'t> Cx<'_, 't> {
                 {
                     let name = ident.to_string();
                     if let Some(slot) = self.env.iter_mut().rev().find_map(|s| s.get_mut(&name)) {
+                        for &o in &v.maybe {
+                            if !slot.carried.contains(&o) {
+                                slot.maybe.push(o);
+                            }
+                        }
                         union_into(&mut slot.carried, &v.carried);
                         if slot.ty.is_none() {
                             slot.ty = v.ty;
@@ -863,7 +895,7 @@ impl<'t> Cx<'_, 't> {
                     carried: base.carried,
                     ty,
                     site: Some(Node::Expr(e)),
-                    maybe: base.maybe,
+                    maybe: base.maybe.clone(),
                 }
             }
             Expr::Index(i) => {
@@ -873,7 +905,7 @@ impl<'t> Cx<'_, 't> {
                     carried: base.carried,
                     ty: None,
                     site: Some(Node::Expr(e)),
-                    maybe: base.maybe,
+                    maybe: base.maybe.clone(),
                 }
             }
             Expr::Binary(b) => {
@@ -921,7 +953,7 @@ impl<'t> Cx<'_, 't> {
             carried,
             ty: None,
             site: None,
-            maybe: false,
+            maybe: Vec::new(),
         }
     }
 
@@ -955,7 +987,15 @@ impl<'t> Cx<'_, 't> {
             let mut tys = parts.iter().filter_map(|p| p.ty.clone());
             tys.next()
         });
-        let maybe = !carrying.is_empty() && carrying.iter().all(|p| p.maybe);
+        // Maybe only if no part carries it surely.
+        let mut maybe = Vec::new();
+        for p in &carrying {
+            for &o in &p.maybe {
+                if !maybe.contains(&o) && carrying.iter().all(|q| !q.surely(o)) {
+                    maybe.push(o);
+                }
+            }
+        }
         Val {
             carried,
             ty,
@@ -1062,7 +1102,7 @@ impl<'t> Cx<'_, 't> {
                     carried: vec![o],
                     ty: None,
                     site: Some(Node::Expr(e)),
-                    maybe: false,
+                    maybe: Vec::new(),
                 };
             }
         }
@@ -1078,7 +1118,9 @@ impl<'t> Cx<'_, 't> {
                     // A project method on a value holding a transaction (a unit of work's
                     // `complete(self)`) takes it on.
                     self.moved.extend(recv.carried.iter().copied());
-                    return self.call_result(e, callees, ret);
+                    let mut given = by_value(mc.args.iter(), &args);
+                    given.push(&recv);
+                    return self.call_result(e, callees, ret, &given);
                 }
                 Some(Method::Typed(ty)) => return Val::typed(Some(ty)),
                 None => {}
@@ -1149,10 +1191,10 @@ impl<'t> Cx<'_, 't> {
                 self.moved.extend(recv.carried.iter().copied());
             }
             return Val {
-                carried: recv.carried,
+                carried: recv.carried.clone(),
                 ty: None,
                 site: Some(Node::Expr(e)),
-                maybe: true,
+                maybe: recv.carried,
             };
         }
         Val::default()
@@ -1188,9 +1230,10 @@ impl<'t> Cx<'_, 't> {
         if !v.carries() || request_scoped(target) {
             return;
         }
-        if v.maybe {
-            // Not surely a handle: never a store, but it may be handed on.
-            self.moved.extend(v.carried.iter().copied());
+        // Not surely a handle: never a store, but it may be handed on.
+        self.moved.extend(v.maybe.iter().copied());
+        let v = &v.only_sure();
+        if !v.carries() {
             return;
         }
         let Some((root, text)) = target_root(target) else {
@@ -1221,9 +1264,10 @@ impl<'t> Cx<'_, 't> {
 
     fn leak(&mut self, e: &'t Expr, how: String, v: &Val<'t>, typed_handle: bool) {
         self.moved.extend(v.carried.iter().copied());
-        if (v.carries() && !v.maybe) || typed_handle {
+        let sure = v.only_sure();
+        if sure.carries() || typed_handle {
             self.leaks
-                .push((Node::Expr(e), how, v.carried.clone(), typed_handle));
+                .push((Node::Expr(e), how, sure.carried, typed_handle));
         }
     }
 
@@ -1339,7 +1383,8 @@ impl<'t> Cx<'_, 't> {
                 }
             }
             if let Some(Method::Project(callees, ret)) = self.index.assoc_fn(&owner_ty, &name) {
-                return self.call_result(e, callees, ret);
+                let given = by_value(c.args.iter(), &args);
+                return self.call_result(e, callees, ret, &given);
             }
         }
         // A tuple struct or enum variant of the project: a wrapper holds what goes in.
@@ -1360,7 +1405,8 @@ impl<'t> Cx<'_, 't> {
         }
         let ret = decls.iter().find_map(|d| d.ret.clone());
         let callees = decls.iter().map(|d| d.key.clone()).collect();
-        self.call_result(e, callees, ret)
+        let given = by_value(c.args.iter(), &args);
+        self.call_result(e, callees, ret, &given)
     }
 
     /// The value of a catalog call that produces `produced`: a new handle when it is one (and no
@@ -1380,7 +1426,7 @@ impl<'t> Cx<'_, 't> {
                     carried: vec![o],
                     ty,
                     site: Some(Node::Expr(e)),
-                    maybe: false,
+                    maybe: Vec::new(),
                 }
             }
             _ => Val::typed(ty),
@@ -1389,15 +1435,45 @@ impl<'t> Cx<'_, 't> {
 
     /// The value of a call into the project: a handle if one of the callees lets one escape,
     /// which only the linking step knows.
-    fn call_result(&mut self, e: &'t Expr, callees: Vec<FnKey>, ret: Option<Ty>) -> Val<'t> {
+    ///
+    /// `given` is what the call was given by value (arguments not behind `&`, and a receiver): the
+    /// result maybe carries it too, as a constructor's does (`fn from_conn(conn: C) -> Self`).
+    fn call_result(
+        &mut self,
+        e: &'t Expr,
+        callees: Vec<FnKey>,
+        ret: Option<Ty>,
+        given: &[&Val<'t>],
+    ) -> Val<'t> {
         let o = self.origin(OriginKind::Call(callees), Node::Expr(e));
+        let mut carried = vec![o];
+        let mut maybe = Vec::new();
+        for v in given {
+            for &g in &v.carried {
+                if !carried.contains(&g) {
+                    carried.push(g);
+                    maybe.push(g);
+                }
+            }
+        }
         Val {
-            carried: vec![o],
+            carried,
             ty: ret,
             site: Some(Node::Expr(e)),
-            maybe: false,
+            maybe,
         }
     }
+}
+
+/// The values of the arguments passed by value (not behind `&`).
+fn by_value<'a, 'v, 't>(
+    args: impl Iterator<Item = &'a Expr>,
+    vals: &'v [Val<'t>],
+) -> Vec<&'v Val<'t>> {
+    args.zip(vals)
+        .filter(|(a, _)| !matches!(a, Expr::Reference(_)))
+        .map(|(_, v)| v)
+        .collect()
 }
 
 /// Whether any path in `ty` ends in one of `names`.
