@@ -502,6 +502,28 @@ impl<'t> Cx<'_, 't> {
         }
     }
 
+    /// The declared types of the fields a tuple-struct pattern's path names: a project tuple
+    /// struct (`Wrapper(x)`: fields `0`, `1`, ..) or enum variant (`DbPool::Pool(p)`: fields
+    /// `Pool::0`, ..). `None` when the path names neither.
+    fn declared_fields(&self, path: &syn::Path, n: usize) -> Option<Vec<Option<Ty>>> {
+        let ty = self.scope.resolve_path(path);
+        if self.index.is_local_struct(&ty) {
+            let fields: Vec<Option<Ty>> = (0..n)
+                .map(|i| self.index.field(&ty, &i.to_string()))
+                .collect();
+            return fields.iter().any(Option::is_some).then_some(fields);
+        }
+        let (variant, owner) = ty.path.split_last()?;
+        let owner = Ty::named(owner.to_vec());
+        if !self.index.is_local_struct(&owner) {
+            return None;
+        }
+        let fields: Vec<Option<Ty>> = (0..n)
+            .map(|i| self.index.field(&owner, &format!("{variant}::{i}")))
+            .collect();
+        fields.iter().any(Option::is_some).then_some(fields)
+    }
+
     fn tentative(&mut self, name: &'t syn::Ident, node: Node<'t>) -> Val<'t> {
         if self.promotion.is_none() {
             return Val::default();
@@ -586,6 +608,13 @@ impl<'t> Cx<'_, 't> {
                         .and_then(|t| self.index.expand(t).args.get(1).cloned());
                     for elem in &p.elems {
                         self.bind(elem, &Val::typed(ty.clone()));
+                    }
+                    return;
+                }
+                // A project tuple struct or enum variant (`DbPool::Pool(p)`): its declared fields.
+                if let Some(fields) = self.declared_fields(&p.path, p.elems.len()) {
+                    for (elem, ty) in p.elems.iter().zip(fields) {
+                        self.bind(elem, &self.part(val, ty));
                     }
                     return;
                 }

@@ -179,7 +179,9 @@ impl Scope {
                 out
             }
             _ if is_crate_root(first) => path.to_vec(),
-            _ if self.children.contains(first) => {
+            // A child module, or a type of this module (`DbPool::Pool`, `Store::open`): crate
+            // names are snake_case, types CamelCase.
+            _ if self.children.contains(first) || first.starts_with(char::is_uppercase) => {
                 let mut out = here();
                 out.extend(path.iter().cloned());
                 out
