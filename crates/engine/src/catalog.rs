@@ -656,6 +656,16 @@ pub static FUTURE_WRAPPERS: &[(&str, &str)] = &[
     ("core", "ready"),
 ];
 
+/// Functions that run the closure they are given (on a blocking thread) and give what it returns:
+/// `(crate, name)`.
+pub static BLOCKING_RUNNERS: &[(&str, &str)] = &[
+    ("tokio", "spawn_blocking"),
+    ("tokio", "block_in_place"),
+    ("actix_web", "block"),
+    ("actix_rt", "spawn_blocking"),
+    ("async_std", "spawn_blocking"),
+];
+
 /// Functions that store their argument in a container returned to the caller:
 /// `Box::new(conn)`, `Arc::new(Mutex::new(tx))`.
 pub static CONTAINER_CONSTRUCTORS: &[(&str, &str)] = &[

@@ -72,8 +72,8 @@ impl<'t> Val<'t> {
 enum Sink {
     /// `return` leaves the function.
     Function,
-    /// `return` leaves a closure: not ours.
-    Closure,
+    /// `return` leaves a closure, whose value is what calling it gives.
+    Closure(Vec<usize>),
     /// `return` leaves an async block, whose value is the future's output.
     AsyncBlock(Vec<usize>),
 }
@@ -564,7 +564,9 @@ impl<'t> Cx<'_, 't> {
                 val.maybe.clone(),
             )),
             Some(Sink::AsyncBlock(acc)) => union_into(acc, &val.carried),
-            Some(Sink::Closure) | None => {}
+
+            Some(Sink::Closure(acc)) => union_into(acc, &val.carried),
+            None => {}
         }
     }
 
@@ -791,7 +793,7 @@ impl<'t> Cx<'_, 't> {
                 }
             }
             Expr::Closure(c) => {
-                self.sinks.push(Sink::Closure);
+                self.sinks.push(Sink::Closure(Vec::new()));
                 self.env.push(HashMap::new());
                 // `CURRENT.with(|cell| ..)` on a static: the closure's parameters are the static.
                 let outer = std::mem::take(&mut self.closure_params_outlive);
@@ -806,13 +808,23 @@ impl<'t> Cx<'_, 't> {
                         }
                     }
                 }
-                self.expr(&c.body);
+                let tail = self.expr(&c.body);
                 for name in added {
                     self.params.remove(&name);
                 }
                 self.env.pop();
-                self.sinks.pop();
-                Val::default()
+                let Some(Sink::Closure(mut returned)) = self.sinks.pop() else {
+                    return Val::default();
+                };
+                union_into(&mut returned, &tail.carried);
+                // What calling it would give: only maybe a handle until a runner that calls it
+                // (`spawn_blocking`) says so, and never a store.
+                Val {
+                    site: (!returned.is_empty()).then_some(Node::Expr(e)),
+                    maybe: returned.clone(),
+                    carried: returned,
+                    ty: None,
+                }
             }
             Expr::If(i) => {
                 self.env.push(HashMap::new());
@@ -1060,7 +1072,7 @@ impl<'t> Cx<'_, 't> {
             if let Some(p) = c.inputs.first() {
                 self.bind(p, &param);
             }
-            self.sinks.push(Sink::Closure);
+            self.sinks.push(Sink::Closure(Vec::new()));
             let body = self.expr(&c.body);
             self.sinks.pop();
             self.env.pop();
@@ -1370,6 +1382,17 @@ impl<'t> Cx<'_, 't> {
             (written.len() == 1 && *o == name && n.is_empty()) || (*o == owner && *n == name)
         }) {
             return self.combine(e, args, None);
+        }
+        // Blocking runners call the closure they are given and give what it returns:
+        // `spawn_blocking(move || pool.get())`.
+        if catalog::BLOCKING_RUNNERS
+            .iter()
+            .any(|(krate, n)| *krate == root && *n == name)
+            && let Some((Expr::Closure(_), value)) = c.args.iter().zip(&args).last()
+        {
+            let mut value = value.clone();
+            value.maybe.clear();
+            return self.wrap(e, value, None);
         }
         // Future wrappers: the value is the wrapped future's output.
         if catalog::FUTURE_WRAPPERS

@@ -95,6 +95,10 @@ pub(crate) fn walk<'a>(
             Item::Use(u) => scope.add_use(u),
             Item::ExternCrate(e) => scope.add_extern_crate(e),
             Item::Mod(m) => scope.add_child_module(&m.ident.to_string()),
+            Item::Struct(i) => scope.add_declared(&i.ident.to_string()),
+            Item::Enum(i) => scope.add_declared(&i.ident.to_string()),
+            Item::Type(i) => scope.add_declared(&i.ident.to_string()),
+            Item::Trait(i) => scope.add_declared(&i.ident.to_string()),
             _ => {}
         }
     }

@@ -67,6 +67,9 @@ pub struct Scope {
     pub module: Vec<String>,
     /// Modules declared in this module (`mod db;`): a path starting with one is relative.
     children: Vec<String>,
+    /// Types declared in this module: in the macro door, they shadow the library names a bare
+    /// name is otherwise taken to be.
+    declared: Vec<String>,
     uses: HashMap<String, Vec<String>>,
     globs: Vec<Vec<String>>,
     /// The enclosing module's `use` items and globs, which `use super::*` brings in.
@@ -125,6 +128,11 @@ impl Scope {
         let mut scope = self.clone();
         scope.module.push(format!("{function}()"));
         scope
+    }
+
+    /// Records a type (struct, enum, alias, trait) declared in this module.
+    pub fn add_declared(&mut self, name: &str) {
+        self.declared.push(name.to_string());
     }
 
     /// Records a module declared in this one (`mod db;` or `mod db { .. }`).
@@ -309,6 +317,7 @@ impl Scope {
         }
         if segments.len() == 1
             && self.item_only
+            && !self.declared.contains(first)
             && let Some(ct) = crate::catalog::unique_by_name(first)
         {
             return vec![ct.family.crates[0].to_string(), first.clone()];
