@@ -74,6 +74,18 @@ pub static ANNOTATIONS: &[(&str, &str, LibType)] = &[
     ("asyncmy", "Pool", "aiomysql.Pool"),
 ];
 
+/// Handle types that a `with` closes or releases on exit whatever made them: a function declared
+/// to return one (`def get_session() -> Session`) that returns a `with` target returns a dead
+/// handle, even when the manager itself is out of sight. `(package root, name, kind)`.
+pub static BOUND_HANDLES: &[(&str, &str, HandleKind)] = &[
+    ("sqlalchemy", "Session", HandleKind::Session),
+    ("sqlalchemy", "AsyncSession", HandleKind::Session),
+    ("sqlmodel", "Session", HandleKind::Session),
+    ("sqlalchemy", "Connection", HandleKind::Connection),
+    ("sqlalchemy", "AsyncConnection", HandleKind::Connection),
+    ("asyncpg", "Connection", HandleKind::Connection),
+];
+
 /// What a context manager does with the handle it binds when its block exits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnExit {

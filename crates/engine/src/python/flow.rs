@@ -231,7 +231,8 @@ fn is_test_code(d: &FnDef<'_>, imports: &HashMap<String, Vec<String>>, module: &
 struct Fx<'a> {
     index: &'a PyIndex,
     module: &'a [String],
-    imports: &'a HashMap<String, Vec<String>>,
+    /// The module's imports, and those inside the function body (`def f(): from x import y`).
+    imports: std::borrow::Cow<'a, HashMap<String, Vec<String>>>,
     env: HashMap<String, PVal>,
     /// Names that refer to objects the function does not own: parameters (and `self`).
     outer: HashSet<String>,
@@ -242,6 +243,8 @@ struct Fx<'a> {
     yields: Vec<(TextRange, Vec<usize>)>,
     stores: Vec<(TextRange, String, Vec<usize>)>,
     depth: usize,
+    /// The handle the function's return annotation names (`-> Session`), if any.
+    declared: Option<HandleKind>,
 }
 
 fn summarize_fn(
@@ -251,6 +254,12 @@ fn summarize_fn(
     index: &PyIndex,
     at: &dyn Fn(TextRange) -> Location,
 ) -> FnSummary<Location> {
+    let mut imports = std::borrow::Cow::Borrowed(imports);
+    each_stmt(&d.def.body, &mut |stmt| {
+        if matches!(stmt, Stmt::Import(_) | Stmt::ImportFrom(_)) {
+            super::read_import(stmt, module, index.is_package(module), imports.to_mut());
+        }
+    });
     let mut fx = Fx {
         index,
         module,
@@ -263,7 +272,9 @@ fn summarize_fn(
         yields: Vec::new(),
         stores: Vec::new(),
         depth: 0,
+        declared: None,
     };
+    fx.declared = d.def.returns.as_deref().and_then(|r| fx.declared_handle(r));
     let params = &d.def.parameters;
     for (i, p) in params.iter_non_variadic_params().enumerate() {
         let name = p.parameter.name.to_string();
@@ -283,7 +294,7 @@ fn summarize_fn(
     }
     fx.block(&d.def.body);
 
-    let scope = if decorators(d.def, imports, module).iter().any(|q| {
+    let scope = if decorators(d.def, &fx.imports, module).iter().any(|q| {
         q.last()
             .is_some_and(|l| catalog::CONTEXT_MANAGER_DECORATORS.contains(&l.as_str()))
     }) {
@@ -367,13 +378,13 @@ impl Fx<'_> {
     }
 
     fn canonical(&self, written: &[String]) -> Vec<String> {
-        super::canonical(self.imports, self.module, written)
+        super::canonical(&self.imports, self.module, written)
     }
 
     fn annotation(&self, e: &Expr) -> PyTy {
         self.index.resolve(
             self.module,
-            &super::annotation_ty(self.imports, self.module, e),
+            &super::annotation_ty(&self.imports, self.module, e),
         )
     }
 
@@ -447,7 +458,13 @@ impl Fx<'_> {
                         }
                         Some(Scope::KeepsOpen) => PVal::default(),
                         None if self.unresolved_manager(&item.context_expr) => {
-                            let o = self.origin(OriginKind::WithTarget, range);
+                            // `def get_session() -> Session`: what the block binds is a session
+                            // whatever made it, closed on exit.
+                            let kind = match self.declared {
+                                Some(kind) => OriginKind::WithBound(kind),
+                                None => OriginKind::WithTarget,
+                            };
+                            let o = self.origin(kind, range);
                             PVal {
                                 carried: vec![o],
                                 ..PVal::default()
@@ -890,6 +907,19 @@ impl Fx<'_> {
             .copied()
             .filter(|&o| self.origins[o].0 != OriginKind::WithTarget)
             .collect()
+    }
+
+    /// The handle kind an annotation names, when a `with` closes that type on exit.
+    fn declared_handle(&self, annotation: &Expr) -> Option<HandleKind> {
+        let super::TyExpr::Class(q) = super::annotation_ty(&self.imports, self.module, annotation)
+        else {
+            return None;
+        };
+        let (root, last) = (q.first()?, q.last()?);
+        catalog::BOUND_HANDLES
+            .iter()
+            .find(|(r, n, _)| r == root && n == last)
+            .map(|(_, _, kind)| *kind)
     }
 
     /// Whether a `with` context expression that resolved to no scope is a manager made right

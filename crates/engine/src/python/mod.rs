@@ -207,7 +207,36 @@ impl PyIndex {
             .unwrap_or_default()
     }
 
+    /// Where a dotted name is defined: through the `import`s of the modules it names
+    /// (`from database import get_db`, where `database/__init__.py` imports it from
+    /// `database/connection.py`). Gives the module to resolve from and the name there.
+    fn follow(&self, from: &[String], dotted: &[String]) -> (Vec<String>, Vec<String>) {
+        let (mut from, mut dotted) = (from.to_vec(), dotted.to_vec());
+        for _ in 0..4 {
+            let Some((name, module)) = dotted.split_last() else {
+                break;
+            };
+            let candidates = self.modules_named(&from, module);
+            if candidates.iter().any(|d| d.defines(name)) {
+                break;
+            }
+            let Some((next_from, target)) = candidates
+                .iter()
+                .find_map(|d| d.imports.get(name).map(|t| (d.module.clone(), t.clone())))
+            else {
+                break;
+            };
+            if target == dotted {
+                break;
+            }
+            (from, dotted) = (next_from, target);
+        }
+        (from, dotted)
+    }
+
     fn classes(&self, from: &[String], dotted: &[String]) -> Vec<(&PyDecls, &ClassDecl)> {
+        let (from, dotted) = self.follow(from, dotted);
+        let (from, dotted) = (from.as_slice(), dotted.as_slice());
         let Some((name, module)) = dotted.split_last() else {
             return Vec::new();
         };
@@ -226,6 +255,8 @@ impl PyIndex {
     /// The functions a canonical dotted name calls from module `from`: a module function, or a
     /// class's method; every candidate's when the name is ambiguous.
     pub(crate) fn functions(&self, from: &[String], dotted: &[String]) -> Vec<(FnKey, TyExpr)> {
+        let (from, dotted) = self.follow(from, dotted);
+        let (from, dotted) = (from.as_slice(), dotted.as_slice());
         let Some((name, prefix)) = dotted.split_last() else {
             return Vec::new();
         };
@@ -304,6 +335,8 @@ impl PyIndex {
                     .unwrap_or(PyTy::Unknown)
             }
             TyExpr::Global(q) => {
+                let (from, q) = self.follow(from, q);
+                let (from, q) = (from.as_slice(), &q);
                 let Some((name, module)) = q.split_last() else {
                     return PyTy::Unknown;
                 };
@@ -370,38 +403,31 @@ impl PyIndex {
         !self.classes(from, dotted).is_empty()
     }
 
+    /// Whether the module is a package's `__init__`.
+    pub(crate) fn is_package(&self, module: &[String]) -> bool {
+        self.modules.get(module).is_some_and(|d| d.package)
+    }
+
     pub(crate) fn imports(&self, module: &[String]) -> Option<&HashMap<String, Vec<String>>> {
         self.modules.get(module).map(|d| &d.imports)
     }
 }
 
 impl PyDecls {
+    /// Whether the module itself defines `name` (a function, class or global).
+    fn defines(&self, name: &str) -> bool {
+        self.fns
+            .iter()
+            .any(|(k, _)| k.owner.is_none() && k.name == name)
+            || self.classes.iter().any(|c| c.name == name)
+            || self.globals.contains_key(name)
+    }
+
     fn read_module(&mut self, body: &[Stmt]) {
         for stmt in body {
             match stmt {
-                Stmt::Import(i) => {
-                    for alias in &i.names {
-                        let full = dotted(alias.name.as_str());
-                        match &alias.asname {
-                            Some(a) => {
-                                self.imports.insert(a.to_string(), full);
-                            }
-                            None => {
-                                let root = full[0].clone();
-                                self.imports.insert(root.clone(), vec![root]);
-                            }
-                        }
-                    }
-                }
-                Stmt::ImportFrom(i) => {
-                    let base = self.import_base(i);
-                    for alias in &i.names {
-                        let name = alias.name.to_string();
-                        let mut full = base.clone();
-                        full.push(name.clone());
-                        let local = alias.asname.as_ref().map_or(name, |a| a.to_string());
-                        self.imports.insert(local, full);
-                    }
+                Stmt::Import(_) | Stmt::ImportFrom(_) => {
+                    read_import(stmt, &self.module, self.package, &mut self.imports);
                 }
                 Stmt::Assign(a) => {
                     let ty = self.expr_ty(&a.value, None);
@@ -454,22 +480,6 @@ impl PyDecls {
                 _ => {}
             }
         }
-    }
-
-    /// The module a `from .. import` names, made absolute.
-    fn import_base(&self, i: &ast::StmtImportFrom) -> Vec<String> {
-        let named = i
-            .module
-            .as_ref()
-            .map(|m| dotted(m.as_str()))
-            .unwrap_or_default();
-        if i.level == 0 {
-            return named;
-        }
-        let keep = self.module.len().saturating_sub(i.level as usize);
-        let mut base = self.module[..keep].to_vec();
-        base.extend(named);
-        base
     }
 
     /// Module globals assigned inside a function after `global name` (a lazy getter).
@@ -679,6 +689,56 @@ pub(crate) fn annotation_ty(
             Some(w) if w != ["None"] => TyExpr::Class(canonical(imports, module, &w)),
             _ => TyExpr::Unknown,
         },
+    }
+}
+
+/// Records what an `import` or `from .. import` statement binds, made absolute from `module` (a
+/// package's `__init__` when `package`).
+pub(crate) fn read_import(
+    stmt: &Stmt,
+    module: &[String],
+    package: bool,
+    imports: &mut HashMap<String, Vec<String>>,
+) {
+    match stmt {
+        Stmt::Import(i) => {
+            for alias in &i.names {
+                let full = dotted(alias.name.as_str());
+                match &alias.asname {
+                    Some(a) => {
+                        imports.insert(a.to_string(), full);
+                    }
+                    None => {
+                        let root = full[0].clone();
+                        imports.insert(root.clone(), vec![root]);
+                    }
+                }
+            }
+        }
+        Stmt::ImportFrom(i) => {
+            let named = i
+                .module
+                .as_ref()
+                .map(|m| dotted(m.as_str()))
+                .unwrap_or_default();
+            let base = if i.level == 0 {
+                named
+            } else {
+                // `from . import x` in a package's `__init__` is the package itself.
+                let up = i.level as usize - usize::from(package);
+                let mut base = module[..module.len().saturating_sub(up)].to_vec();
+                base.extend(named);
+                base
+            };
+            for alias in &i.names {
+                let name = alias.name.to_string();
+                let mut full = base.clone();
+                full.push(name.clone());
+                let local = alias.asname.as_ref().map_or(name, |a| a.to_string());
+                imports.insert(local, full);
+            }
+        }
+        _ => {}
     }
 }
 
