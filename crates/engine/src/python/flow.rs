@@ -758,13 +758,22 @@ impl Fx<'_> {
 
     /// The type of a name that is not a local: a module global, or an imported project global.
     fn name_ty(&self, name: &str) -> PyTy {
-        match self.index.global(self.module, name) {
+        let ty = match self.index.global(self.module, name) {
             PyTy::Unknown => match self.imports.get(name) {
                 Some(q) => self.index.imported_global(self.module, q),
                 None => PyTy::Unknown,
             },
             ty => ty,
+        };
+        if ty != PyTy::Unknown {
+            return ty;
         }
+        // A project class by name: its class attributes (`Database.pool`).
+        let q = self.canonical(&[name.to_string()]);
+        if self.index.is_class(self.module, &q) {
+            return self.index.resolve(self.module, &super::TyExpr::Class(q));
+        }
+        PyTy::Unknown
     }
 
     fn call(&mut self, e: &Expr, c: &ast::ExprCall) -> PVal {
@@ -955,7 +964,10 @@ impl Fx<'_> {
             Some(w) => {
                 !self.env.contains_key(&w[0]) && self.imports.contains_key(&w[0]) && {
                     let q = self.canonical(&w);
-                    self.index.imported_global(self.module, &q) == PyTy::Unknown
+                    // `Database.pool` on an imported class is an attribute, not a module.
+                    let head = self.canonical(&w[..1]);
+                    !self.index.is_class(self.module, &head)
+                        && self.index.imported_global(self.module, &q) == PyTy::Unknown
                         && !self.index.is_class(self.module, &q)
                 }
             }

@@ -30,6 +30,10 @@ pub(crate) enum TyExpr {
     Attr(Vec<String>, String, String),
     /// The value of a module global, by canonical dotted name.
     Global(Vec<String>),
+    /// A tuple's items (`return sessionmaker(bind=engine), engine`).
+    Tuple(Vec<TyExpr>),
+    /// One item of a tuple-valued type (`SessionLocal, engine = sql_global_init(url)`).
+    Item(Box<TyExpr>, usize),
     Unknown,
 }
 
@@ -149,6 +153,7 @@ pub(crate) fn index(path: &str, src: &str) -> Result<PyDecls, SourceError> {
         ..PyDecls::default()
     };
     decls.read_module(&module.body);
+    decls.read_class_writes(&module.body);
     Ok(decls)
 }
 
@@ -349,6 +354,12 @@ impl PyIndex {
                     .find(|t| *t != PyTy::Unknown)
                     .unwrap_or(PyTy::Unknown)
             }
+            // A tuple is nothing one method call can use; its items are.
+            TyExpr::Tuple(_) => PyTy::Unknown,
+            TyExpr::Item(inner, i) => match self.item(from, inner, *i, depth + 1) {
+                Some((from, item)) => self.resolve_depth(&from, &item, depth + 1),
+                None => PyTy::Unknown,
+            },
             TyExpr::Attr(module, class, attr) => {
                 let ty = self
                     .modules
@@ -360,6 +371,35 @@ impl PyIndex {
                     None => PyTy::Unknown,
                 }
             }
+        }
+    }
+
+    /// Item `i` of a tuple-valued type, with the module to resolve it from: a tuple literal's, or
+    /// what a function returns or a global holds.
+    fn item(
+        &self,
+        from: &[String],
+        ty: &TyExpr,
+        i: usize,
+        depth: usize,
+    ) -> Option<(Vec<String>, TyExpr)> {
+        if depth > 8 {
+            return None;
+        }
+        match ty {
+            TyExpr::Tuple(items) => items.get(i).map(|t| (from.to_vec(), t.clone())),
+            TyExpr::Call(q) => self
+                .functions(from, q)
+                .iter()
+                .find_map(|(key, ret)| self.item(&key.module, ret, i, depth + 1)),
+            TyExpr::Global(q) => {
+                let (from, q) = self.follow(from, q);
+                let (name, module) = q.split_last()?;
+                self.modules_named(&from, module)
+                    .into_iter()
+                    .find_map(|d| self.item(&d.module, d.globals.get(name)?, i, depth + 1))
+            }
+            _ => None,
         }
     }
 
@@ -432,8 +472,19 @@ impl PyDecls {
                 Stmt::Assign(a) => {
                     let ty = self.expr_ty(&a.value, None);
                     for target in &a.targets {
-                        if let Expr::Name(n) = target {
-                            self.globals.insert(n.id.to_string(), ty.clone());
+                        match target {
+                            Expr::Name(n) => {
+                                self.globals.insert(n.id.to_string(), ty.clone());
+                            }
+                            Expr::Tuple(t) if ty != TyExpr::Unknown => {
+                                for (i, elt) in t.elts.iter().enumerate() {
+                                    if let Expr::Name(n) = elt {
+                                        let item = TyExpr::Item(Box::new(ty.clone()), i);
+                                        self.globals.insert(n.id.to_string(), item);
+                                    }
+                                }
+                            }
+                            _ => {}
                         }
                     }
                 }
@@ -478,6 +529,49 @@ impl PyDecls {
                     self.read_module(&t.finalbody);
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Class attributes assigned through the class's name in a function or method of the module
+    /// (`Database.pool = await asyncmy.create_pool(..)` in `init_db()`), once every class of the
+    /// module is known.
+    fn read_class_writes(&mut self, body: &[Stmt]) {
+        let mut writes = Vec::new();
+        let mut visit = |body: &[Stmt]| {
+            flow::each_stmt(body, &mut |stmt| {
+                if let Stmt::Assign(a) = stmt
+                    && let [Expr::Attribute(target)] = a.targets.as_slice()
+                    && let Expr::Name(class) = &*target.value
+                    && self.classes.iter().any(|c| c.name == class.id.as_str())
+                {
+                    let ty = self.expr_ty(&a.value, None);
+                    if ty != TyExpr::Unknown {
+                        writes.push((class.id.to_string(), target.attr.to_string(), ty));
+                    }
+                }
+            });
+        };
+        for stmt in body {
+            match stmt {
+                Stmt::FunctionDef(f) => visit(&f.body),
+                Stmt::ClassDef(c) => {
+                    for inner in &c.body {
+                        if let Stmt::FunctionDef(f) = inner {
+                            visit(&f.body);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (class, attr, ty) in writes {
+            if let Some(c) = self.classes.iter_mut().find(|c| c.name == class) {
+                let slot = c.attrs.entry(attr).or_insert(TyExpr::Unknown);
+                // `pool = None` in the class body says nothing.
+                if *slot == TyExpr::Unknown {
+                    *slot = ty;
+                }
             }
         }
     }
@@ -617,6 +711,9 @@ impl PyDecls {
     fn expr_ty(&self, e: &Expr, class: Option<&str>) -> TyExpr {
         match e {
             Expr::Await(a) => self.expr_ty(&a.value, class),
+            Expr::Tuple(t) => {
+                TyExpr::Tuple(t.elts.iter().map(|x| self.expr_ty(x, class)).collect())
+            }
             Expr::Call(c) => match written_name(&c.func) {
                 Some(w) if w.first().is_some_and(|s| s == "self") && w.len() == 2 => match class {
                     Some(class) => {
