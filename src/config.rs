@@ -1,6 +1,7 @@
 //! Configuration: `scoped-db.toml`, or `[package.metadata.scoped-db]` /
-//! `[workspace.metadata.scoped-db]` in `Cargo.toml`, searched upward from each checked path;
-//! `--config PATH` instead of the search.
+//! `[workspace.metadata.scoped-db]` in `Cargo.toml`, searched upward from each checked path; a
+//! file below that has its own (a project in a monorepo) uses its own, the nearest one, as ruff
+//! does; `--config PATH` instead of the search.
 //!
 //! ```toml
 //! include-tests = false
@@ -173,19 +174,23 @@ pub fn for_root(root: &Path, explicit: Option<&Path>) -> Result<Settings, Box<Co
     };
     let absolute = start.canonicalize().unwrap_or(start.clone());
     for dir in absolute.ancestors() {
-        let own = dir.join("scoped-db.toml");
-        if own.is_file() {
-            return read(&own);
-        }
-        let cargo = dir.join("Cargo.toml");
-        if cargo.is_file()
-            && let Ok(text) = std::fs::read_to_string(&cargo)
-            && mentions_metadata(&text)
-        {
-            return read(&cargo);
+        if let Some(file) = file_in(dir) {
+            return read(&file);
         }
     }
     Ok(Settings::defaults(start))
+}
+
+/// The configuration file in `dir` itself, if it has one: `scoped-db.toml`, else a `Cargo.toml`
+/// with `scoped-db` metadata.
+pub fn file_in(dir: &Path) -> Option<PathBuf> {
+    let own = dir.join("scoped-db.toml");
+    if own.is_file() {
+        return Some(own);
+    }
+    let cargo = dir.join("Cargo.toml");
+    (cargo.is_file() && std::fs::read_to_string(&cargo).is_ok_and(|text| mentions_metadata(&text)))
+        .then_some(cargo)
 }
 
 /// A path as a user would write it: relative to the current directory when it is below it.

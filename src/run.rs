@@ -150,11 +150,18 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 
 fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selection) -> Outcome {
     let mut paths = Vec::new();
-    let mut root_of = Vec::new();
+    // The settings each file is checked with, by index into `settings`: its root's, or those of
+    // the nearest configuration between the file and its root (a monorepo's projects each bring
+    // their own).
+    let mut settings: Vec<Settings> = Vec::new();
+    let mut settings_of = Vec::new();
     let mut errors: Vec<FileError> = Vec::new();
+    let mut nested = Nested::default();
     let mut seen = std::collections::HashSet::new();
-    for (i, (root, settings)) in roots.iter().enumerate() {
-        let include_tests = args.include_tests || settings.include_tests;
+    for (root, root_settings) in roots {
+        settings.push(root_settings.clone());
+        let root_index = settings.len() - 1;
+        let include_tests = args.include_tests || root_settings.include_tests;
         let (found, discovery_errors) = discover(std::slice::from_ref(root), include_tests);
         errors.extend(discovery_errors.into_iter().map(|e| FileError {
             path: display(&e.path),
@@ -165,21 +172,26 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
         }));
         let named = !root.is_dir();
         for path in found {
+            let own = if args.config.is_some() || named {
+                root_index
+            } else {
+                nested.settings_for(root, &path, root_index, &mut settings, &mut errors)
+            };
             // Files named on the command line are always checked; the walk honours `exclude`.
-            if !named && settings.excludes(&path) {
+            if !named && settings[own].excludes(&path) {
                 continue;
             }
             if seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())) {
                 paths.push(path);
-                root_of.push(i);
+                settings_of.push(own);
             }
         }
     }
     // Each root's configuration applies to its own files: one project's providers or pools never
     // change what is found in another checked in the same run.
-    let options: Vec<Options> = roots
+    let options: Vec<Options> = settings
         .iter()
-        .map(|(_, settings)| Options {
+        .map(|settings| Options {
             include_tests: args.include_tests || settings.include_tests,
             handles: settings.handles.clone(),
             providers: settings.providers.clone(),
@@ -229,7 +241,7 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
             .enumerate()
             .map(|(i, f)| match &f.text {
                 Some(text) if !failed[i] => guarded(i, &f.path, || {
-                    engine::summarize_source(&f.path, text, &index, &options[root_of[i]])
+                    engine::summarize_source(&f.path, text, &index, &options[settings_of[i]])
                 }),
                 _ => Ok(Vec::new()),
             })
@@ -256,8 +268,63 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
 
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     let mut outcome = Outcome { errors, ..outcome };
-    settle_findings(&mut outcome, args, roots, &root_of, selection);
+    settle_findings(&mut outcome, args, &settings, &settings_of, selection);
     outcome
+}
+
+/// Configuration files found below a root, by the directory that holds them.
+#[derive(Default)]
+struct Nested {
+    /// Directory to the index of its settings in the run's list, or `None` when it has no
+    /// configuration file of its own.
+    dirs: HashMap<PathBuf, Option<usize>>,
+}
+
+impl Nested {
+    /// The settings for `path`, found under `root`: those of the nearest directory strictly below
+    /// the root with a configuration file, else the root's. A file that cannot be read is an
+    /// error on that file, and the root's settings apply.
+    fn settings_for(
+        &mut self,
+        root: &std::path::Path,
+        path: &std::path::Path,
+        root_index: usize,
+        settings: &mut Vec<Settings>,
+        errors: &mut Vec<FileError>,
+    ) -> usize {
+        for dir in path.ancestors().skip(1) {
+            if dir == root || !dir.starts_with(root) {
+                break;
+            }
+            let found = match self.dirs.get(dir) {
+                Some(found) => *found,
+                None => {
+                    let found = config::file_in(dir).and_then(|file| match config::read(&file) {
+                        Ok(s) => {
+                            settings.push(s);
+                            Some(settings.len() - 1)
+                        }
+                        Err(e) => {
+                            errors.push(FileError {
+                                path: display(&file),
+                                detail: e.to_string(),
+                                message: e.to_string(),
+                                position: None,
+                                file: None,
+                            });
+                            None
+                        }
+                    });
+                    self.dirs.insert(dir.to_path_buf(), found);
+                    found
+                }
+            };
+            if let Some(i) = found {
+                return i;
+            }
+        }
+        root_index
+    }
 }
 
 /// Applies what the user asked for to the engine's findings: severities and rules turned off,
@@ -265,15 +332,15 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
 fn settle_findings(
     outcome: &mut Outcome,
     args: &CheckArgs,
-    roots: &[(PathBuf, Settings)],
-    root_of: &[usize],
+    settings: &[Settings],
+    settings_of: &[usize],
     selection: &Selection,
 ) {
     let mut suppressions: HashMap<usize, (Vec<Suppression>, Vec<bool>)> = HashMap::new();
     let mut kept = Vec::new();
     let mut failing = false;
     for (file, mut finding) in std::mem::take(&mut outcome.findings) {
-        let settings = &roots[root_of[file]].1;
+        let settings = &settings[settings_of[file]];
         let Some(severity) = settings.severity(finding.rule) else {
             continue;
         };

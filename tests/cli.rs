@@ -565,3 +565,45 @@ fn findings_are_sorted_by_path_whatever_the_argument_order() {
     let paths = pluck(&doc, &["path"]);
     assert_eq!(paths, ["src/a.rs", "src/a/inner.rs", "src/b.rs"]);
 }
+
+#[test]
+fn each_project_of_a_monorepo_uses_its_own_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    // Project `a` turns SDB001 off; project `b` has no configuration; `c`'s is broken.
+    write(
+        dir.path(),
+        "a/scoped-db.toml",
+        "[rules]\nSDB001 = \"off\"\n",
+    );
+    write(dir.path(), "a/src/db.rs", ESCAPES);
+    write(dir.path(), "b/src/db.rs", ESCAPES);
+    write(dir.path(), "c/scoped-db.toml", "no-such-key = 1\n");
+    write(dir.path(), "c/src/db.rs", ESCAPES);
+    let (code, doc) = json(dir.path(), &["."]);
+    assert_eq!(code, 2, "{doc}");
+    assert_eq!(
+        pluck(&doc, &["path", "rule"]),
+        ["./b/src/db.rs SDB001", "./c/src/db.rs SDB001"]
+    );
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{doc}");
+    assert_eq!(errors[0]["path"], "./c/scoped-db.toml");
+    // The same project checked on its own finds the same.
+    let (code, doc) = json(dir.path(), &["a"]);
+    assert_eq!((code, doc["summary"]["findings"].as_u64()), (0, Some(0)));
+}
+
+#[test]
+fn the_fixtures_checked_together_find_what_each_finds_alone() {
+    // fixtures/custom_pool brings its own configuration; checked from `fixtures/`, it applies.
+    let (_, alone) = json(&repo(), &["fixtures/custom_pool"]);
+    let (_, together) = json(&repo(), &["fixtures"]);
+    let in_custom_pool = |doc: &serde_json::Value| -> Vec<String> {
+        pluck(doc, &["path", "rule", "function"])
+            .into_iter()
+            .filter(|f| f.starts_with("fixtures/custom_pool/"))
+            .collect()
+    };
+    assert_eq!(in_custom_pool(&alone).len(), 4);
+    assert_eq!(in_custom_pool(&alone), in_custom_pool(&together));
+}
