@@ -44,6 +44,33 @@ echo "fn main() {}" > "$work/corpus/src/main.rs"
 if [ ! -d "$work/vendor" ]; then
   (cd "$work/corpus" && cargo vendor --versioned-dirs --quiet ../vendor >/dev/null)
 fi
+# Applications and application-level crates that use the libraries (where the real hazards are):
+# lemmy's database layer (diesel-async + deadpool), atuin's server (sqlx), job and session stores.
+mkdir -p "$work/apps-corpus/src"
+cat > "$work/apps-corpus/Cargo.toml" <<'TOML'
+[package]
+name = "scoped-db-realworld-apps"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+lemmy_db_schema = { version = "0.19", features = ["full"] }
+atuin-server-postgres = "18"
+tower-sessions-sqlx-store = { version = "0.15", features = ["postgres"] }
+apalis-sql = { version = "0.7", features = ["postgres"] }
+TOML
+echo "fn main() {}" > "$work/apps-corpus/src/main.rs"
+if [ ! -d "$work/apps" ]; then
+  (cd "$work/apps-corpus" && cargo vendor --versioned-dirs --quiet ../apps >/dev/null)
+  # Only the application crates: their dependencies are in the library corpus already.
+  find "$work/apps" -mindepth 1 -maxdepth 1 -type d \
+    ! -name 'lemmy_*' ! -name 'atuin-*' ! -name 'tower-sessions-*' ! -name 'apalis-*' \
+    -exec rm -rf {} +
+fi
+
 # Python: the sources of the libraries the Python door knows, from PyPI.
 if [ ! -d "$work/pypi" ]; then
   mkdir -p "$work/pypi"
@@ -59,7 +86,7 @@ pyfiles=$(find "$work/pypi" -name '*.py' | wc -l)
 echo "checking $files .rs files under $work/vendor and $pyfiles .py files under $work/pypi in one run" >&2
 report="$work/report.json"
 start=$(date +%s.%N)
-"$bin" check --format json "$work/vendor" "$work/pypi" > "$report" || true
+"$bin" check --format json "$work/vendor" "$work/apps" "$work/pypi" > "$report" || true
 end=$(date +%s.%N)
 echo "took $(echo "$end - $start" | bc) s" >&2
 if [ "${1:-}" = "--json" ]; then
@@ -72,7 +99,7 @@ report = json.load(open(sys.argv[1]))
 by_crate = collections.defaultdict(list)
 for f in report["findings"]:
     parts = f["path"].split("/")
-    top = "vendor" if "vendor" in parts else "pypi"
+    top = next((t for t in ("vendor", "apps", "pypi") if t in parts), parts[0])
     crate = parts[parts.index(top) + 1] if top in parts else parts[0]
     by_crate[crate].append(f)
 for crate in sorted(by_crate):

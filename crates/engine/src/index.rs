@@ -9,7 +9,7 @@ use syn::{Attribute, ImplItem, Item, TraitItem};
 
 use crate::attrs::Inherited;
 use crate::catalog::{self, CatalogType};
-use crate::types::{Imports, Path, Scope, Ty};
+use crate::types::{Imports, ModuleItems, Path, Scope, Ty};
 
 /// A function's identity across the run. Free functions are told apart by module; methods by the
 /// name of the type (or trait) they are defined on.
@@ -90,18 +90,30 @@ pub(crate) fn walk<'a>(
     out: &mut dyn FnMut(Decl<'a>),
 ) {
     let mut scope = parent.clone();
+    let mut declares = ModuleItems::default();
     for item in items {
         match item {
             Item::Use(u) => scope.add_use(u),
             Item::ExternCrate(e) => scope.add_extern_crate(e),
-            Item::Mod(m) => scope.add_child_module(&m.ident.to_string()),
-            Item::Struct(i) => scope.add_declared(&i.ident.to_string()),
-            Item::Enum(i) => scope.add_declared(&i.ident.to_string()),
-            Item::Type(i) => scope.add_declared(&i.ident.to_string()),
-            Item::Trait(i) => scope.add_declared(&i.ident.to_string()),
+            Item::Mod(m) => {
+                declares.children.insert(m.ident.to_string());
+            }
+            Item::Struct(i) => {
+                declares.declared.insert(i.ident.to_string());
+            }
+            Item::Enum(i) => {
+                declares.declared.insert(i.ident.to_string());
+            }
+            Item::Type(i) => {
+                declares.declared.insert(i.ident.to_string());
+            }
+            Item::Trait(i) => {
+                declares.declared.insert(i.ident.to_string());
+            }
             _ => {}
         }
     }
+    scope.set_module_items(declares);
     let here = |name: &dyn std::fmt::Display| {
         let mut path = vec![scope.krate.clone()];
         path.extend(scope.module.iter().cloned());
@@ -540,8 +552,43 @@ pub struct Index {
     /// Methods and associated functions by the path of their type (or trait), then name. A trait
     /// impl's methods are also under the trait, for calls through `dyn Trait` or `T: Trait`.
     methods: HashMap<Vec<String>, HashMap<String, Vec<FnDecl>>>,
+    /// Answers of [`Index::resolve`], which glob-heavy crates (`web-sys`: a `pub use
+    /// features::*` over 1,500 modules that each `use super::*`) would otherwise recompute.
+    memo: Memo,
+    /// `(crate root, name)` for every name the run declares.
+    names: HashSet<(String, String)>,
     #[cfg(feature = "python")]
     python: crate::python::PyIndex,
+}
+
+/// What counts as declared when a path is resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    /// A struct, enum, trait or alias.
+    TypeDecl,
+    /// A struct or enum.
+    Struct,
+    /// A struct, enum or trait, or a type with `impl` blocks: where methods are.
+    Owner,
+    Alias,
+    Free,
+    Static,
+}
+
+/// A cache of resolved paths, shared by the threads that read the index.
+#[derive(Default)]
+struct Memo(std::sync::RwLock<HashMap<(Kind, Path), Option<Path>>>);
+
+impl Clone for Memo {
+    fn clone(&self) -> Memo {
+        Memo::default()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
 }
 
 /// What a method call resolves to.
@@ -608,6 +655,32 @@ impl Index {
             }
             fns.extend(file.fns.into_iter().zip(file.implements));
         }
+        // Every name each crate declares: a path whose last name its crate never declares names
+        // nothing there, whatever its globs (most misses: `Option`, `JsValue`).
+        let mut names: HashSet<(String, String)> = HashSet::new();
+        let mut name_of = |path: &[String]| {
+            if let (Some(first), Some(last)) = (path.first(), path.last()) {
+                names.insert((first.clone(), last.clone()));
+            }
+        };
+        index.structs.keys().for_each(|p| name_of(p));
+        index.traits.iter().for_each(|p| name_of(p));
+        index.aliases.keys().for_each(|p| name_of(p));
+        index.statics.keys().for_each(|p| name_of(p));
+        for (decl, implements) in &fns {
+            let mut path = decl.key.module.clone();
+            path.push(
+                decl.key
+                    .owner
+                    .clone()
+                    .unwrap_or_else(|| decl.key.name.clone()),
+            );
+            name_of(&path);
+            if let Some(t) = implements {
+                name_of(t);
+            }
+        }
+        index.names = names;
         // Methods go under their type as the run declares it (an `impl Store` whose `Store` came
         // in through a `use` is the declared `Store`'s).
         for (decl, implements) in fns {
@@ -650,6 +723,8 @@ impl Index {
                 decls.dedup_by(|a, b| a.key == b.key);
             }
         }
+        // Answers given while the index was still being built may have changed.
+        index.memo = Memo::default();
         #[cfg(feature = "python")]
         {
             index.python = crate::python::PyIndex::new(python);
@@ -665,18 +740,50 @@ impl Index {
     /// The declared path an absolute path names, given what counts as declared: the path itself,
     /// else through its module's `use` items, its globs (when exactly one answers), or out of a
     /// function body into the module around it.
-    fn resolve(
-        &self,
-        path: &[String],
-        declared: &dyn Fn(&[String]) -> bool,
-    ) -> Option<Vec<String>> {
-        if declared(path) {
+    fn resolve(&self, path: &[String], kind: Kind) -> Option<Vec<String>> {
+        if self.declared(kind, path) {
             return Some(path.to_vec());
         }
         if path.len() < 2 || !crate::types::is_crate_root(&path[0]) {
             return None;
         }
-        self.resolve_depth(path, declared, 0, &mut HashSet::new())
+        if !self
+            .names
+            .contains(&(path[0].clone(), path[path.len() - 1].clone()))
+        {
+            return None;
+        }
+        let key = (kind, path.to_vec());
+        if let Ok(memo) = self.memo.0.read()
+            && let Some(found) = memo.get(&key)
+        {
+            return found.clone();
+        }
+        let declared = |p: &[String]| self.declared(kind, p);
+        let found = self.resolve_depth(path, &declared, 0, &mut HashSet::new());
+        if let Ok(mut memo) = self.memo.0.write() {
+            memo.insert(key, found.clone());
+        }
+        found
+    }
+
+    fn declared(&self, kind: Kind, p: &[String]) -> bool {
+        match kind {
+            Kind::TypeDecl => {
+                self.structs.contains_key(p)
+                    || self.traits.contains(p)
+                    || self.aliases.contains_key(p)
+            }
+            Kind::Struct => self.structs.contains_key(p),
+            Kind::Owner => {
+                self.structs.contains_key(p)
+                    || self.traits.contains(p)
+                    || self.methods.contains_key(p)
+            }
+            Kind::Alias => self.aliases.contains_key(p),
+            Kind::Free => self.free.contains_key(p),
+            Kind::Static => self.statics.contains_key(p),
+        }
     }
 
     /// `seen`: the paths already tried, so glob cycles (`use super::*` under a `pub use
@@ -731,9 +838,7 @@ impl Index {
 
     /// The declared struct, enum, trait or alias a type path names.
     fn resolve_type_path(&self, path: &[String]) -> Option<Vec<String>> {
-        self.resolve(path, &|p| {
-            self.structs.contains_key(p) || self.traits.contains(p) || self.aliases.contains_key(p)
-        })
+        self.resolve(path, Kind::TypeDecl)
     }
 
     /// The declared struct or enum `ty` names.
@@ -741,7 +846,7 @@ impl Index {
         if !ty.is_local() {
             return None;
         }
-        self.resolve(&ty.path, &|p| self.structs.contains_key(p))
+        self.resolve(&ty.path, Kind::Struct)
     }
 
     /// The declared struct, enum or trait `ty` names, or a type the run has `impl` blocks for:
@@ -750,9 +855,7 @@ impl Index {
         if !ty.is_local() {
             return None;
         }
-        self.resolve(&ty.path, &|p| {
-            self.structs.contains_key(p) || self.traits.contains(p) || self.methods.contains_key(p)
-        })
+        self.resolve(&ty.path, Kind::Owner)
     }
 
     /// Where a `use` item (seen through globs) re-exports another crate's item from: `PgPool`
@@ -808,7 +911,7 @@ impl Index {
             if !ty.is_local() || self.owner_path(&ty).is_some() {
                 break;
             }
-            let Some(path) = self.resolve(&ty.path, &|p| self.aliases.contains_key(p)) else {
+            let Some(path) = self.resolve(&ty.path, Kind::Alias) else {
                 if let Some(external) = self.reexport(&ty.path, 0, &mut HashSet::new()) {
                     ty.path = external;
                     continue;
@@ -899,7 +1002,7 @@ impl Index {
     /// Resolves a call of a free function written as `path` (made absolute by the caller's
     /// scope): through `use` items and globs, never to another function of the same name.
     pub(crate) fn free_fn(&self, path: &[String]) -> Vec<&FnDecl> {
-        self.resolve(path, &|p| self.free.contains_key(p))
+        self.resolve(path, Kind::Free)
             .and_then(|p| self.free.get(&p))
             .map(|decls| decls.iter().collect())
             .unwrap_or_default()
@@ -918,7 +1021,7 @@ impl Index {
 
     /// The declared type of a `static` or `const` of the project, by its absolute path.
     pub fn static_ty(&self, path: &[String]) -> Option<&Ty> {
-        let path = self.resolve(path, &|p| self.statics.contains_key(p))?;
+        let path = self.resolve(path, Kind::Static)?;
         self.statics.get(&path)
     }
 

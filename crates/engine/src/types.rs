@@ -46,6 +46,16 @@ pub struct Imports {
     pub globs: Vec<Path>,
 }
 
+/// What a module declares, for reading paths written in it.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleItems {
+    /// Modules declared in it (`mod db;`): a path starting with one is relative.
+    pub children: std::collections::HashSet<String>,
+    /// Types declared in it: in the macro door, they shadow the library names a bare name is
+    /// otherwise taken to be.
+    pub declared: std::collections::HashSet<String>,
+}
+
 /// The first segment of a path made absolute in the crate rooted at `root` (the directory that
 /// holds its `src/`): two crates of one run never share a path.
 pub fn crate_root_segment(root: &str) -> String {
@@ -65,11 +75,8 @@ pub struct Scope {
     /// `crate::`, `self::` and `super::` lead and where a bare name is declared.
     pub krate: String,
     pub module: Vec<String>,
-    /// Modules declared in this module (`mod db;`): a path starting with one is relative.
-    children: Vec<String>,
-    /// Types declared in this module: in the macro door, they shadow the library names a bare
-    /// name is otherwise taken to be.
-    declared: Vec<String>,
+    /// What the module itself declares, shared by every scope read in it.
+    items: std::sync::Arc<ModuleItems>,
     uses: HashMap<String, Vec<String>>,
     globs: Vec<Vec<String>>,
     /// The enclosing module's `use` items and globs, which `use super::*` brings in.
@@ -130,14 +137,9 @@ impl Scope {
         scope
     }
 
-    /// Records a type (struct, enum, alias, trait) declared in this module.
-    pub fn add_declared(&mut self, name: &str) {
-        self.declared.push(name.to_string());
-    }
-
-    /// Records a module declared in this one (`mod db;` or `mod db { .. }`).
-    pub fn add_child_module(&mut self, name: &str) {
-        self.children.push(name.to_string());
+    /// Records what the module declares (its child modules and types).
+    pub fn set_module_items(&mut self, items: ModuleItems) {
+        self.items = std::sync::Arc::new(items);
     }
 
     /// The `use` items and globs of this scope, made absolute, for the index's name resolution.
@@ -189,7 +191,7 @@ impl Scope {
             _ if is_crate_root(first) => path.to_vec(),
             // A child module, or a type of this module (`DbPool::Pool`, `Store::open`): crate
             // names are snake_case, types CamelCase.
-            _ if self.children.contains(first) || first.starts_with(char::is_uppercase) => {
+            _ if self.items.children.contains(first) || first.starts_with(char::is_uppercase) => {
                 let mut out = here();
                 out.extend(path.iter().cloned());
                 out
@@ -317,7 +319,7 @@ impl Scope {
         }
         if segments.len() == 1
             && self.item_only
-            && !self.declared.contains(first)
+            && !self.items.declared.contains(first)
             && let Some(ct) = crate::catalog::unique_by_name(first)
         {
             return vec![ct.family.crates[0].to_string(), first.clone()];
