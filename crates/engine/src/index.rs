@@ -90,7 +90,13 @@ pub(crate) fn walk<'a>(
     out: &mut dyn FnMut(Decl<'a>),
 ) {
     let mut scope = parent.clone();
-    let mut declares = ModuleItems::default();
+    // A function body sees the items of the module around it, and its own.
+    let in_body = scope.module.last().is_some_and(|m| m.ends_with("()"));
+    let mut declares = if in_body {
+        scope.module_items().clone()
+    } else {
+        ModuleItems::default()
+    };
     for item in items {
         match item {
             Item::Use(u) => scope.add_use(u),

@@ -137,6 +137,11 @@ impl Scope {
         scope
     }
 
+    /// What the module declares so far.
+    pub fn module_items(&self) -> &ModuleItems {
+        &self.items
+    }
+
     /// Records what the module declares (its child modules and types).
     pub fn set_module_items(&mut self, items: ModuleItems) {
         self.items = std::sync::Arc::new(items);
