@@ -262,6 +262,48 @@ mod tests {
     }
 
     #[test]
+    fn a_method_the_item_does_not_show_may_consume_the_transaction() {
+        // sea-orm's own `run(self, callback)` commits or rolls back.
+        let item = r#"
+            impl DatabaseConnection {
+                pub async fn transaction<F, T, E>(&self, callback: F) -> Result<T, TransactionError<E>> {
+                    let transaction = self.begin().await.map_err(TransactionError::Connection)?;
+                    transaction.run(callback).await
+                }
+            }
+        "#;
+        assert!(!expand(scoped_db, "", item).contains("compile_error"));
+        // A transaction from the catalog, through a method the catalog knows does not finish it:
+        // still never committed.
+        let forgotten = r#"
+            impl Orders {
+                pub async fn cancel(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
+                    let mut tx = pool.begin().await?;
+                    sqlx::query("UPDATE orders SET state = 'x' WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                    Ok(())
+                }
+            }
+        "#;
+        let out = expand(scoped_db, "", forgotten);
+        assert!(out.contains("SDB004"), "{out}");
+    }
+
+    #[test]
+    fn a_call_on_self_is_not_an_acquisition() {
+        // sqlx's own `impl PgConnection`: the type info fetched through `self` is data.
+        let item = r#"
+            impl PgConnection {
+                async fn fetch_type(&mut self, oid: Oid) -> Result<PgTypeInfo, Error> {
+                    let info = self.fetch_type_by_oid(oid).await?;
+                    self.inner.cache_type_info.insert(oid, info.clone());
+                    Ok(info)
+                }
+            }
+        "#;
+        assert!(!expand(scoped_db, "", item).contains("compile_error"));
+    }
+
+    #[test]
     fn handles_declares_the_projects_own_handle_types() {
         let item =
             "fn lease(&self) -> Result<Lease, Error> { let l = self.broker.checkout()?; Ok(l) }";
