@@ -274,7 +274,23 @@ fn summarize_fn(
         depth: 0,
         declared: None,
     };
-    fx.declared = d.def.returns.as_deref().and_then(|r| fx.declared_handle(r));
+    let key = FnKey {
+        module: module.to_vec(),
+        owner: if d.qual_name.contains('.') && d.class.is_none() {
+            None
+        } else {
+            d.class.as_ref().map(|c| c.name.clone())
+        },
+        name: d.def.name.to_string(),
+    };
+    // What the function's return annotation says it returns, else what the consumers of it as a
+    // FastAPI dependency declare they get.
+    fx.declared = match d.def.returns.as_deref() {
+        Some(r) => bound_handle(&super::annotation_ty(&fx.imports, module, r)),
+        None => index
+            .dependency_type(&key)
+            .and_then(|(_, ty)| bound_handle(ty)),
+    };
     let params = &d.def.parameters;
     for (i, p) in params.iter_non_variadic_params().enumerate() {
         let name = p.parameter.name.to_string();
@@ -347,15 +363,7 @@ fn summarize_fn(
         .collect();
     FnSummary {
         language: Language::Python,
-        key: FnKey {
-            module: module.to_vec(),
-            owner: if d.qual_name.contains('.') && d.class.is_none() {
-                None
-            } else {
-                d.class.as_ref().map(|c| c.name.clone())
-            },
-            name: d.def.name.to_string(),
-        },
+        key,
         function: d.qual_name.clone(),
         name_span: at(d.def.name.range()),
         provider: None,
@@ -918,19 +926,6 @@ impl Fx<'_> {
             .collect()
     }
 
-    /// The handle kind an annotation names, when a `with` closes that type on exit.
-    fn declared_handle(&self, annotation: &Expr) -> Option<HandleKind> {
-        let super::TyExpr::Class(q) = super::annotation_ty(&self.imports, self.module, annotation)
-        else {
-            return None;
-        };
-        let (root, last) = (q.first()?, q.last()?);
-        catalog::BOUND_HANDLES
-            .iter()
-            .find(|(r, n, _)| r == root && n == last)
-            .map(|(_, _, kind)| *kind)
-    }
-
     /// Whether a `with` context expression that resolved to no scope is a manager made right
     /// here by a call (not a name, whose value could be anything) that is not known to leave its
     /// target open. Its target is then assumed to be released on exit.
@@ -1031,6 +1026,18 @@ impl Fx<'_> {
             site: Some(range),
         }
     }
+}
+
+/// The handle kind a declared type names, when a `with` closes that type on exit.
+fn bound_handle(ty: &super::TyExpr) -> Option<HandleKind> {
+    let super::TyExpr::Class(q) = ty else {
+        return None;
+    };
+    let (root, last) = (q.first()?, q.last()?);
+    catalog::BOUND_HANDLES
+        .iter()
+        .find(|(r, n, _)| r == root && n == last)
+        .map(|(_, _, kind)| *kind)
 }
 
 /// Methods that put their argument into the receiver.

@@ -62,6 +62,9 @@ pub struct PyDecls {
     globals: HashMap<String, TyExpr>,
     classes: Vec<ClassDecl>,
     fns: Vec<(FnKey, TyExpr)>,
+    /// FastAPI dependencies and what their consumers declare they get:
+    /// `db: Session = Depends(get_session)` gives `(get_session, Session)`.
+    depends: Vec<(Vec<String>, TyExpr)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -84,6 +87,8 @@ pub struct PyIndex {
     roots: HashMap<Vec<String>, usize>,
     /// Modules by their name relative to their root.
     relative: HashMap<Vec<String>, Vec<Vec<String>>>,
+    /// What the consumers of a FastAPI dependency declare it gives, by function.
+    dependency_types: HashMap<FnKey, (Vec<String>, TyExpr)>,
 }
 
 /// The dotted module path of a file: `chatter/utils/database.py` is `chatter.utils.database`;
@@ -182,11 +187,29 @@ impl PyIndex {
         for candidates in relative.values_mut() {
             candidates.sort();
         }
-        PyIndex {
+        let mut index = PyIndex {
             modules,
             roots,
             relative,
+            dependency_types: HashMap::new(),
+        };
+        let mut dependency_types = HashMap::new();
+        for decls in index.modules.values() {
+            for (f, ty) in &decls.depends {
+                for (key, _) in index.functions(&decls.module, f) {
+                    dependency_types
+                        .entry(key)
+                        .or_insert_with(|| (decls.module.clone(), ty.clone()));
+                }
+            }
         }
+        index.dependency_types = dependency_types;
+        index
+    }
+
+    /// What the consumers of a dependency declare it gives, with the module that says so.
+    pub(crate) fn dependency_type(&self, key: &FnKey) -> Option<&(Vec<String>, TyExpr)> {
+        self.dependency_types.get(key)
     }
 
     /// The modules a dotted name names, imported from module `from`: the one in `from`'s own
@@ -511,6 +534,7 @@ impl PyDecls {
                         ret,
                     ));
                     self.read_global_writes(&f.body);
+                    self.read_depends(f);
                 }
                 Stmt::ClassDef(c) => self.read_class(c),
                 // `if TYPE_CHECKING:` imports, `try: import x except ImportError:`.
@@ -531,6 +555,41 @@ impl PyDecls {
                 _ => {}
             }
         }
+    }
+
+    /// FastAPI dependencies a function's parameters declare, with the type they declare:
+    /// `db: Session = Depends(get_session)`, `db: Annotated[AsyncSession, Depends(get_session)]`.
+    fn read_depends(&mut self, f: &ast::StmtFunctionDef) {
+        let depends_on = |e: &Expr| -> Option<Vec<String>> {
+            let Expr::Call(c) = e else {
+                return None;
+            };
+            written_name(&c.func)?.last().filter(|n| *n == "Depends")?;
+            let target = c.arguments.args.first()?;
+            written_name(target).map(|w| self.canonical(&w))
+        };
+        let mut found = Vec::new();
+        for p in f.parameters.iter_non_variadic_params() {
+            let Some(annotation) = p.parameter.annotation.as_deref() else {
+                continue;
+            };
+            let ty = self.annotation_ty(annotation);
+            if ty == TyExpr::Unknown {
+                continue;
+            }
+            let from_default = p.default.as_deref().and_then(depends_on);
+            let from_annotated = match annotation {
+                Expr::Subscript(s) => match &*s.slice {
+                    Expr::Tuple(t) => t.elts.iter().skip(1).find_map(depends_on),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(dependency) = from_default.or(from_annotated) {
+                found.push((dependency, ty));
+            }
+        }
+        self.depends.extend(found);
     }
 
     /// Class attributes assigned through the class's name in a function or method of the module
@@ -631,6 +690,7 @@ impl PyDecls {
                 }
                 Stmt::FunctionDef(f) => {
                     class.methods.push(f.name.to_string());
+                    self.read_depends(f);
                     let ret = self.return_ty(f, Some(&class.name));
                     // `@property def engine(self) -> AsyncEngine`: `self.engine` is what it returns.
                     if is_property(f) && ret != TyExpr::Unknown {
