@@ -563,6 +563,8 @@ pub struct Index {
     memo: Memo,
     /// `(crate root, name)` for every name the run declares.
     names: HashSet<(String, String)>,
+    /// `(crate root, name)` for every name a `use` item of the run brings in.
+    imported: HashSet<(String, String)>,
     #[cfg(feature = "python")]
     python: crate::python::PyIndex,
 }
@@ -579,6 +581,9 @@ enum Kind {
     Alias,
     Free,
     Static,
+    /// Nothing of the run: another crate's item a `use` re-exports (`PgPool` from `use
+    /// crate::prelude::*` where the prelude has `pub use sqlx::PgPool`).
+    Reexport,
 }
 
 /// A cache of resolved paths, shared by the threads that read the index.
@@ -673,6 +678,14 @@ impl Index {
         index.traits.iter().for_each(|p| name_of(p));
         index.aliases.keys().for_each(|p| name_of(p));
         index.statics.keys().for_each(|p| name_of(p));
+        index.imported = index
+            .imports
+            .iter()
+            .flat_map(|(module, imports)| {
+                let krate = module.first().cloned().unwrap_or_default();
+                imports.uses.keys().map(move |n| (krate.clone(), n.clone()))
+            })
+            .collect();
         for (decl, implements) in &fns {
             let mut path = decl.key.module.clone();
             path.push(
@@ -753,10 +766,12 @@ impl Index {
         if path.len() < 2 || !crate::types::is_crate_root(&path[0]) {
             return None;
         }
-        if !self
-            .names
-            .contains(&(path[0].clone(), path[path.len() - 1].clone()))
-        {
+        let names = if kind == Kind::Reexport {
+            &self.imported
+        } else {
+            &self.names
+        };
+        if !names.contains(&(path[0].clone(), path[path.len() - 1].clone())) {
             return None;
         }
         let key = (kind, path.to_vec());
@@ -766,7 +781,8 @@ impl Index {
             return found.clone();
         }
         let declared = |p: &[String]| self.declared(kind, p);
-        let found = self.resolve_depth(path, &declared, 0, &mut HashSet::new());
+        let external = kind == Kind::Reexport;
+        let found = self.resolve_depth(path, &declared, external, 0, &mut HashSet::new());
         if let Ok(mut memo) = self.memo.0.write() {
             memo.insert(key, found.clone());
         }
@@ -789,15 +805,17 @@ impl Index {
             Kind::Alias => self.aliases.contains_key(p),
             Kind::Free => self.free.contains_key(p),
             Kind::Static => self.statics.contains_key(p),
+            Kind::Reexport => false,
         }
     }
 
-    /// `seen`: the paths already tried, so glob cycles (`use super::*` under a `pub use
-    /// child::*`) cost each path once.
+    /// `external`: a `use` of another crate's item is the answer. `seen`: the paths already
+    /// tried, so glob cycles (`use super::*` under a `pub use child::*`) cost each path once.
     fn resolve_depth(
         &self,
         path: &[String],
         declared: &dyn Fn(&[String]) -> bool,
+        external: bool,
         depth: usize,
         seen: &mut HashSet<Vec<String>>,
     ) -> Option<Vec<String>> {
@@ -819,20 +837,27 @@ impl Index {
         };
         if module.last().is_some_and(|m| m.ends_with("()")) {
             let up = join(&module[..module.len() - 1]);
-            return self.resolve_depth(&up, declared, depth + 1, seen);
+            return self.resolve_depth(&up, declared, external, depth + 1, seen);
         }
         let imports = self.imports.get(module)?;
         if let Some(target) = imports.uses.get(name)
             && target.as_slice() != path
         {
-            return self.resolve_depth(target, declared, depth + 1, seen);
+            if external
+                && !target
+                    .first()
+                    .is_some_and(|t| crate::types::is_crate_root(t))
+            {
+                return Some(target.clone());
+            }
+            return self.resolve_depth(target, declared, external, depth + 1, seen);
         }
         let mut found: Vec<Vec<String>> = Vec::new();
         for g in &imports.globs {
             if g.as_slice() == module {
                 continue;
             }
-            if let Some(p) = self.resolve_depth(&join(g), declared, depth + 1, seen)
+            if let Some(p) = self.resolve_depth(&join(g), declared, external, depth + 1, seen)
                 && !found.contains(&p)
             {
                 found.push(p);
@@ -864,51 +889,6 @@ impl Index {
         self.resolve(&ty.path, Kind::Owner)
     }
 
-    /// Where a `use` item (seen through globs) re-exports another crate's item from: `PgPool`
-    /// from `use crate::prelude::*` where the prelude has `pub use sqlx::PgPool`.
-    fn reexport(
-        &self,
-        path: &[String],
-        depth: usize,
-        seen: &mut HashSet<Vec<String>>,
-    ) -> Option<Vec<String>> {
-        if depth > MAX_RESOLVE
-            || path.len() < 2
-            || !crate::types::is_crate_root(&path[0])
-            || !seen.insert(path.to_vec())
-        {
-            return None;
-        }
-        let (name, module) = path.split_last()?;
-        if module.last().is_some_and(|m| m.ends_with("()")) {
-            let mut up = module[..module.len() - 1].to_vec();
-            up.push(name.clone());
-            return self.reexport(&up, depth + 1, seen);
-        }
-        let imports = self.imports.get(module)?;
-        if let Some(target) = imports.uses.get(name) {
-            return if crate::types::is_crate_root(&target[0]) {
-                self.reexport(target, depth + 1, seen)
-            } else {
-                Some(target.clone())
-            };
-        }
-        let mut found: Vec<Vec<String>> = Vec::new();
-        for g in &imports.globs {
-            if g.as_slice() == module {
-                continue;
-            }
-            let mut p = g.clone();
-            p.push(name.clone());
-            if let Some(p) = self.reexport(&p, depth + 1, seen)
-                && !found.contains(&p)
-            {
-                found.push(p);
-            }
-        }
-        (found.len() == 1).then(|| found.remove(0))
-    }
-
     /// Expands project type aliases (`type Tx<'a> = sqlx::Transaction<'a, Postgres>`), and
     /// follows `use` items that re-export another crate's type.
     pub fn expand(&self, ty: &Ty) -> Ty {
@@ -918,7 +898,7 @@ impl Index {
                 break;
             }
             let Some(path) = self.resolve(&ty.path, Kind::Alias) else {
-                if let Some(external) = self.reexport(&ty.path, 0, &mut HashSet::new()) {
+                if let Some(external) = self.resolve(&ty.path, Kind::Reexport) {
                     ty.path = external;
                     continue;
                 }
