@@ -10,8 +10,9 @@ use std::collections::{HashMap, HashSet};
 
 use syn::{Expr, Pat, Stmt};
 
+use crate::callee::{self, Callee};
 use crate::catalog::{self, CatalogType, HandleKind, Role};
-use crate::index::{FnItem, FnKey, Index, Method};
+use crate::index::{FnItem, FnKey, Index};
 use crate::location::SpanRange;
 use crate::summary::{
     FnSummary, Language, LeakFlow, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow,
@@ -738,7 +739,7 @@ impl<'t> Cx<'_, 't> {
             }
             Expr::Try(t) => {
                 let v = self.expr(&t.expr);
-                let ty = v.ty.as_ref().and_then(|t| self.unwrap_ty(t));
+                let ty = v.ty.as_ref().and_then(|t| self.index.unwrap_ty(t));
                 self.wrap(e, v, Some(ty))
             }
             Expr::MethodCall(mc) => self.method_call(e, mc),
@@ -1045,26 +1046,16 @@ impl<'t> Cx<'_, 't> {
         }
     }
 
-    /// `T` from `Result<T, E>`, `Option<T>` (through aliases); anything else is itself.
-    fn unwrap_ty(&self, ty: &Ty) -> Option<Ty> {
-        let expanded = self.index.expand(ty);
-        if matches!(expanded.last(), "Result" | "Option" | "Poll") {
-            expanded.first_arg().cloned()
-        } else {
-            Some(expanded)
-        }
-    }
-
     fn method_call(&mut self, e: &'t Expr, mc: &'t syn::ExprMethodCall) -> Val<'t> {
         let recv = self.expr(&mc.receiver);
         let name = mc.method.to_string();
         // Closures passed to mapping methods receive what the receiver carries.
-        if catalog::MAPPING_METHODS.contains(&name.as_str())
+        if callee::maps_into_closure(&name)
             && recv.carries()
             && let Some(Expr::Closure(c)) = mc.args.first()
         {
             self.env.push(HashMap::new());
-            let inner_ty = recv.ty.as_ref().and_then(|t| self.unwrap_ty(t));
+            let inner_ty = recv.ty.as_ref().and_then(|t| self.index.unwrap_ty(t));
             let param = Val {
                 ty: inner_ty,
                 ..recv.clone()
@@ -1093,10 +1084,13 @@ impl<'t> Cx<'_, 't> {
             })
             .collect();
         self.moved_by_value(mc.args.iter().zip(&args));
-        if catalog::FINISH_METHODS.contains(&name.as_str()) {
+        let (callee, effects) = self
+            .index
+            .method_callee(recv.ty.as_ref(), &name, self.pools);
+        if effects.finishes {
             self.finished.extend(recv.carried.iter().copied());
         }
-        if catalog::STORE_METHODS.contains(&name.as_str()) {
+        if effects.stores {
             // Only what is given by value is kept: `model.insert(&txn)` lends the transaction.
             for (arg, val) in mc.args.iter().zip(&args) {
                 if !matches!(arg, Expr::Reference(_)) {
@@ -1104,112 +1098,65 @@ impl<'t> Cx<'_, 't> {
                 }
             }
         }
-        if let Some(recv_ty) = &recv.ty
-            && let Some(ct) = self.index.catalog(recv_ty)
+        if let Some((how, typed)) = effects.leaks {
+            self.leak(e, how, &recv, typed);
+        }
+        // `session.start_transaction()`: the session now holds a transaction.
+        if let Some(library) = effects.begins_on_receiver
+            && let Expr::Path(p) = &*mc.receiver
+            && let Some(var) = p.path.get_ident()
         {
-            let library = ct.family.library;
-            let ty_name = ct.entry.name;
-            if catalog::LEAK_METHODS
-                .iter()
-                .any(|(l, t, m)| *l == library && *t == ty_name && *m == name)
-            {
-                self.leak(e, format!("{ty_name}::{name}"), &recv, true);
-            }
-            // `session.start_transaction()`: the session now holds a transaction.
-            if catalog::BEGINS_ON_RECEIVER
-                .iter()
-                .any(|(l, t, m)| *l == library && *t == ty_name && *m == name)
-                && let Expr::Path(p) = &*mc.receiver
-                && let Some(var) = p.path.get_ident()
-            {
-                let o = self.origin(OriginKind::Acquire(HandleKind::Transaction), Node::Expr(e));
-                self.transactions.push((o, library));
-                let name = var.to_string();
-                if let Some(slot) = self.env.iter_mut().rev().find_map(|s| s.get_mut(&name)) {
-                    union_into(&mut slot.carried, &[o]);
-                }
+            let o = self.origin(OriginKind::Acquire(HandleKind::Transaction), Node::Expr(e));
+            self.transactions.push((o, library));
+            let name = var.to_string();
+            if let Some(slot) = self.env.iter_mut().rev().find_map(|s| s.get_mut(&name)) {
+                union_into(&mut slot.carried, &[o]);
             }
         }
-        // The project's own pools, from the configuration: `broker.checkout()`.
-        if let Some(recv_ty) = &recv.ty {
-            let owner = self.index.receiver(recv_ty);
-            if self
-                .pools
-                .iter()
-                .any(|(ty, methods)| ty == owner.last() && methods.contains(&name))
-            {
+        match callee {
+            Callee::ConfiguredPool => {
                 let o = self.origin(OriginKind::Acquire(HandleKind::Connection), Node::Expr(e));
-                return Val {
+                Val {
                     carried: vec![o],
                     ty: None,
                     site: Some(Node::Expr(e)),
                     maybe: Vec::new(),
-                };
-            }
-        }
-        if let Some(recv_ty) = &recv.ty {
-            match self.index.method(recv_ty, &name) {
-                Some(Method::Catalog(produced)) => {
-                    // `conn.transaction(|c| ..)` (diesel, sea-orm): the library runs the closure
-                    // inside the transaction and finishes it; only the closure's result comes out.
-                    let closure_scoped = mc.args.iter().any(|a| matches!(a, Expr::Closure(_)));
-                    return self.produce(e, produced, closure_scoped);
                 }
-                Some(Method::Project(callees, ret)) => {
-                    // A project method on a value holding a transaction (a unit of work's
-                    // `complete(self)`) takes it on.
-                    self.moved.extend(recv.carried.iter().copied());
-                    let mut given = by_value(mc.args.iter(), &args);
-                    given.push(&recv);
-                    return self.call_result(e, callees, ret, &given);
-                }
-                Some(Method::Typed(ty)) => return Val::typed(Some(ty)),
-                None => {}
             }
-        }
-        // `POOL.get()` on a `OnceCell<PgPool>`: an `Option` of what the cell holds; a lock's
-        // guard gives what the lock holds.
-        if let Some(recv_ty) = &recv.ty {
-            let cell = self.index.receiver(recv_ty);
-            if catalog::LOCKS.contains(&cell.last())
-                && catalog::LOCK_METHODS.contains(&name.as_str())
-                && let Some(inner) = cell.first_arg()
-            {
-                return Val {
-                    ty: Some(inner.clone()),
-                    ..recv
-                };
+            Callee::Catalog(produced) => {
+                // `conn.transaction(|c| ..)` (diesel, sea-orm): the library runs the closure
+                // inside the transaction and finishes it; only the closure's result comes out.
+                let closure_scoped = mc.args.iter().any(|a| matches!(a, Expr::Closure(_)));
+                self.produce(e, produced, closure_scoped)
             }
-            if catalog::LAZY_CELLS.contains(&cell.last())
-                && let Some(inner) = cell.first_arg()
-            {
-                let ty = match name.as_str() {
-                    "get" => Ty {
-                        path: vec!["Option".into()],
-                        args: vec![inner.clone()],
-                    },
-                    _ => inner.clone(),
-                };
-                return Val::typed(Some(ty));
+            Callee::Project(fns, ret) => {
+                // A project method on a value holding a transaction (a unit of work's
+                // `complete(self)`) takes it on.
+                self.moved.extend(recv.carried.iter().copied());
+                let mut given = by_value(mc.args.iter(), &args);
+                given.push(&recv);
+                self.call_result(e, fns, ret, &given)
             }
+            Callee::Typed(ty) => Val::typed(Some(ty)),
+            Callee::Guard(inner) => Val {
+                ty: Some(inner),
+                ..recv
+            },
+            Callee::Receiver(ty) => self.wrap(e, recv, Some(ty)),
+            Callee::Wraps(_)
+            | Callee::FutureOutput
+            | Callee::RunsClosure
+            | Callee::Unknown { .. } => self.unknown_method(e, mc, recv),
         }
-        if catalog::CARRIER_METHODS.contains(&name.as_str()) {
-            let ty = match name.as_str() {
-                "unwrap" | "expect" | "unwrap_or" | "unwrap_or_else" | "unwrap_or_default"
-                | "unwrap_unchecked" => recv.ty.as_ref().and_then(|t| self.unwrap_ty(t)),
-                _ => recv.ty.clone(),
-            };
-            return self.wrap(e, recv, Some(ty));
-        }
-        // Builders return themselves.
-        if let Some(recv_ty) = &recv.ty
-            && self
-                .index
-                .catalog(recv_ty)
-                .is_some_and(|ct| ct.role() == Role::Builder)
-        {
-            return Val::typed(Some(self.index.receiver(recv_ty)));
-        }
+    }
+
+    /// A method nothing is known of.
+    fn unknown_method(
+        &mut self,
+        e: &'t Expr,
+        mc: &'t syn::ExprMethodCall,
+        recv: Val<'t>,
+    ) -> Val<'t> {
         // Nothing is known of the receiver: maybe an acquisition, if the return type says so; never
         // a call on `self`, which is the item's own type.
         let on_self = matches!(&*mc.receiver, Expr::Path(p) if p.path.is_ident("self"));
@@ -1343,122 +1290,52 @@ impl<'t> Cx<'_, 't> {
         if func.qself.is_some() {
             return Val::default();
         }
-        let written: Vec<String> = func
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        let Some(name) = written.last().cloned() else {
-            return Val::default();
-        };
-        let canonical = self.scope.absolute(&written);
-        let root = canonical.first().map(String::as_str).unwrap_or("");
-
-        // `mem::forget(conn)`, `Box::leak(Box::new(conn))`, `ManuallyDrop::new(conn)`.
-        if canonical.len() >= 2 {
-            let tail = (
-                canonical[canonical.len() - 2].as_str(),
-                canonical[canonical.len() - 1].as_str(),
-            );
-            if catalog::LEAK_FUNCTIONS.contains(&tail)
-                && let Some(first) = args.first()
-            {
-                let typed = first.ty.as_ref().is_some_and(|t| self.is_handle_type(t));
-                self.leak(e, format!("{}::{}", tail.0, tail.1), first, typed);
-            }
-        }
         // A local closure or function pointer called by name: not tracked.
-        if written.len() == 1 && self.lookup(&name).is_some() {
+        if let Some(local) = func.path.get_ident()
+            && self.lookup(&local.to_string()).is_some()
+        {
             return Val::default();
         }
-        // Containers and variants of `Result`/`Option`: the value is what goes in.
-        let owner = if written.len() >= 2 {
-            written[written.len() - 2].as_str()
-        } else {
-            ""
-        };
-        if catalog::CONTAINER_CONSTRUCTORS.iter().any(|(o, n)| {
-            (written.len() == 1 && *o == name && n.is_empty()) || (*o == owner && *n == name)
-        }) {
-            return self.combine(e, args, None);
-        }
-        // Blocking runners call the closure they are given and give what it returns:
-        // `spawn_blocking(move || pool.get())`.
-        if catalog::BLOCKING_RUNNERS
-            .iter()
-            .any(|(krate, n)| *krate == root && *n == name)
-            && let Some((Expr::Closure(_), value)) = c.args.iter().zip(&args).last()
+        let (callee, effects) = self.index.path_callee(self.scope, &func.path);
+        if let Some((how, typed)) = effects.leaks
+            && let Some(first) = args.first()
         {
-            let mut value = value.clone();
-            value.maybe.clear();
-            return self.wrap(e, value, None);
+            let typed = typed || first.ty.as_ref().is_some_and(|t| self.is_handle_type(t));
+            self.leak(e, how, first, typed);
         }
-        // Future wrappers: the value is the wrapped future's output.
-        if catalog::FUTURE_WRAPPERS
-            .iter()
-            .any(|(krate, n)| *krate == root && *n == name)
-        {
-            let last = args.into_iter().last().unwrap_or_default();
-            return self.wrap(e, last, None);
-        }
-        // `PgPool::begin(&pool)`, `sqlx::Acquire::begin(&mut conn)`, `Self::open(..)`.
-        if written.len() >= 2 {
-            let owner_path = syn::Path {
-                leading_colon: None,
-                segments: func
-                    .path
-                    .segments
-                    .iter()
-                    .take(func.path.segments.len() - 1)
-                    .cloned()
-                    .collect(),
-            };
-            let owner_ty = self.scope.resolve_path(&owner_path);
-            let owner_ty = self.index.expand(&owner_ty);
-            if let Some(ct) = self.index.catalog(&owner_ty) {
-                let (library, ty_name) = (ct.family.library, ct.entry.name);
-                if catalog::LEAK_METHODS
-                    .iter()
-                    .any(|(l, t, m)| *l == library && *t == ty_name && *m == name)
-                    && let Some(first) = args.first()
-                {
-                    self.leak(e, format!("{ty_name}::{name}"), first, true);
-                }
-                if let Some(produced) = ct.method(&name) {
-                    let closure_scoped = c.args.iter().any(|a| matches!(a, Expr::Closure(_)));
-                    return self.produce(e, produced, closure_scoped);
-                }
-                if matches!(ct.role(), Role::Pool | Role::Builder) {
-                    // `PgPool::connect(..)`, `PgPoolOptions::new()`.
-                    return Val::typed(Some(owner_ty));
-                }
+        match callee {
+            Callee::Wraps(ty) => self.combine(e, args, ty),
+            // Blocking runners call the closure they are given and give what it returns.
+            Callee::RunsClosure if matches!(c.args.iter().last(), Some(Expr::Closure(_))) => {
+                let mut value = args.into_iter().last().unwrap_or_default();
+                value.maybe.clear();
+                self.wrap(e, value, None)
             }
-            if let Some(Method::Project(callees, ret)) = self.index.assoc_fn(&owner_ty, &name) {
+            // Future wrappers: the value is the wrapped future's output.
+            Callee::FutureOutput => {
+                let last = args.into_iter().last().unwrap_or_default();
+                self.wrap(e, last, None)
+            }
+            Callee::Catalog(produced) => {
+                let closure_scoped = c.args.iter().any(|a| matches!(a, Expr::Closure(_)));
+                self.produce(e, produced, closure_scoped)
+            }
+            Callee::Typed(ty) => Val::typed(Some(ty)),
+            Callee::Project(fns, ret) => {
                 let given = by_value(c.args.iter(), &args);
-                return self.call_result(e, callees, ret, &given);
+                self.call_result(e, fns, ret, &given)
             }
-        }
-        // A tuple struct or enum variant of the project: a wrapper holds what goes in.
-        if name.starts_with(|ch: char| ch.is_uppercase()) {
-            let ty = self.scope.resolve_path(&func.path);
-            let ty = self.index.is_local_struct(&ty).then_some(ty);
-            return self.combine(e, args, ty);
-        }
-        // A free function of the project.
-        let decls = self.index.free_fn(&canonical);
-        if decls.is_empty() {
             // A function nothing is known about (not `std`'s, which moves values around).
-            let std = matches!(root, "std" | "core" | "alloc");
-            return match func.path.segments.last() {
-                Some(last) if !std => self.tentative(&last.ident, Node::Expr(e)),
-                _ => Val::default(),
-            };
+            Callee::Unknown { std: true } => Val::default(),
+            Callee::RunsClosure
+            | Callee::Unknown { std: false }
+            | Callee::ConfiguredPool
+            | Callee::Guard(_)
+            | Callee::Receiver(_) => match func.path.segments.last() {
+                Some(last) => self.tentative(&last.ident, Node::Expr(e)),
+                None => Val::default(),
+            },
         }
-        let ret = decls.iter().find_map(|d| d.ret.clone());
-        let callees = decls.iter().map(|d| d.key.clone()).collect();
-        let given = by_value(c.args.iter(), &args);
-        self.call_result(e, callees, ret, &given)
     }
 
     /// The value of a catalog call that produces `produced`: a new handle when it is one (and no

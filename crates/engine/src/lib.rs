@@ -13,6 +13,7 @@
 
 pub mod attribute;
 mod attrs;
+mod callee;
 pub mod catalog;
 mod finding;
 mod flow;
