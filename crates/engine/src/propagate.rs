@@ -1,7 +1,7 @@
 //! Propagation across the whole run: which functions let a handle escape and which are scopes
 //! that hand one to a `with` block, as a fixpoint over every summary.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::catalog::HandleKind;
 use crate::index::{FnKey, Provider};
@@ -23,6 +23,9 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
+    /// The least fixpoint over every summary, by a worklist over call edges: a function is read
+    /// again only when a function its results come from has changed, so the cost is linear in
+    /// the number of edges.
     pub(crate) fn compute<S>(summaries: &[&FnSummary<S>]) -> Facts {
         let mut facts = Facts {
             names: summaries
@@ -31,60 +34,86 @@ impl Facts {
                 .collect(),
             ..Facts::default()
         };
-        loop {
-            let mut changed = false;
-            for s in summaries {
-                if !facts.esc.contains_key(&s.key) {
-                    let own = s
-                        .returns
-                        .iter()
-                        .flat_map(|r| r.origins.iter())
-                        .find_map(|&o| facts.escaping(&s.origins[o].kind).map(|(k, _)| k));
-                    let kind = match (own, s.provider) {
-                        (Some(kind), _) => Some(kind),
-                        // A provider the user declared hands out what it says, or a connection;
-                        // a library's trait impl (an extractor, a manager) only what its declared
-                        // return type holds.
-                        (None, Some(Provider::Attribute | Provider::Configured)) => {
-                            Some(s.declared_kind.unwrap_or(HandleKind::Connection))
+        // Who reads whose facts: the callers of each function, by summary.
+        let mut callers: HashMap<&FnKey, Vec<usize>> = HashMap::new();
+        for (i, s) in summaries.iter().enumerate() {
+            for origin in &s.origins {
+                if let OriginKind::Call(keys) | OriginKind::Enter(keys) = &origin.kind {
+                    for key in keys {
+                        let list = callers.entry(key).or_default();
+                        if list.last() != Some(&i) {
+                            list.push(i);
                         }
-                        (None, Some(_)) => s.declared_kind,
-                        (None, None) => None,
-                    };
-                    if let Some(kind) = kind {
-                        facts.esc.insert(s.key.clone(), kind);
-                        changed = true;
                     }
                 }
-                if !facts.esc.contains_key(&s.key)
-                    && !facts.with_targets.contains(&s.key)
-                    && s.returns
-                        .iter()
-                        .flat_map(|r| r.origins.iter())
-                        .any(|&o| facts.with_target(&s.origins[o].kind).is_some())
-                {
-                    facts.with_targets.insert(s.key.clone());
-                    changed = true;
-                }
-                if !facts.scopes.contains_key(&s.key) {
-                    let flows = match s.scope {
-                        ScopeRole::Generator => &s.yields,
-                        ScopeRole::Enter | ScopeRole::None => &s.returns,
-                    };
-                    let kind = flows
-                        .iter()
-                        .flat_map(|r| r.origins.iter())
-                        .find_map(|&o| facts.handle(&s.origins[o].kind));
-                    if let Some(kind) = kind {
-                        facts.scopes.insert(s.key.clone(), kind);
-                        changed = true;
-                    }
-                }
-            }
-            if !changed {
-                return facts;
             }
         }
+        let mut queue: VecDeque<usize> = (0..summaries.len()).collect();
+        let mut queued = vec![true; summaries.len()];
+        while let Some(i) = queue.pop_front() {
+            queued[i] = false;
+            if facts.update(summaries[i]) {
+                for &caller in callers.get(&summaries[i].key).into_iter().flatten() {
+                    if !queued[caller] {
+                        queued[caller] = true;
+                        queue.push_back(caller);
+                    }
+                }
+            }
+        }
+        facts
+    }
+
+    /// Reads one summary against what is known; whether that added anything.
+    fn update<S>(&mut self, s: &FnSummary<S>) -> bool {
+        let mut changed = false;
+        if !self.esc.contains_key(&s.key) {
+            let own = s
+                .returns
+                .iter()
+                .flat_map(|r| r.origins.iter())
+                .find_map(|&o| self.escaping(&s.origins[o].kind).map(|(k, _)| k));
+            let kind = match (own, s.provider) {
+                (Some(kind), _) => Some(kind),
+                // A provider the user declared hands out what it says, or a connection; a
+                // library's trait impl (an extractor, a manager) only what its declared return
+                // type holds.
+                (None, Some(Provider::Attribute | Provider::Configured)) => {
+                    Some(s.declared_kind.unwrap_or(HandleKind::Connection))
+                }
+                (None, Some(_)) => s.declared_kind,
+                (None, None) => None,
+            };
+            if let Some(kind) = kind {
+                self.esc.insert(s.key.clone(), kind);
+                changed = true;
+            }
+        }
+        if !self.esc.contains_key(&s.key)
+            && !self.with_targets.contains(&s.key)
+            && s.returns
+                .iter()
+                .flat_map(|r| r.origins.iter())
+                .any(|&o| self.with_target(&s.origins[o].kind).is_some())
+        {
+            self.with_targets.insert(s.key.clone());
+            changed = true;
+        }
+        if !self.scopes.contains_key(&s.key) {
+            let flows = match s.scope {
+                ScopeRole::Generator => &s.yields,
+                ScopeRole::Enter | ScopeRole::None => &s.returns,
+            };
+            let kind = flows
+                .iter()
+                .flat_map(|r| r.origins.iter())
+                .find_map(|&o| self.handle(&s.origins[o].kind));
+            if let Some(kind) = kind {
+                self.scopes.insert(s.key.clone(), kind);
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// The kind of handle an origin holds when it escapes by being returned, and the function it
