@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 use std::panic::{self, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -29,7 +29,8 @@ const STACK_BYTES: usize = 256 * 1024 * 1024;
 pub struct SourceFile {
     /// As given on the command line joined with the path below it.
     pub path: String,
-    /// The text, when it could be read.
+    /// The text, for the files whose findings or errors are rendered (read again at the end of the
+    /// run: a run holds summaries, never every file's text).
     pub text: Option<Arc<str>>,
 }
 
@@ -209,52 +210,81 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
     panic::set_hook(Box::new(|_| {}));
 
     let outcome = pool.install(|| {
-        let files: Vec<SourceFile> = paths
-            .par_iter()
-            .map(read)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|(file, error)| {
-                if let Some(e) = error {
-                    errors.push(e);
-                }
-                file
+        let mut files: Vec<SourceFile> = paths
+            .iter()
+            .map(|p| SourceFile {
+                path: display(p),
+                text: None,
             })
             .collect();
-
-        // Pass 1: declarations. Each syntax tree is dropped as soon as it is read.
-        let decls: Vec<Result<engine::FileDecls, FileError>> = files
-            .par_iter()
-            .enumerate()
-            .map(|(i, f)| match &f.text {
-                Some(text) => guarded(i, &f.path, || engine::index_source(&f.path, text)),
-                None => Ok(engine::FileDecls::default()),
-            })
-            .collect();
+        // Each pass reads the file it needs and drops the text (and the syntax tree) as soon as it
+        // is done with it, so memory holds declarations and summaries, not sources.
         let mut failed = vec![false; files.len()];
+
+        // Pass 1: declarations.
+        let decls: Vec<Result<engine::FileDecls, FileError>> = paths
+            .par_iter()
+            .zip(&files)
+            .enumerate()
+            .map(|(i, (path, f))| {
+                let text = read(path, &f.path)?;
+                guarded(i, &f.path, || engine::index_source(&f.path, &text))
+            })
+            .collect();
         let decls = settle(decls, &mut failed, &mut errors);
         let index = Index::new(decls);
 
         // Pass 2: per-function summaries, with the whole run's declarations in view.
-        let summaries: Vec<Result<Vec<FnSummary<Location>>, FileError>> = files
+        let summaries: Vec<Result<Vec<FnSummary<Location>>, FileError>> = paths
             .par_iter()
+            .zip(&files)
             .enumerate()
-            .map(|(i, f)| match &f.text {
-                Some(text) if !failed[i] => guarded(i, &f.path, || {
-                    engine::summarize_source(&f.path, text, &index, &options[settings_of[i]])
-                }),
-                _ => Ok(Vec::new()),
+            .map(|(i, (path, f))| {
+                if failed[i] {
+                    return Ok(Vec::new());
+                }
+                let text = read(path, &f.path)?;
+                guarded(i, &f.path, || {
+                    engine::summarize_source(&f.path, &text, &index, &options[settings_of[i]])
+                })
             })
             .collect();
         let groups = settle(summaries, &mut failed, &mut errors);
-        let files_checked = files
-            .iter()
-            .zip(&failed)
-            .filter(|(f, failed)| f.text.is_some() && !**failed)
-            .count();
+        let files_checked = failed.iter().filter(|failed| !**failed).count();
 
         // Pass 3: the fixpoint across every file of the run.
         let findings = engine::link(&groups);
+
+        // The texts shown again: files with findings (for their suppression comments and
+        // snippets), files whose parse error has a position, and every checked file when unused
+        // suppressions are asked for.
+        let mut wanted = vec![false; files.len()];
+        for (i, _) in &findings {
+            wanted[*i] = true;
+        }
+        for e in &errors {
+            if let Some(i) = e.file {
+                wanted[i] = true;
+            }
+        }
+        if args.report_unused_suppressions {
+            for (i, failed) in failed.iter().enumerate() {
+                wanted[i] |= !failed;
+            }
+        }
+        let texts: Vec<Option<Arc<str>>> = paths
+            .par_iter()
+            .zip(&files)
+            .zip(&wanted)
+            .map(|((path, f), wanted)| {
+                wanted
+                    .then(|| read(path, &f.path).ok().map(Arc::from))
+                    .flatten()
+            })
+            .collect();
+        for (f, text) in files.iter_mut().zip(texts) {
+            f.text = text;
+        }
         Outcome {
             files,
             findings,
@@ -419,53 +449,34 @@ fn settle<T: Default>(
         .collect()
 }
 
-/// Reads one file, or says why it could not.
-fn read(path: &PathBuf) -> (SourceFile, Option<FileError>) {
-    let shown = display(path);
-    let fail = |message: String| {
-        (
-            SourceFile {
-                path: shown.clone(),
-                text: None,
-            },
-            Some(FileError {
-                path: shown.clone(),
-                detail: message.clone(),
-                message,
-                position: None,
-                file: None,
-            }),
-        )
+/// Reads one file (`shown` is how the run names it), or says why it could not.
+fn read(path: &Path, shown: &str) -> Result<String, FileError> {
+    let fail = |message: String| FileError {
+        path: shown.to_string(),
+        detail: message.clone(),
+        message,
+        position: None,
+        file: None,
     };
     match std::fs::metadata(path) {
         Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-            return fail(format!(
+            return Err(fail(format!(
                 "file is too large to check ({} bytes; the limit is {} bytes)",
                 meta.len(),
                 MAX_FILE_BYTES
-            ));
+            )));
         }
-        Ok(meta) if meta.is_dir() => return fail("is a directory".into()),
+        Ok(meta) if meta.is_dir() => return Err(fail("is a directory".into())),
         Ok(_) => {}
-        Err(e) => return fail(io_message(&e)),
+        Err(e) => return Err(fail(io_message(&e))),
     }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => return fail(io_message(&e)),
-    };
-    match String::from_utf8(bytes) {
-        Ok(text) => (
-            SourceFile {
-                path: shown,
-                text: Some(Arc::from(text)),
-            },
-            None,
-        ),
-        Err(e) => fail(format!(
+    let bytes = std::fs::read(path).map_err(|e| fail(io_message(&e)))?;
+    String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
             "file is not valid UTF-8 (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
-        )),
-    }
+        ))
+    })
 }
 
 /// Runs one engine step on one file, turning a parse error or a panic into an error on that file.
