@@ -239,6 +239,14 @@ pub fn keeps_target_open(name: &[String], method: bool) -> bool {
                 .is_some_and(|m| NON_CLOSING_METHODS.contains(&m.as_str())))
 }
 
+/// Request-scoped storage, by an attribute or name on the way to it: ASGI's `scope[..]`,
+/// Starlette's `request.state`, Flask's `g`. A handle kept there lives as long as the request,
+/// which the `with` block that opened it usually encloses (a middleware): not a store.
+pub static REQUEST_SCOPED: &[&str] = &["state", "scope"];
+
+/// Request-scoped globals, by package root and name: Flask's `g`.
+pub static REQUEST_GLOBALS: &[(&str, &str)] = &[("flask", "g")];
+
 /// Decorators that make a generator a context manager.
 pub static CONTEXT_MANAGER_DECORATORS: &[&str] = &["contextmanager", "asynccontextmanager"];
 

@@ -593,6 +593,9 @@ impl Fx<'_> {
     /// `owner.attr = v` or `owner[k] = v`: a store when `owner` outlives the function, else the
     /// local object now holds `v`.
     fn store_into(&mut self, owner: &Expr, target: &Expr, v: &PVal) {
+        if self.request_scoped(owner) {
+            return;
+        }
         match root_name(owner) {
             Some(root) if self.outlives(&root) => {
                 let text =
@@ -606,6 +609,23 @@ impl Fx<'_> {
             }
             None => {}
         }
+    }
+
+    /// Whether `owner` is request-scoped storage (`request.state`, `scope`, Flask's `g`).
+    fn request_scoped(&self, owner: &Expr) -> bool {
+        let Some(written) = written_name(owner) else {
+            return false;
+        };
+        if written
+            .iter()
+            .any(|s| catalog::REQUEST_SCOPED.contains(&s.as_str()))
+        {
+            return true;
+        }
+        let q = self.canonical(&written[..1]);
+        catalog::REQUEST_GLOBALS.iter().any(|(root, name)| {
+            q.first().is_some_and(|r| r == root) && q.last().is_some_and(|l| l == name)
+        })
     }
 
     fn store(&mut self, range: TextRange, target: String, v: &PVal) {
