@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The benchmark: scoped-db next to a syn parse-only floor, ast-grep and ruff, on the same files in
+# one run each, and writes bench/results.md (a table) and bench/results.svg (a chart).
+#
+#   bench/run.sh            # fetch what is missing, measure, write the results
+#
+# Corpus (fetched once into ignored folders): the crates of bench/corpus/Cargo.toml and their
+# dependencies, vendored by cargo into bench/vendor; 2x and 4x that tree as hard-linked copies; the
+# PyPI sources of SQLAlchemy 2.0.36, asyncpg, psycopg, alembic and FastAPI in bench/pypi. Tools:
+# ast-grep from npm (bench/node_modules), ruff from PyPI (on PATH or installed with pip --user).
+# Wall time and peak RSS come from /usr/bin/time; threads are set with RAYON_NUM_THREADS (scoped-db
+# and the floor) and -j (ast-grep).
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd .. && pwd)
+
+# --- corpus ---------------------------------------------------------------------------------
+if [ ! -d vendor ]; then
+  (cd corpus && cargo vendor --versioned-dirs --quiet ../vendor >/dev/null)
+fi
+for n in 2 4; do
+  if [ ! -d "scaled/${n}x" ]; then
+    mkdir -p "scaled/${n}x"
+    for i in $(seq 1 "$n"); do cp -al vendor "scaled/${n}x/copy-$i"; done
+  fi
+done
+if [ ! -d pypi ]; then
+  mkdir -p pypi
+  (cd pypi &&
+    python3 -m pip download --quiet --no-deps --no-binary :all: \
+      sqlalchemy==2.0.36 asyncpg psycopg alembic fastapi &&
+    for f in *.tar.gz; do tar xzf "$f" && rm "$f"; done)
+fi
+
+# --- tools ----------------------------------------------------------------------------------
+(cd "$root" && cargo build --release --quiet)
+cargo build --release --quiet --manifest-path floor/Cargo.toml --target-dir floor/target
+scoped="$root/target/release/scoped-db"
+floor="floor/target/release/scoped-db-bench-floor"
+if [ ! -x node_modules/.bin/ast-grep ]; then
+  npm install --silent --prefix . @ast-grep/cli >/dev/null
+fi
+astgrep=node_modules/.bin/ast-grep
+ruff=$(command -v ruff || true)
+if [ -z "$ruff" ]; then
+  python3 -m pip install --quiet --user ruff
+  ruff=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts", "posix_user"))')/ruff
+fi
+
+# --- measuring ------------------------------------------------------------------------------
+results=$(mktemp)
+# measure NAME FILES-GLOB-ROOT EXT THREADS -- COMMAND...: one run, wall time and peak RSS.
+measure() {
+  local name=$1 tree=$2 ext=$3 threads=$4
+  shift 5
+  local files bytes
+  files=$(find "$tree" -name "*.$ext" -type f | wc -l)
+  # Every copy counts: `du` would count hard-linked copies once.
+  bytes=$(find "$tree" -name "*.$ext" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+  local timing out
+  timing=$(mktemp)
+  # A checker's own exit status (1: findings, 2: a file it could not parse) is not the script's.
+  RAYON_NUM_THREADS=$threads /usr/bin/time -o "$timing" -f "%e %M" "$@" >/dev/null 2>&1 || true
+  out=$(tail -1 "$timing")
+  rm -f "$timing"
+  echo "$name|$files|$bytes|$threads|$out" >> "$results"
+  echo "$name ($threads threads): $out" >&2
+}
+
+for threads in 2 1; do
+  measure "scoped-db check" vendor rs "$threads" -- "$scoped" check --format json vendor
+  measure "syn parse-only floor" vendor rs "$threads" -- "$floor" vendor
+  measure "ast-grep, one pattern" vendor rs "$threads" -- \
+    "$astgrep" run --lang rust --pattern '$P.begin().await' -j "$threads" vendor
+done
+if "$scoped" check --help | grep -q -- --no-prefilter; then
+  measure "scoped-db check --no-prefilter" vendor rs 2 -- \
+    "$scoped" check --format json --no-prefilter vendor
+fi
+for n in 2 4; do
+  measure "scoped-db check, ${n}x" "scaled/${n}x" rs 2 -- "$scoped" check --format json "scaled/${n}x"
+  measure "syn parse-only floor, ${n}x" "scaled/${n}x" rs 2 -- "$floor" "scaled/${n}x"
+done
+measure "scoped-db check (Python)" pypi py 2 -- "$scoped" check --format json pypi
+measure "ruff check, one rule, --no-cache" pypi py 2 -- \
+  "$ruff" check --no-cache --isolated --select SIM115 --exit-zero pypi
+chain=$(cd "$root" && cargo bench --quiet -p scoped-db-engine 2>/dev/null | grep propagation || true)
+
+# --- writing --------------------------------------------------------------------------------
+python3 - "$results" "$chain" <<'PY'
+import html, platform, subprocess, sys
+rows = [l.rstrip("\n").split("|") for l in open(sys.argv[1]) if l.strip()]
+chain = sys.argv[2]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+mem = next((int(l.split()[1]) // 1024 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
+out = ["# Benchmark results", "",
+       f"Machine: {cpu}, {cores} cores, {mem} MB RAM; `bench/run.sh`. One run per line, same files.", "",
+       "| what | threads | files | MB | wall s | files/s | MB/s | peak RSS MB |",
+       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+bars = []
+for name, files, size, threads, timing in rows:
+    wall, rss = timing.split()[:2]
+    wall, files, mb = float(wall), int(files), int(size) / 1e6
+    out.append(f"| {name} | {threads} | {files:,} | {mb:.0f} | {wall:.2f} | {files / wall:,.0f} | {mb / wall:.1f} | {int(rss) // 1024:,} |")
+    bars.append((f"{name} ({threads} thr)", wall))
+if chain:
+    out += ["", f"Propagation (`cargo bench -p scoped-db-engine`): {chain}"]
+open("results.md", "w").write("\n".join(out) + "\n")
+width, bar_h, left = 760, 22, 300
+top = max(w for _, w in bars) or 1
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{bar_h * len(bars) + 40}" font-family="sans-serif" font-size="12">',
+       f'<text x="4" y="16">wall time, seconds (shorter is better)</text>']
+for i, (label, wall) in enumerate(bars):
+    y = 28 + i * bar_h
+    w = (width - left - 60) * wall / top
+    colour = "#d9534f" if label.startswith("scoped-db") else "#5b8bd9"
+    svg.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{html.escape(label)}</text>')
+    svg.append(f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{bar_h - 6}" fill="{colour}"/>')
+    svg.append(f'<text x="{left + w + 4:.1f}" y="{y + 14}">{wall:.2f}</text>')
+svg.append("</svg>")
+open("results.svg", "w").write("\n".join(svg) + "\n")
+print(open("results.md").read())
+PY
+rm -f "$results"
