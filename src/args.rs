@@ -70,6 +70,11 @@ pub struct CheckArgs {
     /// Also report suppression comments that silenced nothing; they count as findings.
     #[arg(long)]
     pub report_unused_suppressions: bool,
+
+    /// Parse every Rust file, not only those whose text can matter (the findings are the same;
+    /// this is slower).
+    #[arg(long)]
+    pub no_prefilter: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -2,7 +2,7 @@
 //! status.
 
 use std::io::{self, Write};
-use std::panic::{self, AssertUnwindSafe};
+use std::panic;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,9 +11,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 
 use scoped_db_engine::suppress::{self, Suppression};
-use scoped_db_engine::{
-    self as engine, Finding, FnSummary, Index, LineCol, Location, Options, Rule, Severity,
-};
+use scoped_db_engine::{self as engine, Finding, LineCol, Location, Options, Rule, Severity};
 
 use crate::args::{CheckArgs, Color, FailOn, Format};
 use crate::config::{self, Settings};
@@ -217,43 +215,44 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
                 text: None,
             })
             .collect();
-        // Each pass reads the file it needs and drops the text (and the syntax tree) as soon as it
-        // is done with it, so memory holds declarations and summaries, not sources.
+        // The engine's pipeline reads each file when a step needs it and drops the text (and the
+        // syntax tree) as soon as that step is done: memory holds declarations and summaries.
+        struct Files<'a> {
+            paths: &'a [PathBuf],
+            files: &'a [SourceFile],
+            options: &'a [Options],
+            settings_of: &'a [usize],
+        }
+        impl engine::pipeline::SourceSet for Files<'_> {
+            fn len(&self) -> usize {
+                self.paths.len()
+            }
+            fn path(&self, i: usize) -> &str {
+                &self.files[i].path
+            }
+            fn options(&self, i: usize) -> &Options {
+                &self.options[self.settings_of[i]]
+            }
+            fn text(&self, i: usize) -> Result<String, String> {
+                read(&self.paths[i], &self.files[i].path).map_err(|e| e.message)
+            }
+        }
+        let checked = engine::pipeline::check(
+            &Files {
+                paths: &paths,
+                files: &files,
+                options: &options,
+                settings_of: &settings_of,
+            },
+            !args.no_prefilter,
+        );
         let mut failed = vec![false; files.len()];
-
-        // Pass 1: declarations.
-        let decls: Vec<Result<engine::FileDecls, FileError>> = paths
-            .par_iter()
-            .zip(&files)
-            .enumerate()
-            .map(|(i, (path, f))| {
-                let text = read(path, &f.path)?;
-                guarded(i, &f.path, || engine::index_source(&f.path, &text))
-            })
-            .collect();
-        let decls = settle(decls, &mut failed, &mut errors);
-        let index = Index::new(decls);
-
-        // Pass 2: per-function summaries, with the whole run's declarations in view.
-        let summaries: Vec<Result<Vec<FnSummary<Location>>, FileError>> = paths
-            .par_iter()
-            .zip(&files)
-            .enumerate()
-            .map(|(i, (path, f))| {
-                if failed[i] {
-                    return Ok(Vec::new());
-                }
-                let text = read(path, &f.path)?;
-                guarded(i, &f.path, || {
-                    engine::summarize_source(&f.path, &text, &index, &options[settings_of[i]])
-                })
-            })
-            .collect();
-        let groups = settle(summaries, &mut failed, &mut errors);
+        for (i, failure) in checked.failures {
+            failed[i] = true;
+            errors.push(file_error(i, &files[i].path, failure));
+        }
         let files_checked = failed.iter().filter(|failed| !**failed).count();
-
-        // Pass 3: the fixpoint across every file of the run.
-        let findings = engine::link(&groups);
+        let findings = checked.findings;
 
         // The texts shown again: files with findings (for their suppression comments and
         // snippets), files whose parse error has a position, and every checked file when unused
@@ -429,26 +428,6 @@ fn settle_findings(
     }
 }
 
-/// The values of one pass, in file order; a file that failed gets an empty value, is marked failed
-/// and its error kept.
-fn settle<T: Default>(
-    results: Vec<Result<T, FileError>>,
-    failed: &mut [bool],
-    errors: &mut Vec<FileError>,
-) -> Vec<T> {
-    results
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            r.unwrap_or_else(|e| {
-                failed[i] = true;
-                errors.push(e);
-                T::default()
-            })
-        })
-        .collect()
-}
-
 /// Reads one file (`shown` is how the run names it), or says why it could not.
 fn read(path: &Path, shown: &str) -> Result<String, FileError> {
     let fail = |message: String| FileError {
@@ -479,36 +458,34 @@ fn read(path: &Path, shown: &str) -> Result<String, FileError> {
     })
 }
 
-/// Runs one engine step on one file, turning a parse error or a panic into an error on that file.
-fn guarded<T>(
-    index: usize,
-    path: &str,
-    step: impl FnOnce() -> Result<T, engine::SourceError>,
-) -> Result<T, FileError> {
-    match panic::catch_unwind(AssertUnwindSafe(step)) {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(FileError {
+/// The error for a file the engine could not check.
+fn file_error(index: usize, path: &str, failure: engine::pipeline::Failure) -> FileError {
+    use engine::pipeline::Failure;
+    match failure {
+        Failure::Unreadable(message) => FileError {
+            path: path.to_string(),
+            detail: message.clone(),
+            message,
+            position: None,
+            file: None,
+        },
+        Failure::Source(e) => FileError {
             path: path.to_string(),
             message: e.to_string(),
             detail: e.message.clone(),
             position: e.position,
             file: Some(index),
-        }),
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+        },
+        Failure::Internal(what) => {
             let message =
                 format!("internal error while checking this file ({what}); please report it");
-            Err(FileError {
+            FileError {
                 path: path.to_string(),
                 detail: message.clone(),
                 message,
                 position: None,
                 file: Some(index),
-            })
+            }
         }
     }
 }

@@ -127,10 +127,11 @@ fn propagation_crosses_files() {
 fn bad_files_are_errors_with_exit_2_and_the_rest_is_still_checked() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "src/a_escapes.rs", ESCAPES);
+    // A broken file that uses the database: the prefilter lets it through, so it is parsed.
     write(
         dir.path(),
         "src/b_broken.rs",
-        "fn broken() {\n    let x = \n}\n",
+        "fn broken(pool: &sqlx::PgPool) {\n    let x = \n}\n",
     );
     write(dir.path(), "src/c_latin1.rs", b"// caf\xe9\nfn f() {}\n");
     write(dir.path(), "src/d_fine.rs", "fn fine() -> u32 { 1 }\n");
@@ -258,7 +259,10 @@ fn hostile_nesting_is_an_error_and_deep_but_legal_nesting_is_checked() {
     let nested = |n: usize| format!("fn f() -> i32 {{ {}1{} }}\n", "(".repeat(n), ")".repeat(n));
     write(dir.path(), "src/b_deep_ok.rs", nested(900));
     write(dir.path(), "src/c_hostile.rs", nested(200_000));
-    let (code, stdout, stderr) = run_in(dir.path(), &["check", "--format", "json", "src"]);
+    let (code, stdout, stderr) = run_in(
+        dir.path(),
+        &["check", "--format", "json", "--no-prefilter", "src"],
+    );
     assert_eq!(code, 2, "{stderr}");
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(doc["summary"]["files_checked"], 2);
@@ -606,4 +610,25 @@ fn the_fixtures_checked_together_find_what_each_finds_alone() {
     };
     assert_eq!(in_custom_pool(&alone).len(), 4);
     assert_eq!(in_custom_pool(&alone), in_custom_pool(&together));
+}
+
+#[test]
+fn files_that_cannot_matter_are_not_parsed_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a_escapes.rs", ESCAPES);
+    // Names nothing a database handle could come from: never parsed, so its syntax error is not
+    // this checker's to report.
+    write(
+        dir.path(),
+        "src/b_broken_math.rs",
+        "fn add(a: u32) -> u32 {\n    a +\n",
+    );
+    let (code, doc) = json(dir.path(), &["src"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["summary"]["files_checked"], 2);
+    assert_eq!(doc["summary"]["errors"], 0);
+    let (code, doc) = json(dir.path(), &["--no-prefilter", "src"]);
+    assert_eq!(code, 2, "{doc}");
+    assert_eq!(doc["errors"][0]["path"], "src/b_broken_math.rs");
+    assert_eq!(doc["summary"]["findings"], 1);
 }

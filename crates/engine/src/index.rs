@@ -549,6 +549,8 @@ impl FileDecls {
 pub struct Index {
     structs: HashMap<Vec<String>, HashMap<String, Ty>>,
     traits: HashSet<Vec<String>>,
+    /// The traits the run itself declares (`traits` also holds those it only implements).
+    declared_traits: HashSet<Vec<String>>,
     aliases: HashMap<Vec<String>, (Vec<String>, Ty)>,
     statics: HashMap<Vec<String>, Ty>,
     derefs: HashMap<Vec<String>, Ty>,
@@ -647,6 +649,7 @@ impl Index {
                     entry.entry(field).or_insert(ty);
                 }
             }
+            index.declared_traits.extend(file.traits.iter().cloned());
             index.traits.extend(file.traits);
             for (path, params, ty) in file.aliases {
                 index.aliases.entry(path).or_insert((params, ty));
@@ -1053,6 +1056,87 @@ impl Index {
             }
         }
         ty.args.iter().any(|a| self.may_hold(a, seen))
+    }
+
+    /// The names the prefilter looks for once these declarations are known: types that hold a
+    /// catalog type (directly or through other such types), aliases of them, traits and types
+    /// whose methods return one, and free functions that return one.
+    pub(crate) fn db_names(&self) -> Vec<String> {
+        let mut db: HashSet<Path> = HashSet::new();
+        loop {
+            let before = db.len();
+            for (path, fields) in &self.structs {
+                if !db.contains(path) && fields.values().any(|t| self.mentions_db(t, &db, 0)) {
+                    db.insert(path.clone());
+                }
+            }
+            for (path, (_, target)) in &self.aliases {
+                if !db.contains(path) && self.mentions_db(target, &db, 0) {
+                    db.insert(path.clone());
+                }
+            }
+            for (owner, by_name) in &self.methods {
+                // Only the run's own types and traits: `impl Deref for DbConn` makes `DbConn`
+                // one, never `Deref`.
+                let own = self.structs.contains_key(owner) || self.declared_traits.contains(owner);
+                if own
+                    && !db.contains(owner)
+                    && by_name
+                        .values()
+                        .flatten()
+                        .filter_map(|d| d.ret.as_ref())
+                        .any(|r| self.mentions_db(r, &db, 0))
+                {
+                    db.insert(owner.clone());
+                }
+            }
+            if db.len() == before {
+                break;
+            }
+        }
+        let mut names: Vec<String> = db.iter().filter_map(|p| p.last().cloned()).collect();
+        // Catalog types a module re-exports to the modules that glob-import it (`use
+        // crate::prelude::*` where the prelude has `pub use sqlx::PgPool`): named bare there.
+        let glob_targets: HashSet<&Path> = self.imports.values().flat_map(|i| &i.globs).collect();
+        for (module, imports) in &self.imports {
+            if glob_targets.contains(module) {
+                names.extend(
+                    imports
+                        .uses
+                        .iter()
+                        .filter(|(_, t)| {
+                            t.first()
+                                .zip(t.last())
+                                .is_some_and(|(root, last)| catalog::lookup(root, last).is_some())
+                        })
+                        .map(|(name, _)| name.clone()),
+                );
+            }
+        }
+        for (path, decls) in &self.free {
+            if decls
+                .iter()
+                .filter_map(|d| d.ret.as_ref())
+                .any(|r| self.mentions_db(r, &db, 0))
+                && let Some(name) = path.last()
+            {
+                names.push(name.clone());
+            }
+        }
+        names
+    }
+
+    /// Whether a type is, holds or wraps a catalog type or one of `db`.
+    fn mentions_db(&self, ty: &Ty, db: &HashSet<Path>, depth: usize) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        let ty = self.expand(ty);
+        self.catalog_exact(&ty).is_some()
+            || self
+                .resolve(&ty.path, Kind::Owner)
+                .is_some_and(|p| db.contains(&p))
+            || ty.args.iter().any(|a| self.mentions_db(a, db, depth + 1))
     }
 
     /// Whether `ty` is a struct or enum defined in the checked code.

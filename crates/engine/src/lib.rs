@@ -19,6 +19,8 @@ mod finding;
 mod flow;
 mod index;
 mod location;
+pub mod pipeline;
+mod prefilter;
 mod propagate;
 #[cfg(feature = "python")]
 mod python;
@@ -303,20 +305,7 @@ fn wanted(item: &FnItem<'_>, options: &Options) -> bool {
 /// Step 3: the findings of the run, each with the index of the summary group (file) it belongs
 /// to, sorted by group and position.
 pub fn link<S: Clone + Ord>(groups: &[Vec<FnSummary<S>>]) -> Vec<(usize, Finding<S>)> {
-    let all: Vec<&FnSummary<S>> = groups.iter().flatten().collect();
-    let facts = propagate::Facts::compute(&all);
-    let mut findings = Vec::new();
-    for (group, summaries) in groups.iter().enumerate() {
-        for s in summaries {
-            for f in rules::check(s, &facts) {
-                findings.push((group, f));
-            }
-        }
-    }
-    findings.sort_by(|(ga, a), (gb, b)| {
-        (ga, &a.primary.span, a.rule).cmp(&(gb, &b.primary.span, b.rule))
-    });
-    findings
+    pipeline::link_with_facts(groups).0
 }
 
 /// The outcome of [`check_sources`].
@@ -350,33 +339,50 @@ pub struct Source<'a> {
     pub options: &'a Options,
 }
 
-/// All three steps over the sources of one run, one after the other.
+/// The pipeline over the sources of one run, held in memory; the prefilter on.
 pub fn check_run(sources: &[Source<'_>]) -> Report {
-    let mut report = Report::default();
-    let mut decls = Vec::new();
-    let mut failed = vec![false; sources.len()];
-    for (i, s) in sources.iter().enumerate() {
-        match index_source(s.path, s.text) {
-            Ok(d) => decls.push(d),
-            Err(e) => {
-                failed[i] = true;
-                report.errors.push((i, e));
-            }
+    check_run_with(sources, true)
+}
+
+/// The pipeline over the sources of one run, held in memory, with or without the prefilter.
+pub fn check_run_with(sources: &[Source<'_>], prefilter: bool) -> Report {
+    struct InMemory<'s, 'a>(&'s [Source<'a>]);
+    impl pipeline::SourceSet for InMemory<'_, '_> {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn path(&self, i: usize) -> &str {
+            self.0[i].path
+        }
+        fn options(&self, i: usize) -> &Options {
+            self.0[i].options
+        }
+        fn text(&self, i: usize) -> Result<String, String> {
+            Ok(self.0[i].text.to_string())
         }
     }
-    let index = Index::new(decls);
-    let groups: Vec<Vec<FnSummary<Location>>> = sources
-        .iter()
-        .zip(&failed)
-        .map(|(s, failed)| {
-            if *failed {
-                return Vec::new();
-            }
-            summarize_source(s.path, s.text, &index, s.options).unwrap_or_default()
-        })
-        .collect();
-    report.findings = link(&groups);
-    report
+    let outcome = pipeline::check(&InMemory(sources), prefilter);
+    Report {
+        findings: outcome.findings,
+        errors: outcome
+            .failures
+            .into_iter()
+            .map(|(i, f)| {
+                let error = match f {
+                    pipeline::Failure::Source(e) => e,
+                    pipeline::Failure::Unreadable(message) => SourceError {
+                        message,
+                        position: None,
+                    },
+                    pipeline::Failure::Internal(what) => SourceError {
+                        message: format!("internal error ({what})"),
+                        position: None,
+                    },
+                };
+                (i, error)
+            })
+            .collect(),
+    }
 }
 
 /// The `#[scoped_db]` door: checks one item (a function, an impl or an inline module) on its own.

@@ -158,6 +158,24 @@ impl Facts {
         }
     }
 
+    /// The names of the functions that hand a handle out or are scopes for one, for the
+    /// prefilter: a file that calls one of them can matter.
+    pub(crate) fn handing_out(&self) -> impl Iterator<Item = &str> {
+        self.esc
+            .keys()
+            .chain(self.scopes.keys())
+            .chain(self.with_targets.iter())
+            // Free Rust functions: a Python one's name says nothing about a Rust file, and a
+            // method is reached through a receiver whose type is named already.
+            .filter(|k| {
+                k.owner.is_none()
+                    && k.module
+                        .first()
+                        .is_some_and(|m| crate::types::is_crate_root(m))
+            })
+            .map(|k| k.name.as_str())
+    }
+
     /// The display name of a function.
     pub(crate) fn name(&self, key: &FnKey) -> String {
         self.names

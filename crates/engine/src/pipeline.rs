@@ -1,0 +1,236 @@
+//! One pipeline for every door that checks a run of sources (the command line, the tests, the
+//! benchmark): prefilter, declarations, index, summaries, link. The sources come from a
+//! [`SourceSet`], which reads a text when asked; the engine itself never touches a file. A text is
+//! dropped as soon as the step that read it is done, so a run holds declarations and summaries.
+
+use std::panic::{self, AssertUnwindSafe};
+
+use crate::finding::Finding;
+use crate::index::{FileDecls, Index};
+use crate::location::Location;
+use crate::prefilter::{self, Needles};
+use crate::summary::FnSummary;
+use crate::{Options, SourceError, index_source, propagate, summarize_source};
+
+/// The sources of a run.
+pub trait SourceSet: Sync {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// How findings name source `i`; `.rs` and `.py` decide the language.
+    fn path(&self, i: usize) -> &str;
+    /// The configuration that applies to source `i`.
+    fn options(&self, i: usize) -> &Options;
+    /// The text of source `i`, read now, or why it cannot be read.
+    fn text(&self, i: usize) -> Result<String, String>;
+}
+
+/// Why a source was not checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// It could not be read (the [`SourceSet`]'s message).
+    Unreadable(String),
+    /// It does not parse.
+    Source(SourceError),
+    /// The engine panicked on it: a bug to report.
+    Internal(String),
+}
+
+/// What a run found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Findings with the index of the source they are in, sorted by source and position.
+    pub findings: Vec<(usize, Finding<Location>)>,
+    /// Sources that could not be checked.
+    pub failures: Vec<(usize, Failure)>,
+    /// Sources the prefilter showed cannot matter, so they were never parsed (checked, clean).
+    pub skipped: usize,
+}
+
+/// Runs the pipeline; `prefilter: false` parses every source.
+///
+/// With the prefilter, rounds alternate: search the sources not parsed yet for the words not
+/// searched for yet; read the declarations of the sources that matched; summarize them and link,
+/// for the names of what the parsed sources declare and hand out, which are the next words. While
+/// new sources keep coming, only they are summarized; once none comes, every parsed source is
+/// summarized again against the final index (what a source declares may change how another
+/// resolves), and the words that gives are searched for too, so the run ends only at a fixpoint.
+pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
+    let n = sources.len();
+    let mut failed: Vec<Option<Failure>> = vec![None; n];
+    let mut parsed = vec![!prefilter; n];
+    let mut needles = Needles::base((0..n).map(|i| sources.options(i)));
+    let mut fresh = Needles::base((0..n).map(|i| sources.options(i)));
+    let mut decls: Vec<Option<FileDecls>> = vec![None; n];
+    let mut groups: Vec<Vec<FnSummary<Location>>> = vec![Vec::new(); n];
+    // The index generation each source was summarized against (0: not yet); a generation ends
+    // when new declarations come in.
+    let mut summarized = vec![0usize; n];
+    let mut generation = 0;
+    loop {
+        if prefilter {
+            scan(sources, &fresh, &mut parsed, &mut failed);
+        }
+        // Declarations of the sources newly let through.
+        let new: Vec<usize> = (0..n)
+            .filter(|&i| parsed[i] && decls[i].is_none() && failed[i].is_none())
+            .collect();
+        let read = map(&new, |i| {
+            let text = sources.text(i).map_err(Failure::Unreadable)?;
+            guarded(|| index_source(sources.path(i), &text))
+        });
+        for (i, result) in new.iter().zip(read) {
+            match result {
+                Ok(d) => decls[*i] = Some(d),
+                Err(e) => failed[*i] = Some(e),
+            }
+        }
+        // The last round: every source against the final index.
+        let settling = new.is_empty();
+        if !new.is_empty() || generation == 0 {
+            generation += 1;
+        }
+        let index = if prefilter {
+            Index::new(decls.iter().flatten().cloned())
+        } else {
+            Index::new(decls.iter_mut().filter_map(Option::take))
+        };
+        let todo: Vec<usize> = (0..n)
+            .filter(|&i| {
+                parsed[i]
+                    && failed[i].is_none()
+                    && if settling {
+                        summarized[i] < generation
+                    } else {
+                        summarized[i] == 0
+                    }
+            })
+            .collect();
+        let results = map(&todo, |i| {
+            let text = sources.text(i).map_err(Failure::Unreadable)?;
+            guarded(|| summarize_source(sources.path(i), &text, &index, sources.options(i)))
+        });
+        for (i, result) in todo.iter().zip(results) {
+            summarized[*i] = generation;
+            match result {
+                Ok(s) => groups[*i] = s,
+                Err(e) => {
+                    groups[*i] = Vec::new();
+                    failed[*i] = Some(e);
+                }
+            }
+        }
+        let (findings, facts) = link_with_facts(&groups);
+        if !prefilter {
+            return outcome(findings, failed, &parsed);
+        }
+        // What the parsed sources declare and hand out: a source that names it can matter.
+        let mut words: Vec<String> = index.db_names();
+        words.extend(facts.handing_out().map(str::to_string));
+        fresh = needles.extend(words);
+        if settling && fresh.is_empty() {
+            return outcome(findings, failed, &parsed);
+        }
+    }
+}
+
+/// Searches the sources not parsed yet for `words`; marks those that hold one.
+fn scan(
+    sources: &dyn SourceSet,
+    words: &Needles,
+    parsed: &mut [bool],
+    failed: &mut [Option<Failure>],
+) {
+    if words.is_empty() {
+        return;
+    }
+    let pending: Vec<usize> = (0..sources.len())
+        .filter(|&i| !parsed[i] && failed[i].is_none())
+        .collect();
+    let hits = map(&pending, |i| {
+        let path = sources.path(i);
+        if !prefilter::applies_to(path) {
+            return Ok(true);
+        }
+        if prefilter::is_library_source(path) {
+            return Ok(false);
+        }
+        sources.text(i).map(|text| words.found_in(&text))
+    });
+    for (i, hit) in pending.into_iter().zip(hits) {
+        match hit {
+            Ok(hit) => parsed[i] = hit,
+            Err(message) => failed[i] = Some(Failure::Unreadable(message)),
+        }
+    }
+}
+
+fn outcome(
+    findings: Vec<(usize, Finding<Location>)>,
+    failed: Vec<Option<Failure>>,
+    parsed: &[bool],
+) -> Outcome {
+    let skipped = (0..parsed.len())
+        .filter(|&i| !parsed[i] && failed[i].is_none())
+        .count();
+    let failures = failed
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.map(|f| (i, f)))
+        .collect();
+    Outcome {
+        findings,
+        failures,
+        skipped,
+    }
+}
+
+/// Step 3 with what propagation found.
+pub(crate) fn link_with_facts<S: Clone + Ord>(
+    groups: &[Vec<FnSummary<S>>],
+) -> (Vec<(usize, Finding<S>)>, propagate::Facts) {
+    let all: Vec<&FnSummary<S>> = groups.iter().flatten().collect();
+    let facts = propagate::Facts::compute(&all);
+    let mut findings = Vec::new();
+    for (group, summaries) in groups.iter().enumerate() {
+        for s in summaries {
+            for f in crate::rules::check(s, &facts) {
+                findings.push((group, f));
+            }
+        }
+    }
+    findings.sort_by(|(ga, a), (gb, b)| {
+        (ga, &a.primary.span, a.rule).cmp(&(gb, &b.primary.span, b.rule))
+    });
+    (findings, facts)
+}
+
+/// One step on one source, a panic included, as its outcome.
+fn guarded<T>(step: impl FnOnce() -> Result<T, SourceError>) -> Result<T, Failure> {
+    match panic::catch_unwind(AssertUnwindSafe(step)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(Failure::Source(e)),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Failure::Internal(what))
+        }
+    }
+}
+
+/// `f` over `items`, in parallel when the engine is built with its `parallel` feature.
+fn map<T: Send>(items: &[usize], f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().map(|&i| f(i)).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.iter().map(|&i| f(i)).collect()
+    }
+}
