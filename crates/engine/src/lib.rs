@@ -155,7 +155,13 @@ fn parse(src: &str) -> Result<syn::File, SourceError> {
                 message: e.to_string(),
                 position: position(e.span()),
             })?;
-    let depth = nesting_depth(&tokens);
+    // Every level of nesting needs an opening delimiter of its own: a file with fewer of them than
+    // the limit cannot nest deeper, and needs no walk over its tokens.
+    let depth = if depth_bound(content) <= MAX_NESTING {
+        0
+    } else {
+        nesting_depth(&tokens)
+    };
     if depth > MAX_NESTING {
         return Err(SourceError {
             message: format!(
@@ -168,6 +174,21 @@ fn parse(src: &str) -> Result<syn::File, SourceError> {
         message: e.to_string(),
         position: position(e.span()),
     })
+}
+
+/// An upper bound of the nesting depth of `src`: its opening delimiters and, for Python, its
+/// deepest indentation (each level of which is at least one leading whitespace character).
+pub(crate) fn depth_bound(src: &str) -> usize {
+    let openers = src
+        .bytes()
+        .filter(|b| matches!(b, b'(' | b'[' | b'{'))
+        .count();
+    let indent = src
+        .lines()
+        .map(|l| l.len() - l.trim_start().len())
+        .max()
+        .unwrap_or(0);
+    openers + indent
 }
 
 /// The deepest nesting of groups in `tokens`, without recursion.
@@ -435,6 +456,21 @@ mod tests {
         assert!(err.message.contains("nest too deep"), "{err}");
         let ok = format!("fn f() -> i32 {{ {}1{} }}", "(".repeat(50), ")".repeat(50));
         assert!(index_source("src/ok.rs", &ok).is_ok());
+    }
+
+    #[test]
+    fn the_depth_bound_never_underestimates() {
+        let src = "fn f() -> i32 { ((((1)))) }";
+        assert!(depth_bound(src) >= 5);
+        // Closing delimiters in strings cannot hide depth: only openers are counted.
+        let tricky = format!(
+            "fn f() {{ let s = \"{}\"; {}1{} }}",
+            ")".repeat(50),
+            "(".repeat(30),
+            ")".repeat(30)
+        );
+        assert!(depth_bound(&tricky) >= 31);
+        assert!(depth_bound("def f():\n    if x:\n        return 1\n") >= 2);
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
     let mut needles = Needles::base((0..n).map(|i| sources.options(i)));
     let mut fresh = Needles::base((0..n).map(|i| sources.options(i)));
     let mut decls: Vec<Option<FileDecls>> = vec![None; n];
+    let mut indexed = vec![false; n];
+    let mut index = Index::default();
     let mut groups: Vec<Vec<FnSummary<Location>>> = vec![Vec::new(); n];
     // The index generation each source was summarized against (0: not yet); a generation ends
     // when new declarations come in.
@@ -74,13 +76,14 @@ pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
         }
         // Declarations of the sources newly let through.
         let new: Vec<usize> = (0..n)
-            .filter(|&i| parsed[i] && decls[i].is_none() && failed[i].is_none())
+            .filter(|&i| parsed[i] && !indexed[i] && failed[i].is_none())
             .collect();
         let read = map(&new, |i| {
             let text = sources.text(i).map_err(Failure::Unreadable)?;
             guarded(|| index_source(sources.path(i), &text))
         });
         for (i, result) in new.iter().zip(read) {
+            indexed[*i] = true;
             match result {
                 Ok(d) => decls[*i] = Some(d),
                 Err(e) => failed[*i] = Some(e),
@@ -90,12 +93,15 @@ pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
         let settling = new.is_empty();
         if !new.is_empty() || generation == 0 {
             generation += 1;
+            // The declarations are kept for a later index only while a source is left that a
+            // later round could let through.
+            let more_rounds = prefilter && (0..n).any(|i| !parsed[i] && failed[i].is_none());
+            index = if more_rounds {
+                Index::new(decls.iter().flatten().cloned())
+            } else {
+                Index::new(decls.iter_mut().filter_map(Option::take))
+            };
         }
-        let index = if prefilter {
-            Index::new(decls.iter().flatten().cloned())
-        } else {
-            Index::new(decls.iter_mut().filter_map(Option::take))
-        };
         let todo: Vec<usize> = (0..n)
             .filter(|&i| {
                 parsed[i]

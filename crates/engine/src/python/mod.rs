@@ -108,7 +108,12 @@ pub(crate) fn module_path(path: &str) -> Vec<String> {
 fn parse(src: &str) -> Result<ast::ModModule, SourceError> {
     // The parser recurses once per level of nesting: refuse what would overflow the stack,
     // after an iterative pass of the lexer.
-    let depth = nesting_depth(src);
+    // Only a file that could nest that deep is lexed to find out.
+    let depth = if crate::depth_bound(src) <= crate::MAX_NESTING {
+        0
+    } else {
+        nesting_depth(src)
+    };
     if depth > crate::MAX_NESTING {
         return Err(SourceError {
             message: format!(
