@@ -365,23 +365,26 @@ pub fn check_run(sources: &[Source<'_>]) -> Report {
     check_run_with(sources, true)
 }
 
+/// Sources held in memory, as a [`pipeline::SourceSet`].
+pub struct InMemory<'s, 'a>(pub &'s [Source<'a>]);
+
+impl pipeline::SourceSet for InMemory<'_, '_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn path(&self, i: usize) -> &str {
+        self.0[i].path
+    }
+    fn options(&self, i: usize) -> &Options {
+        self.0[i].options
+    }
+    fn text(&self, i: usize) -> Result<String, String> {
+        Ok(self.0[i].text.to_string())
+    }
+}
+
 /// The pipeline over the sources of one run, held in memory, with or without the prefilter.
 pub fn check_run_with(sources: &[Source<'_>], prefilter: bool) -> Report {
-    struct InMemory<'s, 'a>(&'s [Source<'a>]);
-    impl pipeline::SourceSet for InMemory<'_, '_> {
-        fn len(&self) -> usize {
-            self.0.len()
-        }
-        fn path(&self, i: usize) -> &str {
-            self.0[i].path
-        }
-        fn options(&self, i: usize) -> &Options {
-            self.0[i].options
-        }
-        fn text(&self, i: usize) -> Result<String, String> {
-            Ok(self.0[i].text.to_string())
-        }
-    }
     let outcome = pipeline::check(&InMemory(sources), prefilter);
     Report {
         findings: outcome.findings,

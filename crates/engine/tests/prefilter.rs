@@ -4,7 +4,7 @@
 
 mod common;
 
-use scoped_db_engine::{Options, Source, check_run_with, pipeline};
+use scoped_db_engine::{InMemory, Options, Source, check_run_with, pipeline};
 
 fn findings(sources: &[Source<'_>], prefilter: bool) -> Vec<String> {
     let report = check_run_with(sources, prefilter);
@@ -27,22 +27,10 @@ fn findings(sources: &[Source<'_>], prefilter: bool) -> Vec<String> {
 
 #[test]
 fn every_fixture_run_finds_the_same_with_and_without_the_prefilter() {
-    let units = common::units();
-    let texts: Vec<_> = units.iter().map(|u| common::read(u)).collect();
-    let options: Vec<Options> = units
-        .iter()
-        .map(|u| common::options_for(u, false))
-        .collect();
+    let (texts, options) = common::runs();
     let mut all = Vec::new();
     for (unit, options) in texts.iter().zip(&options) {
-        let sources: Vec<Source<'_>> = unit
-            .iter()
-            .map(|(path, text)| Source {
-                path,
-                text,
-                options,
-            })
-            .collect();
+        let sources = common::sources(unit, options);
         assert_eq!(
             findings(&sources, true),
             findings(&sources, false),
@@ -102,22 +90,7 @@ fn a_handle_through_files_that_name_no_catalog_term_is_found_either_way() {
     assert_eq!(with.len(), 12, "{with:#?}");
 
     // And the files that cannot matter were never parsed.
-    struct Set<'s, 'a>(&'s [Source<'a>]);
-    impl pipeline::SourceSet for Set<'_, '_> {
-        fn len(&self) -> usize {
-            self.0.len()
-        }
-        fn path(&self, i: usize) -> &str {
-            self.0[i].path
-        }
-        fn options(&self, i: usize) -> &Options {
-            self.0[i].options
-        }
-        fn text(&self, i: usize) -> Result<String, String> {
-            Ok(self.0[i].text.to_string())
-        }
-    }
-    let outcome = pipeline::check(&Set(&sources), true);
+    let outcome = pipeline::check(&InMemory(&sources), true);
     assert_eq!(outcome.skipped, 11);
-    assert_eq!(pipeline::check(&Set(&sources), false).skipped, 0);
+    assert_eq!(pipeline::check(&InMemory(&sources), false).skipped, 0);
 }

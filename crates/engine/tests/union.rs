@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use scoped_db_engine::{Options, Source, check_run};
+use scoped_db_engine::{Source, check_run};
 
 /// `(path, rule, function, line, column)` per finding.
 type Found = BTreeMap<String, Vec<(String, String, usize, usize)>>;
@@ -33,24 +33,11 @@ fn found(sources: &[Source<'_>]) -> Found {
 
 #[test]
 fn all_fixtures_in_one_run_find_what_each_finds_alone() {
-    let units = common::units();
-    let mut texts = Vec::new();
-    let mut options: Vec<Options> = Vec::new();
-    for unit in &units {
-        texts.push(common::read(unit));
-        options.push(common::options_for(unit, false));
-    }
+    let (texts, options) = common::runs();
     let mut alone = Found::new();
     let mut all = Vec::new();
     for (unit, options) in texts.iter().zip(&options) {
-        let sources: Vec<Source<'_>> = unit
-            .iter()
-            .map(|(path, text)| Source {
-                path,
-                text,
-                options,
-            })
-            .collect();
+        let sources = common::sources(unit, options);
         alone.extend(found(&sources));
         all.extend(sources);
     }

@@ -114,3 +114,27 @@ pub fn options_for(unit: &[PathBuf], include_tests: bool) -> scoped_db_engine::O
     }
     options
 }
+
+/// Every fixture run: its files' texts and its configuration (tests excluded).
+#[allow(dead_code)]
+pub fn runs() -> (Vec<Vec<(String, String)>>, Vec<scoped_db_engine::Options>) {
+    let units = units();
+    let texts = units.iter().map(|u| read(u)).collect();
+    let options = units.iter().map(|u| options_for(u, false)).collect();
+    (texts, options)
+}
+
+/// The files of a run as the engine's sources, with the run's configuration.
+#[allow(dead_code)]
+pub fn sources<'a>(
+    unit: &'a [(String, String)],
+    options: &'a scoped_db_engine::Options,
+) -> Vec<scoped_db_engine::Source<'a>> {
+    unit.iter()
+        .map(|(path, text)| scoped_db_engine::Source {
+            path,
+            text,
+            options,
+        })
+        .collect()
+}
