@@ -6,7 +6,7 @@
 //! Data read through a handle carries nothing; parameters carry nothing (a handle passed in and
 //! passed back is the caller's business).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use syn::{Expr, Pat, Stmt};
 
@@ -119,14 +119,14 @@ pub(crate) fn summarize(
         index,
         scope: &item.scope,
         origins: Vec::new(),
-        env: vec![HashMap::new()],
+        env: vec![HashMap::default()],
         returns: Vec::new(),
         stores: Vec::new(),
         leaks: Vec::new(),
-        finished: HashSet::new(),
-        moved: HashSet::new(),
+        finished: HashSet::default(),
+        moved: HashSet::default(),
         transactions: Vec::new(),
-        params: HashSet::new(),
+        params: HashSet::default(),
         closure_params_outlive: false,
         sinks: vec![Sink::Function],
         breaks: Vec::new(),
@@ -182,7 +182,7 @@ pub(crate) fn summarize(
     }
     // Spans are computed only for what a finding can show: the returned expressions and the
     // origins they carry. Tentative origins become acquisitions here, or are dropped.
-    let mut kept: HashMap<usize, Option<usize>> = HashMap::new();
+    let mut kept: HashMap<usize, Option<usize>> = HashMap::default();
     let mut origins = Vec::new();
     let cx_origins = std::mem::take(&mut cx.origins);
     let mut keep = |carried: Vec<usize>| -> Vec<usize> {
@@ -655,7 +655,7 @@ impl<'t> Cx<'_, 't> {
     }
 
     fn block(&mut self, block: &'t syn::Block) -> Val<'t> {
-        self.env.push(HashMap::new());
+        self.env.push(HashMap::default());
         let mut tail = Val::default();
         let last = block.stmts.len().saturating_sub(1);
         for (i, stmt) in block.stmts.iter().enumerate() {
@@ -795,7 +795,7 @@ impl<'t> Cx<'_, 't> {
             }
             Expr::Closure(c) => {
                 self.sinks.push(Sink::Closure(Vec::new()));
-                self.env.push(HashMap::new());
+                self.env.push(HashMap::default());
                 // `CURRENT.with(|cell| ..)` on a static: the closure's parameters are the static.
                 let outer = std::mem::take(&mut self.closure_params_outlive);
                 let mut added = Vec::new();
@@ -828,7 +828,7 @@ impl<'t> Cx<'_, 't> {
                 }
             }
             Expr::If(i) => {
-                self.env.push(HashMap::new());
+                self.env.push(HashMap::default());
                 self.cond(&i.cond);
                 let then = self.block(&i.then_branch);
                 self.env.pop();
@@ -848,7 +848,7 @@ impl<'t> Cx<'_, 't> {
                 let scrutinee = self.expr(&m.expr);
                 let mut arms = Vec::new();
                 for arm in &m.arms {
-                    self.env.push(HashMap::new());
+                    self.env.push(HashMap::default());
                     self.bind(&arm.pat, &scrutinee);
                     arms.push(self.expr(&arm.body));
                     self.env.pop();
@@ -862,7 +862,7 @@ impl<'t> Cx<'_, 't> {
             }
             Expr::While(w) => {
                 self.breaks.push(Vec::new());
-                self.env.push(HashMap::new());
+                self.env.push(HashMap::default());
                 self.cond(&w.cond);
                 self.block(&w.body);
                 self.env.pop();
@@ -871,7 +871,7 @@ impl<'t> Cx<'_, 't> {
             Expr::ForLoop(f) => {
                 let iter = self.expr(&f.expr);
                 self.breaks.push(Vec::new());
-                self.env.push(HashMap::new());
+                self.env.push(HashMap::default());
                 self.bind(&f.pat, &self.part(&iter, None));
                 self.block(&f.body);
                 self.env.pop();
@@ -1054,7 +1054,7 @@ impl<'t> Cx<'_, 't> {
             && recv.carries()
             && let Some(Expr::Closure(c)) = mc.args.first()
         {
-            self.env.push(HashMap::new());
+            self.env.push(HashMap::default());
             let inner_ty = recv.ty.as_ref().and_then(|t| self.index.unwrap_ty(t));
             let param = Val {
                 ty: inner_ty,

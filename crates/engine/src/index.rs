@@ -2,7 +2,7 @@
 //! index the first pass builds (struct fields, type aliases, function signatures) so the second
 //! pass can type a receiver defined in another file.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use syn::visit::Visit;
 use syn::{Attribute, ImplItem, Item, TraitItem};
@@ -671,7 +671,7 @@ impl Index {
         }
         // Every name each crate declares: a path whose last name its crate never declares names
         // nothing there, whatever its globs (most misses: `Option`, `JsValue`).
-        let mut names: HashSet<(String, String)> = HashSet::new();
+        let mut names: HashSet<(String, String)> = HashSet::default();
         let mut name_of = |path: &[String]| {
             if let (Some(first), Some(last)) = (path.first(), path.last()) {
                 names.insert((first.clone(), last.clone()));
@@ -785,7 +785,7 @@ impl Index {
         }
         let declared = |p: &[String]| self.declared(kind, p);
         let external = kind == Kind::Reexport;
-        let found = self.resolve_depth(path, &declared, external, 0, &mut HashSet::new());
+        let found = self.resolve_depth(path, &declared, external, 0, &mut HashSet::default());
         if let Ok(mut memo) = self.memo.0.write() {
             memo.insert(key, found.clone());
         }
@@ -1062,7 +1062,7 @@ impl Index {
     /// catalog type (directly or through other such types), aliases of them, traits and types
     /// whose methods return one, and free functions that return one.
     pub(crate) fn db_names(&self) -> Vec<String> {
-        let mut db: HashSet<Path> = HashSet::new();
+        let mut db: HashSet<Path> = HashSet::default();
         loop {
             let before = db.len();
             for (path, fields) in &self.structs {

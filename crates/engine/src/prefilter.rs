@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 
 use crate::Options;
 use crate::catalog;
@@ -18,7 +18,38 @@ use crate::catalog;
 /// Byte patterns that make a file worth parsing.
 pub(crate) struct Needles {
     words: BTreeSet<String>,
-    automaton: Option<AhoCorasick>,
+    search: Option<Search>,
+}
+
+/// A leftmost-longest automaton (which memchr-accelerated search serves, unlike an overlapping
+/// one) over the words, with, for each word, the shorter words that are its prefixes.
+struct Search {
+    automaton: AhoCorasick,
+    words: Vec<String>,
+    prefixes: Vec<Vec<usize>>,
+}
+
+impl Search {
+    fn new(words: &BTreeSet<String>) -> Option<Search> {
+        let words: Vec<String> = words.iter().cloned().collect();
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&words)
+            .ok()?;
+        let prefixes = words
+            .iter()
+            .map(|w| {
+                (0..words.len())
+                    .filter(|&j| words[j].len() < w.len() && w.starts_with(words[j].as_str()))
+                    .collect()
+            })
+            .collect();
+        Some(Search {
+            automaton,
+            words,
+            prefixes,
+        })
+    }
 }
 
 impl Needles {
@@ -47,7 +78,7 @@ impl Needles {
         }
         let mut needles = Needles {
             words: BTreeSet::new(),
-            automaton: None,
+            search: None,
         };
         needles.extend(words);
         needles
@@ -61,9 +92,9 @@ impl Needles {
             .filter(|w| !w.is_empty() && !self.words.contains(w))
             .collect();
         self.words.extend(fresh.iter().cloned());
-        self.automaton = AhoCorasick::new(&self.words).ok();
+        self.search = Search::new(&self.words);
         Needles {
-            automaton: AhoCorasick::new(&fresh).ok(),
+            search: Search::new(&fresh),
             words: fresh,
         }
     }
@@ -73,19 +104,35 @@ impl Needles {
     }
 
     /// Whether `text` holds one of the words as a whole word (`Pool`, not `ThreadPool`; `db`,
-    /// not `dbg`). Words with a `-` (`scoped-db`) match anywhere.
+    /// not `dbg`).
     pub(crate) fn found_in(&self, text: &str) -> bool {
         // An automaton that could not be built (never expected) lets everything through.
-        let Some(automaton) = &self.automaton else {
+        let Some(search) = &self.search else {
             return true;
         };
         let bytes = text.as_bytes();
         let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-        automaton.find_overlapping_iter(bytes).any(|m| {
-            let before = m.start().checked_sub(1).map(|i| bytes[i]);
-            let after = bytes.get(m.end()).copied();
+        let whole = |start: usize, end: usize| {
+            let before = start.checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(end).copied();
             before.is_none_or(|b| !ident(b)) && after.is_none_or(|b| !ident(b))
-        })
+        };
+        let mut at = 0;
+        while let Some(m) = search.automaton.find(Input::new(bytes).range(at..)) {
+            // The longest word at a position stands for the shorter ones there, except where a
+            // shorter one ends at a boundary the longer one runs past (`scoped` in `scoped-db`).
+            let shorter = &search.prefixes[m.pattern().as_usize()];
+            if whole(m.start(), m.end())
+                || shorter
+                    .iter()
+                    .any(|&j| whole(m.start(), m.start() + search.words[j].len()))
+            {
+                return true;
+            }
+            // Every match that starts later is found from the next byte on.
+            at = m.start() + 1;
+        }
+        false
     }
 }
 
@@ -118,6 +165,31 @@ mod tests {
         assert!(!needles.found_in("fn add(a: u32, b: u32) -> u32 { a + b }"));
         // Whole words only.
         assert!(!needles.found_in("let sqlxish = 1; // not_sqlx"));
+    }
+
+    #[test]
+    fn a_word_is_found_behind_or_inside_a_longer_match_that_is_not_whole() {
+        let mut needles = Needles::base([&Options::default()]);
+        needles.extend([
+            "Pool".to_string(),
+            "PoolBox".to_string(),
+            "oolB".to_string(),
+        ]);
+        // The longest match (`PoolBox`) runs into `es`; `Pool` does not end there either.
+        assert!(!needles.found_in("let x: PoolBoxes = y;"));
+        // A later word inside a failed match.
+        let fresh = Needles::base([&Options::default()]).extend([
+            "ab".to_string(),
+            "b_c".to_string(),
+            "c".to_string(),
+        ]);
+        assert!(fresh.found_in("ab_c c"));
+        assert!(!fresh.found_in("ab_cd"));
+        // A shorter word at the same start that ends where the longer one does not.
+        let mut dashed = Needles::base([&Options::default()]);
+        let fresh = dashed.extend(["pool".to_string(), "pool-x".to_string()]);
+        assert!(fresh.found_in("pool-xy"));
+        assert!(!fresh.found_in("pool_xy"));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Propagation across the whole run: which functions let a handle escape and which are scopes
 //! that hand one to a `with` block, as a fixpoint over every summary.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
 
 use crate::catalog::HandleKind;
 use crate::index::{FnKey, Provider};
@@ -35,7 +36,7 @@ impl Facts {
             ..Facts::default()
         };
         // Who reads whose facts: the callers of each function, by summary.
-        let mut callers: HashMap<&FnKey, Vec<usize>> = HashMap::new();
+        let mut callers: HashMap<&FnKey, Vec<usize>> = HashMap::default();
         for (i, s) in summaries.iter().enumerate() {
             for origin in &s.origins {
                 if let OriginKind::Call(keys) | OriginKind::Enter(keys) = &origin.kind {

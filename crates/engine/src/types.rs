@@ -1,6 +1,6 @@
 //! Types as the analysis sees them: paths made canonical through the `use` items in scope.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use syn::{GenericArgument, PathArguments, ReturnType, Type, TypeParamBound};
 
@@ -50,10 +50,10 @@ pub struct Imports {
 #[derive(Clone, Debug, Default)]
 pub struct ModuleItems {
     /// Modules declared in it (`mod db;`): a path starting with one is relative.
-    pub children: std::collections::HashSet<String>,
+    pub children: rustc_hash::FxHashSet<String>,
     /// Types declared in it: in the macro door, they shadow the library names a bare name is
     /// otherwise taken to be.
-    pub declared: std::collections::HashSet<String>,
+    pub declared: rustc_hash::FxHashSet<String>,
 }
 
 /// The first segment of a path made absolute in the crate rooted at `root` (the directory that

@@ -6,7 +6,7 @@
 //! with-bound origin; a result of calling a project function carries a call origin, settled by
 //! propagation. Parameters carry nothing; data read through a handle carries nothing.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -114,7 +114,7 @@ pub(crate) fn summarize_module(
     options: &Options,
     at: &dyn Fn(TextRange) -> Location,
 ) -> Vec<FnSummary<Location>> {
-    let empty = HashMap::new();
+    let empty = HashMap::default();
     let imports = index.imports(module).unwrap_or(&empty);
     let mut defs = Vec::new();
     collect_defs(body, module, None, None, &mut defs);
@@ -264,9 +264,9 @@ fn summarize_fn(
         index,
         module,
         imports,
-        env: HashMap::new(),
-        outer: HashSet::new(),
-        globals: HashSet::new(),
+        env: HashMap::default(),
+        outer: HashSet::default(),
+        globals: HashSet::default(),
         origins: Vec::new(),
         returns: Vec::new(),
         yields: Vec::new(),
@@ -322,7 +322,7 @@ fn summarize_fn(
     };
 
     // Keep the origins that a return, yield or store carries, with their locations.
-    let mut kept: HashMap<usize, usize> = HashMap::new();
+    let mut kept: HashMap<usize, usize> = HashMap::default();
     let mut origins = Vec::new();
     let mut keep = |carried: Vec<usize>| -> Vec<usize> {
         carried

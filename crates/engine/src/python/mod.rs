@@ -8,7 +8,7 @@
 mod catalog;
 mod flow;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
@@ -171,13 +171,13 @@ impl PyIndex {
     pub(crate) fn new(decls: impl IntoIterator<Item = PyDecls>) -> PyIndex {
         let modules: HashMap<Vec<String>, PyDecls> =
             decls.into_iter().map(|d| (d.module.clone(), d)).collect();
-        let packages: std::collections::HashSet<&[String]> = modules
+        let packages: rustc_hash::FxHashSet<&[String]> = modules
             .values()
             .filter(|d| d.package)
             .map(|d| d.module.as_slice())
             .collect();
-        let mut roots = HashMap::new();
-        let mut relative: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::new();
+        let mut roots = HashMap::default();
+        let mut relative: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::default();
         for path in modules.keys() {
             let mut root = path.len().saturating_sub(1);
             while root > 0 && packages.contains(&path[..root]) {
@@ -196,9 +196,9 @@ impl PyIndex {
             modules,
             roots,
             relative,
-            dependency_types: HashMap::new(),
+            dependency_types: HashMap::default(),
         };
-        let mut dependency_types = HashMap::new();
+        let mut dependency_types = HashMap::default();
         for decls in index.modules.values() {
             for (f, ty) in &decls.depends {
                 for (key, _) in index.functions(&decls.module, f) {

@@ -256,7 +256,7 @@ async fn step(mut tx: Transaction<'static, Postgres>) -> sqlx::Result<Transactio
     #[test]
     fn passes_a_domain_transaction_and_a_map_lookup() {
         let src = r#"
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 struct Transaction { id: u64 }
 struct Ledger { open: HashMap<u64, Transaction>, pool: Pool }
 impl Ledger {
