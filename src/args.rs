@@ -14,12 +14,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check Rust sources under the given paths.
+    /// Check Rust and Python sources under the given paths.
     ///
     /// Exit status: 0 when nothing was reported, 1 when findings were reported, 2 when the run
     /// could not do its job fully (bad arguments, or a file that could not be read or parsed; every
     /// other file is still checked).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the rules: code, name, default severity and what each reports.
     Rules,
     /// Print a rule's documentation: what it does, why it is bad, an example and the fix.
@@ -31,15 +31,53 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Files or directories to check. Directories are walked, skipping `target/`, hidden
-    /// directories and (unless `--include-tests`) `tests/`, `benches/` and `examples/`; files named
-    /// here are always checked.
+    /// Files or directories to check; `-` reads one file from standard input (with
+    /// `--stdin-filename`). Directories are walked the way git sees them (`.gitignore`, `.ignore`,
+    /// `.git/info/exclude`, the global excludes file), skipping `target/`, hidden directories and
+    /// (unless `--include-tests`) `tests/`, `benches/` and `examples/`; files named here are
+    /// always checked.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Write the report to this file instead of standard output (replaced atomically; never a
+    /// file being checked).
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+
+    /// Check source read from standard input as if it were this file: its language, its
+    /// configuration and the name findings carry come from this path. Give `-` as the path.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+
+    /// Do not read `.gitignore`, `.ignore` or git's exclude files when walking directories.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Skip files and directories matching these globs while walking (added to the
+    /// configuration's `exclude` and `extend-exclude`; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Follow symbolic links while walking directories.
+    #[arg(long)]
+    pub follow_links: bool,
+
+    /// Report only findings that are not in this baseline (written by `--write-baseline`).
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write every current finding to this baseline file, and exit 0 unless a file could not be
+    /// checked.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Exit 0 even when findings are reported (2 still means a file could not be checked).
+    #[arg(long)]
+    pub exit_zero: bool,
 
     /// Also check code that only builds for tests: `tests/`, `benches/`, `examples/`,
     /// `#[cfg(test)]` items and `#[test]` functions.
@@ -87,8 +125,14 @@ pub enum FailOn {
 pub enum Format {
     /// Source snippets with labels, for people.
     Human,
+    /// `path:line:column: CODE message`, one line per finding, for editors and grep.
+    Short,
     /// One JSON document (see CONTRACT.md), for tools.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! include-tests = false
-//! exclude = ["generated/**"]
+//! extend-exclude = ["generated/**"]   # added to `exclude`, whose default skips vendored trees
 //! handles = ["Lease"]                  # the project's own handle types
 //! providers = ["Db::connection"]       # functions that hand handles out on purpose
 //! fail-on = "warning"                  # or "error"
@@ -36,8 +36,9 @@ use toml::Spanned;
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
     include_tests: Option<bool>,
+    exclude: Option<Vec<Spanned<String>>>,
     #[serde(default)]
-    exclude: Vec<Spanned<String>>,
+    extend_exclude: Vec<Spanned<String>>,
     #[serde(default)]
     handles: Vec<String>,
     #[serde(default)]
@@ -97,7 +98,7 @@ impl Settings {
             source: None,
             base,
             include_tests: false,
-            exclude: GlobSet::empty(),
+            exclude: globs(DEFAULT_EXCLUDE.iter().copied()),
             handles: Vec::new(),
             providers: Vec::new(),
             pools: Vec::new(),
@@ -114,12 +115,50 @@ impl Settings {
         self.severities.get(&rule).copied().flatten()
     }
 
-    /// Whether a file is excluded.
+    /// Whether a file or directory is excluded: it, or a directory it is in, matches a pattern
+    /// (`vendor` excludes `vendor/x/y.rs`).
     pub fn excludes(&self, path: &Path) -> bool {
         let relative = path.strip_prefix(&self.base).unwrap_or(path);
         let relative = relative.strip_prefix(".").unwrap_or(relative);
-        self.exclude.is_match(relative) || self.exclude.is_match(path)
+        relative
+            .ancestors()
+            .chain(path.ancestors())
+            .filter(|p| !p.as_os_str().is_empty())
+            .any(|p| self.exclude.is_match(p))
     }
+}
+
+/// What `exclude` is unless a configuration sets it: installed or generated code, never the
+/// project's own. `extend-exclude` and `--exclude` add to it.
+pub const DEFAULT_EXCLUDE: &[&str] = &[
+    "target",
+    "__pycache__",
+    "node_modules",
+    "site-packages",
+    "venv",
+    ".venv",
+];
+
+/// Patterns known to be valid, as one set.
+fn globs<'a>(patterns: impl IntoIterator<Item = &'a str>) -> GlobSet {
+    let mut set = GlobSetBuilder::new();
+    for p in patterns {
+        if let Ok(glob) = Glob::new(p) {
+            set.add(glob);
+        }
+    }
+    set.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// Globs from the command line (`--exclude`), or the first that is not one.
+pub fn command_line_globs(patterns: &[String]) -> Result<GlobSet, String> {
+    let mut set = GlobSetBuilder::new();
+    for p in patterns {
+        set.add(
+            Glob::new(p).map_err(|e| format!("invalid glob `{p}` in --exclude: {}", e.kind()))?,
+        );
+    }
+    set.build().map_err(|e| e.to_string())
 }
 
 /// A configuration file that could not be used.
@@ -284,7 +323,18 @@ pub fn read(path: &Path) -> Result<Settings, Box<ConfigError>> {
     settings.pools = raw.pools.into_iter().map(|p| (p.ty, p.methods)).collect();
 
     let mut globs = GlobSetBuilder::new();
-    for pattern in &raw.exclude {
+    let defaults: Vec<Spanned<String>>;
+    let exclude = match &raw.exclude {
+        Some(list) => list,
+        None => {
+            defaults = DEFAULT_EXCLUDE
+                .iter()
+                .map(|p| Spanned::new(0..0, p.to_string()))
+                .collect();
+            &defaults
+        }
+    };
+    for pattern in exclude.iter().chain(&raw.extend_exclude) {
         let glob = Glob::new(pattern.get_ref()).map_err(|e| {
             error(
                 format!("invalid glob in {shown}: {}", e.kind()),

@@ -1,8 +1,14 @@
-//! Finding the files to check.
+//! Finding the files to check: directories are walked with walkdir, and ignore files are matched
+//! with ripgrep's gitignore matcher (`ignore::gitignore`), so the run sees the tree the way git
+//! does: `.gitignore` and `.ignore` in every directory (the deeper one wins, `.ignore` over
+//! `.gitignore`), and for a git repository those of the directories above the walked one up to its
+//! root, `.git/info/exclude` and the global excludes file.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use walkdir::WalkDir;
 
 /// A path that could not be read while looking for files.
@@ -12,21 +18,24 @@ pub struct DiscoveryError {
     pub message: String,
 }
 
+/// How directories are walked.
+pub struct Walk<'a> {
+    pub include_tests: bool,
+    /// Honour `.gitignore`, `.ignore` and git's exclude files (off with `--no-ignore`).
+    pub respect_ignore: bool,
+    pub follow_links: bool,
+    /// Whether a path the walk reaches is excluded by the configuration or `--exclude`; an
+    /// excluded directory is not entered.
+    pub excluded: &'a dyn Fn(&Path) -> bool,
+}
+
 /// Directories that only hold code built for tests.
 const TEST_DIRS: &[&str] = &["tests", "test", "benches", "examples"];
 
-/// Directories of installed or generated code, never the project's own.
-const VENDORED_DIRS: &[&str] = &[
-    "target",
-    "__pycache__",
-    "node_modules",
-    "site-packages",
-    "venv",
-];
-
 /// Files to check under `roots`, in a stable order: each root in the order given, directories
-/// walked in file-name order. A file is listed once even when reached twice.
-pub fn discover(roots: &[PathBuf], include_tests: bool) -> (Vec<PathBuf>, Vec<DiscoveryError>) {
+/// walked in file-name order. A file is listed once even when reached twice. A file named as a
+/// root is always listed, whatever ignores or excludes it.
+pub fn discover(roots: &[PathBuf], walk: &Walk<'_>) -> (Vec<PathBuf>, Vec<DiscoveryError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
@@ -40,9 +49,18 @@ pub fn discover(roots: &[PathBuf], include_tests: bool) -> (Vec<PathBuf>, Vec<Di
         let meta = match std::fs::metadata(root) {
             Ok(meta) => meta,
             Err(e) => {
+                let message = match std::fs::symlink_metadata(root) {
+                    Ok(link)
+                        if link.file_type().is_symlink()
+                            && e.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        "is a symbolic link to nothing (dangling)".to_string()
+                    }
+                    _ => io_message(&e),
+                };
                 errors.push(DiscoveryError {
                     path: root.clone(),
-                    message: io_message(&e),
+                    message,
                 });
                 continue;
             }
@@ -52,24 +70,47 @@ pub fn discover(roots: &[PathBuf], include_tests: bool) -> (Vec<PathBuf>, Vec<Di
             add(root.clone(), &mut files);
             continue;
         }
+        let mut ignores = walk
+            .respect_ignore
+            .then(|| root.canonicalize().ok().map(|abs| Ignores::new(&abs)))
+            .flatten();
         let walker = WalkDir::new(root)
-            .follow_links(false)
+            .follow_links(walk.follow_links)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !skip_dir(e, include_tests));
+            .filter_entry(|e| {
+                if e.depth() == 0 {
+                    return true;
+                }
+                let is_dir = e.file_type().is_dir();
+                if is_dir && skip_dir(e, walk.include_tests) {
+                    return false;
+                }
+                if (walk.excluded)(e.path()) {
+                    return false;
+                }
+                let relative = e.path().strip_prefix(root).unwrap_or(e.path());
+                !ignores
+                    .as_mut()
+                    .is_some_and(|ignores| ignores.ignored(relative, is_dir))
+            });
         for entry in walker {
             match entry {
                 Ok(entry) => {
                     if entry.file_type().is_file()
                         && is_source(entry.path())
-                        && (include_tests || !is_test_file(entry.path()))
+                        && (walk.include_tests || !is_test_file(entry.path()))
                     {
                         add(entry.into_path(), &mut files);
                     }
                 }
                 Err(e) => errors.push(DiscoveryError {
                     path: e.path().map_or_else(|| root.clone(), Path::to_path_buf),
-                    message: e.io_error().map_or_else(|| e.to_string(), io_message),
+                    message: if e.loop_ancestor().is_some() {
+                        "symbolic link loop: it points back to a directory above it".into()
+                    } else {
+                        e.io_error().map_or_else(|| e.to_string(), io_message)
+                    },
                 }),
             }
         }
@@ -77,14 +118,93 @@ pub fn discover(roots: &[PathBuf], include_tests: bool) -> (Vec<PathBuf>, Vec<Di
     (files, errors)
 }
 
-fn skip_dir(entry: &walkdir::DirEntry, include_tests: bool) -> bool {
-    if !entry.file_type().is_dir() {
-        return false;
+/// The ignore files that apply under one walked directory.
+struct Ignores {
+    /// The walked directory, absolute.
+    root: PathBuf,
+    /// The directories above the root whose ignore files apply too (up to the repository's root),
+    /// nearest first.
+    above: Vec<PathBuf>,
+    /// `.git/info/exclude` and the global excludes file, when the root is in a repository.
+    repository: Vec<Gitignore>,
+    /// Each directory's `.ignore` and `.gitignore`, read once.
+    by_dir: HashMap<PathBuf, [Option<Gitignore>; 2]>,
+}
+
+impl Ignores {
+    fn new(root: &Path) -> Ignores {
+        let repo = root.ancestors().find(|d| d.join(".git").exists());
+        let mut above = Vec::new();
+        let mut repository = Vec::new();
+        if let Some(repo) = repo {
+            above = root
+                .ancestors()
+                .skip(1)
+                .take_while(|d| d.starts_with(repo))
+                .map(Path::to_path_buf)
+                .collect();
+            if let Some(exclude) = matcher(repo, &repo.join(".git/info/exclude")) {
+                repository.push(exclude);
+            }
+            let (global, _) = Gitignore::global();
+            if !global.is_empty() {
+                repository.push(global);
+            }
+        }
+        Ignores {
+            root: root.to_path_buf(),
+            above,
+            repository,
+            by_dir: HashMap::new(),
+        }
     }
+
+    /// Whether `relative` (below the root) is ignored: the nearest ignore file with a verdict on
+    /// it decides, as git's precedence has it.
+    fn ignored(&mut self, relative: &Path, is_dir: bool) -> bool {
+        let path = self.root.join(relative);
+        let dirs: Vec<PathBuf> = path
+            .ancestors()
+            .skip(1)
+            .take_while(|d| d.starts_with(&self.root))
+            .map(Path::to_path_buf)
+            .chain(self.above.iter().cloned())
+            .collect();
+        for dir in dirs {
+            let matchers = self.by_dir.entry(dir.clone()).or_insert_with(|| {
+                [
+                    matcher(&dir, &dir.join(".ignore")),
+                    matcher(&dir, &dir.join(".gitignore")),
+                ]
+            });
+            for m in matchers.iter().flatten() {
+                match m.matched(&path, is_dir) {
+                    Match::Ignore(_) => return true,
+                    Match::Whitelist(_) => return false,
+                    Match::None => {}
+                }
+            }
+        }
+        self.repository
+            .iter()
+            .any(|m| m.matched(&path, is_dir).is_ignore())
+    }
+}
+
+/// The matcher of one ignore file, if it exists and says anything. Lines that are not valid
+/// patterns are skipped, as git skips them.
+fn matcher(dir: &Path, file: &Path) -> Option<Gitignore> {
+    if !file.is_file() {
+        return None;
+    }
+    let mut builder = GitignoreBuilder::new(dir);
+    let _ = builder.add(file);
+    builder.build().ok().filter(|m| !m.is_empty())
+}
+
+fn skip_dir(entry: &walkdir::DirEntry, include_tests: bool) -> bool {
     let name = entry.file_name().to_string_lossy();
-    name.starts_with('.')
-        || VENDORED_DIRS.contains(&name.as_ref())
-        || (!include_tests && TEST_DIRS.contains(&name.as_ref()))
+    name.starts_with('.') || (!include_tests && TEST_DIRS.contains(&name.as_ref()))
 }
 
 fn is_source(path: &Path) -> bool {

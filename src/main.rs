@@ -2,9 +2,12 @@
 //! `scoped-db-engine`.
 
 mod args;
+mod baseline;
 mod config;
 mod discover;
 mod emit;
+mod fingerprint;
+mod output;
 mod rules;
 mod run;
 

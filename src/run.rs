@@ -15,8 +15,9 @@ use scoped_db_engine::{self as engine, Finding, LineCol, Location, Options, Rule
 
 use crate::args::{CheckArgs, Color, FailOn, Format};
 use crate::config::{self, Settings};
-use crate::discover::{discover, io_message};
+use crate::discover::{Walk, discover, io_message};
 use crate::emit::{self, Emitter};
+use crate::{baseline, output};
 
 /// Files larger than this are reported, not read: no real source file comes near it.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -53,8 +54,8 @@ pub struct Outcome {
     pub files_checked: usize,
     /// Suppression comments that silenced nothing, when asked for.
     pub unused_suppressions: Option<Vec<(usize, Suppression)>>,
-    /// Whether a finding reached the failing severity.
-    pub failing: bool,
+    /// For each finding, whether it reaches the failing severity of its file's configuration.
+    pub fails: Vec<bool>,
 }
 
 /// Which rules the command line keeps.
@@ -93,8 +94,26 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let exclude = match config::command_line_globs(&args.exclude) {
+        Ok(set) => set,
+        Err(message) => {
+            let _ = writeln!(io::stderr(), "scoped-db: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdin = match read_stdin(args) {
+        Ok(stdin) => stdin,
+        Err(message) => {
+            let _ = writeln!(io::stderr(), "scoped-db: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let roots_given: Vec<PathBuf> = match (&stdin, &args.stdin_filename) {
+        (Some(_), Some(name)) => vec![name.clone()],
+        _ => args.paths.clone(),
+    };
     let mut roots = Vec::new();
-    for root in &args.paths {
+    for root in &roots_given {
         match config::for_root(root, args.config.as_deref()) {
             Ok(settings) => roots.push((root.clone(), settings)),
             Err(e) => {
@@ -110,7 +129,22 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             }
         }
     }
-    let outcome = analyze(args, &roots, &selection);
+    let mut outcome = analyze(args, &roots, &selection, &exclude, stdin);
+    if let Some(path) = &args.baseline {
+        match baseline::read(path) {
+            Ok(known) => baseline::filter(&mut outcome, &known, path),
+            Err(message) => {
+                let _ = writeln!(io::stderr(), "scoped-db: {message}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(path) = &args.write_baseline
+        && let Err(message) = baseline::write(&outcome, path)
+    {
+        let _ = writeln!(io::stderr(), "scoped-db: {message}");
+        return ExitCode::from(2);
+    }
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
@@ -121,11 +155,21 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     };
     let emitter: Box<dyn Emitter> = match args.format {
         Format::Human => Box::new(emit::human::Human { color }),
+        Format::Short => Box::new(emit::short::Short),
         Format::Json => Box::new(emit::json::Json),
+        Format::Sarif => Box::new(emit::sarif::Sarif),
+        Format::Github => Box::new(emit::github::Github),
     };
-    let stdout = io::stdout();
     let stderr = io::stderr();
-    let result = emitter.emit(&mut stdout.lock(), &mut stderr.lock(), &outcome);
+    let result = match &args.output_file {
+        Some(path) => {
+            let mut report = Vec::new();
+            emitter
+                .emit(&mut report, &mut stderr.lock(), &outcome)
+                .and_then(|()| output::write_atomically(path, &report, &outcome))
+        }
+        None => emitter.emit(&mut io::stdout().lock(), &mut stderr.lock(), &outcome),
+    };
     match result {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
@@ -134,20 +178,61 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    if let Some(path) = &args.write_baseline {
+        let _ = writeln!(
+            io::stderr(),
+            "scoped-db: wrote {} to the baseline {}",
+            match outcome.findings.len() {
+                1 => "1 finding".to_string(),
+                n => format!("{n} findings"),
+            },
+            path.display()
+        );
+    }
     let unused = outcome
         .unused_suppressions
         .as_ref()
         .is_some_and(|u| !u.is_empty());
     if !outcome.errors.is_empty() {
         ExitCode::from(2)
-    } else if outcome.failing || unused {
+    } else if args.exit_zero || args.write_baseline.is_some() {
+        ExitCode::SUCCESS
+    } else if outcome.fails.contains(&true) || unused {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
 }
 
-fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selection) -> Outcome {
+/// Standard input, when it is to be checked (`-` with `--stdin-filename`).
+fn read_stdin(args: &CheckArgs) -> Result<Option<String>, String> {
+    let dash = args.paths.iter().any(|p| p.as_os_str() == "-");
+    match (&args.stdin_filename, dash) {
+        (None, false) => Ok(None),
+        (None, true) => Err(
+            "`-` reads standard input and needs `--stdin-filename PATH` (the path gives the \
+             language, the configuration and the name in findings)"
+                .into(),
+        ),
+        (Some(_), true) if args.paths.len() == 1 => {
+            let mut text = String::new();
+            io::Read::read_to_string(&mut io::stdin(), &mut text)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            Ok(Some(text))
+        }
+        (Some(_), _) => {
+            Err("`--stdin-filename` checks standard input: give `-` as the only path".into())
+        }
+    }
+}
+
+fn analyze(
+    args: &CheckArgs,
+    roots: &[(PathBuf, Settings)],
+    selection: &Selection,
+    exclude: &globset::GlobSet,
+    stdin: Option<String>,
+) -> Outcome {
     let mut paths = Vec::new();
     // The settings each file is checked with, by index into `settings`: its root's, or those of
     // the nearest configuration between the file and its root (a monorepo's projects each bring
@@ -161,7 +246,27 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
         settings.push(root_settings.clone());
         let root_index = settings.len() - 1;
         let include_tests = args.include_tests || root_settings.include_tests;
-        let (found, discovery_errors) = discover(std::slice::from_ref(root), include_tests);
+        let excluded = |path: &Path| {
+            root_settings.excludes(path)
+                || path
+                    .strip_prefix(".")
+                    .unwrap_or(path)
+                    .ancestors()
+                    .any(|p| !p.as_os_str().is_empty() && exclude.is_match(p))
+        };
+        let (found, discovery_errors) = if stdin.is_some() {
+            (vec![root.clone()], Vec::new())
+        } else {
+            discover(
+                std::slice::from_ref(root),
+                &Walk {
+                    include_tests,
+                    respect_ignore: !args.no_ignore,
+                    follow_links: args.follow_links,
+                    excluded: &excluded,
+                },
+            )
+        };
         errors.extend(discovery_errors.into_iter().map(|e| FileError {
             path: display(&e.path),
             detail: e.message.clone(),
@@ -177,7 +282,7 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
                 nested.settings_for(root, &path, root_index, &mut settings, &mut errors)
             };
             // Files named on the command line are always checked; the walk honours `exclude`.
-            if !named && settings[own].excludes(&path) {
+            if !named && (settings[own].excludes(&path) || excluded(&path)) {
                 continue;
             }
             if seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())) {
@@ -222,6 +327,7 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
             files: &'a [SourceFile],
             options: &'a [Options],
             settings_of: &'a [usize],
+            stdin: Option<&'a str>,
         }
         impl engine::pipeline::SourceSet for Files<'_> {
             fn len(&self) -> usize {
@@ -234,7 +340,10 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
                 &self.options[self.settings_of[i]]
             }
             fn text(&self, i: usize) -> Result<String, String> {
-                read(&self.paths[i], &self.files[i].path).map_err(|e| e.message)
+                match self.stdin {
+                    Some(text) => Ok(text.to_string()),
+                    None => read(&self.paths[i], &self.files[i].path).map_err(|e| e.message),
+                }
             }
         }
         let checked = engine::pipeline::check(
@@ -243,6 +352,7 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
                 files: &files,
                 options: &options,
                 settings_of: &settings_of,
+                stdin: stdin.as_deref(),
             },
             !args.no_prefilter,
         );
@@ -276,9 +386,11 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
             .zip(&files)
             .zip(&wanted)
             .map(|((path, f), wanted)| {
-                wanted
-                    .then(|| read(path, &f.path).ok().map(Arc::from))
-                    .flatten()
+                let text = || match &stdin {
+                    Some(text) => Some(Arc::from(text.as_str())),
+                    None => read(path, &f.path).ok().map(Arc::from),
+                };
+                wanted.then(text).flatten()
             })
             .collect();
         for (f, text) in files.iter_mut().zip(texts) {
@@ -290,7 +402,7 @@ fn analyze(args: &CheckArgs, roots: &[(PathBuf, Settings)], selection: &Selectio
             errors: Vec::new(),
             files_checked,
             unused_suppressions: None,
-            failing: false,
+            fails: Vec::new(),
         }
     });
     panic::set_hook(previous_hook);
@@ -367,7 +479,6 @@ fn settle_findings(
 ) {
     let mut suppressions: HashMap<usize, (Vec<Suppression>, Vec<bool>)> = HashMap::new();
     let mut kept = Vec::new();
-    let mut failing = false;
     for (file, mut finding) in std::mem::take(&mut outcome.findings) {
         let settings = &settings[settings_of[file]];
         let Some(severity) = settings.severity(finding.rule) else {
@@ -393,19 +504,20 @@ fn settle_findings(
             Some(FailOn::Warning) => Severity::Warning,
             None => settings.fail_on,
         };
-        failing |= severity >= fail_on;
-        kept.push((file, finding));
+        kept.push((file, finding, severity >= fail_on));
     }
     // The contract's order: path, line, column, rule, whatever order the files were walked in.
-    kept.sort_by(|(fa, a), (fb, b)| {
+    kept.sort_by(|(fa, a, _), (fb, b, _)| {
         (outcome.files[*fa].path.as_str(), a.primary.span, a.rule).cmp(&(
             outcome.files[*fb].path.as_str(),
             b.primary.span,
             b.rule,
         ))
     });
-    outcome.findings = kept;
-    outcome.failing = failing;
+    (outcome.findings, outcome.fails) = kept
+        .into_iter()
+        .map(|(file, finding, fails)| ((file, finding), fails))
+        .unzip();
     if args.report_unused_suppressions {
         let mut unused = Vec::new();
         for (file, f) in outcome.files.iter().enumerate() {

@@ -100,6 +100,14 @@ impl Emitter for Human {
             };
             let mut d = MietteDiagnostic::new(format!("cannot check {}: {shown}", e.path))
                 .with_code("scoped-db(error)");
+            // A file that is there but cannot be checked may be one that is not meant to be.
+            if std::path::Path::new(&e.path).is_file() {
+                d = d.with_help(format!(
+                    "if this file is not meant to be checked (a template, a test input), skip it: \
+                     `extend-exclude = [\"{0}\"]` in scoped-db.toml, or `--exclude '{0}'`",
+                    e.path
+                ));
+            }
             if let (Some(text), Some(pos)) = (text, e.position) {
                 let at = LineIndex::new(text).offset(text, pos);
                 d = d.with_label(LabeledSpan::new_primary_with_span(
@@ -112,19 +120,10 @@ impl Emitter for Human {
         }
         for (file, s) in outcome.unused_suppressions.iter().flatten() {
             let source = &outcome.files[*file];
-            let names: Vec<String> = s
-                .rules
-                .iter()
-                .map(|r| r.code().to_string())
-                .chain(s.unknown.iter().cloned())
-                .collect();
-            let mut d = MietteDiagnostic::new(format!(
-                "suppression of {} silences nothing",
-                names.join(", ")
-            ))
-            .with_code("scoped-db(unused-suppression)")
-            .with_severity(MietteSeverity::Warning)
-            .with_help("remove the comment, or fix the rule name");
+            let mut d = MietteDiagnostic::new(super::unused_message(s))
+                .with_code("scoped-db(unused-suppression)")
+                .with_severity(MietteSeverity::Warning)
+                .with_help("remove the comment, or fix the rule name");
             if let Some(text) = &source.text {
                 let r = LineIndex::new(text).range(text, s.location);
                 d = d.with_label(LabeledSpan::new_primary_with_span(
@@ -138,38 +137,6 @@ impl Emitter for Human {
             )?;
             writeln!(out)?;
         }
-        let files_with_findings = {
-            let mut files: Vec<usize> = outcome.findings.iter().map(|(f, _)| *f).collect();
-            files.dedup();
-            files.len()
-        };
-        let mut summary = if outcome.findings.is_empty() {
-            format!(
-                "scoped-db: no findings; {} checked",
-                plural(outcome.files_checked, "file")
-            )
-        } else {
-            format!(
-                "scoped-db: {} in {}; {} checked",
-                plural(outcome.findings.len(), "finding"),
-                plural(files_with_findings, "file"),
-                plural(outcome.files_checked, "file"),
-            )
-        };
-        if !outcome.errors.is_empty() {
-            summary.push_str(&format!(
-                "; {} could not be checked",
-                plural(outcome.errors.len(), "file")
-            ));
-        }
-        writeln!(err, "{summary}")
-    }
-}
-
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
+        writeln!(err, "{}", super::summary(outcome))
     }
 }
