@@ -1,21 +1,6 @@
-//! `scoped-db`: the command line. Arguments, file discovery and output formats; the analysis is
-//! `scoped-db-engine`.
-
-mod args;
-mod baseline;
-mod config;
-mod discover;
-mod emit;
-mod fingerprint;
-mod output;
-mod rules;
-mod run;
+//! `scoped-db`: the command line (see the library for what it does).
 
 use std::process::ExitCode;
-
-use clap::Parser;
-
-use args::{Cli, Command};
 
 // A run allocates many small strings and maps across threads; mimalloc (as ruff uses) halves the
 // time spent in the allocator on the benchmark corpus. Without transparent huge pages, which would
@@ -24,10 +9,5 @@ use args::{Cli, Command};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Check(args) => run::check(&args),
-        Command::Rules => rules::list(),
-        Command::Explain { rule } => rules::explain(&rule),
-    }
+    scoped_db_cli::main(std::env::args_os())
 }

@@ -511,3 +511,34 @@ fn a_baseline_silences_known_findings_across_line_shifts_but_not_new_ones() {
     assert_eq!(code, 2);
     assert!(stderr.contains("is not a scoped-db baseline"), "{stderr}");
 }
+
+#[test]
+fn cargo_scoped_db_is_the_same_program() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/escapes.rs", ESCAPES);
+    let direct = run_in(dir.path(), &["check", "--format", "short"]);
+    // As cargo runs a subcommand: `cargo scoped-db check` is `cargo-scoped-db scoped-db check`.
+    let out = assert_cmd::Command::cargo_bin("cargo-scoped-db")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["scoped-db", "check", "--format", "short"])
+        .output()
+        .unwrap();
+    let via_cargo = (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert_eq!(via_cargo, direct);
+    assert_eq!(direct.0, 1);
+    let help = assert_cmd::Command::cargo_bin("cargo-scoped-db")
+        .unwrap()
+        .args(["scoped-db", "--help"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(help.stdout)
+            .unwrap()
+            .contains("Usage: cargo scoped-db")
+    );
+}
