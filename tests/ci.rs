@@ -78,7 +78,29 @@ fn sarif_is_valid_against_the_official_schema_with_rules_locations_and_notificat
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert_eq!(rules, ["SDB001", "SDB002", "SDB003", "SDB004", "SDB005"]);
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    // GitHub's heading anchors: lowercase, spaces to `-`, punctuation dropped.
+    let anchors: Vec<String> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("### "))
+        .map(|h| {
+            h.to_lowercase()
+                .chars()
+                .filter_map(|c| match c {
+                    ' ' => Some('-'),
+                    c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
     for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+        let uri = rule["helpUri"].as_str().unwrap();
+        let anchor = uri.split_once('#').unwrap().1;
+        assert!(
+            anchors.iter().any(|a| a == anchor),
+            "{uri} has no README section"
+        );
         for field in [
             "/name",
             "/shortDescription/text",
@@ -90,7 +112,6 @@ fn sarif_is_valid_against_the_official_schema_with_rules_locations_and_notificat
                     .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
             );
         }
-        assert!(rule["helpUri"].as_str().unwrap().contains("#sdb00"));
     }
     let results = run["results"].as_array().unwrap();
     let shown: Vec<String> = results
