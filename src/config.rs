@@ -118,13 +118,18 @@ impl Settings {
     /// Whether a file or directory is excluded: it, or a directory it is in, matches a pattern
     /// (`vendor` excludes `vendor/x/y.rs`).
     pub fn excludes(&self, path: &Path) -> bool {
+        path.ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .any(|p| self.excludes_itself(p))
+    }
+
+    /// Whether the path itself matches a pattern, relative to the configuration's directory or
+    /// as given.
+    pub fn excludes_itself(&self, path: &Path) -> bool {
         let relative = path.strip_prefix(&self.base).unwrap_or(path);
         let relative = relative.strip_prefix(".").unwrap_or(relative);
-        relative
-            .ancestors()
-            .chain(path.ancestors())
-            .filter(|p| !p.as_os_str().is_empty())
-            .any(|p| self.exclude.is_match(p))
+        (!relative.as_os_str().is_empty() && self.exclude.is_match(relative))
+            || self.exclude.is_match(path)
     }
 }
 

@@ -39,9 +39,11 @@ pub fn discover(roots: &[PathBuf], walk: &Walk<'_>) -> (Vec<PathBuf>, Vec<Discov
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
+    // Without links followed, one walk reaches a file once; a file is looked up by its real path
+    // only when it could be reached twice.
+    let twice = roots.len() > 1 || walk.follow_links;
     let mut add = |path: PathBuf, files: &mut Vec<PathBuf>| {
-        let key = path.canonicalize().unwrap_or_else(|_| path.clone());
-        if seen.insert(key) {
+        if !twice || seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())) {
             files.push(path);
         }
     };

@@ -246,13 +246,11 @@ fn analyze(
         settings.push(root_settings.clone());
         let root_index = settings.len() - 1;
         let include_tests = args.include_tests || root_settings.include_tests;
+        // The walk asks about each path on its way down, so the directories above one have
+        // already passed: the path itself is all there is to match.
         let excluded = |path: &Path| {
-            root_settings.excludes(path)
-                || path
-                    .strip_prefix(".")
-                    .unwrap_or(path)
-                    .ancestors()
-                    .any(|p| !p.as_os_str().is_empty() && exclude.is_match(p))
+            root_settings.excludes_itself(path)
+                || exclude.is_match(path.strip_prefix(".").unwrap_or(path))
         };
         let (found, discovery_errors) = if stdin.is_some() {
             (vec![root.clone()], Vec::new())
@@ -281,11 +279,15 @@ fn analyze(
             } else {
                 nested.settings_for(root, &path, root_index, &mut settings, &mut errors)
             };
-            // Files named on the command line are always checked; the walk honours `exclude`.
-            if !named && (settings[own].excludes(&path) || excluded(&path)) {
+            // Files named on the command line are always checked; the walk has applied the root's
+            // `exclude`, a nearer configuration's is applied here.
+            if !named && own != root_index && settings[own].excludes(&path) {
                 continue;
             }
-            if seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())) {
+            // A file reached from two roots is checked once (one root's walk lists a file once).
+            let unique = roots.len() == 1
+                || seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone()));
+            if unique {
                 paths.push(path);
                 settings_of.push(own);
             }
