@@ -18,6 +18,7 @@ pub mod catalog;
 mod finding;
 mod flow;
 mod index;
+mod lex_error;
 mod location;
 pub mod pipeline;
 mod prefilter;
@@ -148,13 +149,18 @@ fn parse(src: &str) -> Result<syn::File, SourceError> {
         })
     };
     // Lexing is iterative; only then is the depth known and the recursive parse safe.
-    let tokens: proc_macro2::TokenStream =
-        content
-            .parse()
-            .map_err(|e: proc_macro2::LexError| SourceError {
+    let tokens: proc_macro2::TokenStream = content.parse().map_err(
+        |e: proc_macro2::LexError| match lex_error::diagnose(content) {
+            Some((message, offset)) => SourceError {
+                message,
+                position: Some(LineIndex::new(content).line_col(content, offset)),
+            },
+            None => SourceError {
                 message: e.to_string(),
                 position: position(e.span()),
-            })?;
+            },
+        },
+    )?;
     // Every level of nesting needs an opening delimiter of its own: a file with fewer of them than
     // the limit cannot nest deeper, and needs no walk over its tokens.
     let depth = if depth_bound(content) <= MAX_NESTING {
