@@ -39,8 +39,33 @@ pub fn scoped_db(args: TokenStream, item: TokenStream) -> TokenStream {
         handles: args.handles.iter().map(ToString::to_string).collect(),
         ..Options::default()
     };
-    let findings = check_item(&parsed, &options);
-    with_errors(item, findings.iter().map(finding_error))
+    // A bug in the engine must not look like a crash of the compiler: it becomes one error on
+    // the item, which still compiles as written once the attribute is removed.
+    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        #[cfg(test)]
+        if let syn::Item::Fn(f) = &parsed {
+            crate::fault::point("item", &f.sig.ident.to_string());
+        }
+        check_item(&parsed, &options)
+    }));
+    match checked {
+        Ok(findings) => with_errors(item, findings.iter().map(finding_error)),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let e = syn::Error::new_spanned(
+                first_token(&parsed),
+                format!(
+                    "scoped-db could not check this item: internal error ({what}); please report \
+                     it with the item's code"
+                ),
+            );
+            with_errors(item, [e])
+        }
+    }
 }
 
 /// `#[scoped_db::provider]` on a function meant to hand a handle out. It changes nothing by
@@ -162,6 +187,20 @@ mod tests {
         let args: TokenStream = args.parse().unwrap();
         let item: TokenStream = item.parse().unwrap();
         attr(args, item).to_string()
+    }
+
+    #[test]
+    fn a_panic_while_checking_is_one_compile_error_on_the_item_never_a_crash() {
+        crate::fault::arm("item", "panics_in_the_attribute");
+        let out = expand(
+            scoped_db,
+            "",
+            "async fn panics_in_the_attribute(pool: &PgPool) -> u32 { 1 }",
+        );
+        // The item is kept as written, followed by exactly one error.
+        assert!(out.starts_with("async fn panics_in_the_attribute"), "{out}");
+        assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+        assert!(out.contains("internal error (injected fault at item:panics_in_the_attribute)"));
     }
 
     const SEED: &str = r#"

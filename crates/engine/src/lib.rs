@@ -15,6 +15,7 @@ pub mod attribute;
 mod attrs;
 mod callee;
 pub mod catalog;
+mod fault;
 mod finding;
 mod flow;
 mod index;

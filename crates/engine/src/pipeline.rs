@@ -115,7 +115,10 @@ pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
             .collect();
         let results = map(&todo, |i| {
             let text = sources.text(i).map_err(Failure::Unreadable)?;
-            guarded(|| summarize_source(sources.path(i), &text, &index, sources.options(i)))
+            guarded(|| {
+                crate::fault::point("summarize", sources.path(i));
+                summarize_source(sources.path(i), &text, &index, sources.options(i))
+            })
         });
         for (i, result) in todo.iter().zip(results) {
             summarized[*i] = generation;
@@ -127,7 +130,16 @@ pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
                 }
             }
         }
-        let (findings, facts) = link_with_facts(&groups);
+        let (findings, facts) =
+            match panic::catch_unwind(AssertUnwindSafe(|| link_with_facts(&groups))) {
+                Ok(linked) => linked,
+                // The cross-file step failed: each source is linked alone, as if checked alone,
+                // and one whose own link fails again is an internal error on it. No later round.
+                Err(_) => {
+                    let findings = link_alone(&groups, &mut failed);
+                    return outcome(findings, failed, &parsed);
+                }
+            };
         if !prefilter {
             return outcome(findings, failed, &parsed);
         }
@@ -192,11 +204,36 @@ fn outcome(
     }
 }
 
+/// Each group linked on its own; a group whose link panics becomes an internal error.
+fn link_alone<S: Clone + Ord>(
+    groups: &[Vec<FnSummary<S>>],
+    failed: &mut [Option<Failure>],
+) -> Vec<(usize, Finding<S>)> {
+    let mut findings = Vec::new();
+    for (i, group) in groups.iter().enumerate() {
+        if group.is_empty() {
+            continue;
+        }
+        let linked = guarded(|| Ok(link_with_facts(std::slice::from_ref(group)).0));
+        match linked {
+            Ok(own) => findings.extend(own.into_iter().map(|(_, f)| (i, f))),
+            Err(Failure::Internal(what)) => {
+                failed[i] = Some(Failure::Internal(format!("in the cross-file step: {what}")));
+            }
+            Err(other) => failed[i] = Some(other),
+        }
+    }
+    findings
+}
+
 /// Step 3 with what propagation found.
 pub(crate) fn link_with_facts<S: Clone + Ord>(
     groups: &[Vec<FnSummary<S>>],
 ) -> (Vec<(usize, Finding<S>)>, propagate::Facts) {
     let all: Vec<&FnSummary<S>> = groups.iter().flatten().collect();
+    for s in &all {
+        crate::fault::point("link", &s.function);
+    }
     let facts = propagate::Facts::compute(&all);
     // Sorted group by group (the groups are in order already): linear in the run, n log n only
     // within a file.
@@ -238,5 +275,85 @@ fn map<T: Send>(items: &[usize], f: impl Fn(usize) -> T + Sync + Send) -> Vec<T>
     #[cfg(not(feature = "parallel"))]
     {
         items.iter().map(|&i| f(i)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Options, Source, check_run};
+
+    const ESCAPES: &str = "use sqlx::PgPool;\n\
+        pub async fn {name}(pool: &PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {\n\
+        \x20   pool.acquire().await\n\
+        }\n";
+
+    fn escapes(name: &str) -> String {
+        ESCAPES.replace("{name}", name)
+    }
+
+    #[test]
+    fn a_panic_in_one_files_analysis_is_an_internal_error_on_that_file() {
+        crate::fault::arm("summarize", "src/panics_in_summary.rs");
+        let options = Options::default();
+        let (a, b) = (escapes("first_conn"), escapes("second_conn"));
+        let sources = [
+            Source {
+                path: "src/panics_in_summary.rs",
+                text: &a,
+                options: &options,
+            },
+            Source {
+                path: "src/fine.rs",
+                text: &b,
+                options: &options,
+            },
+        ];
+        let report = check_run(&sources);
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(report.findings[0].0, 1);
+        assert_eq!(report.errors.len(), 1);
+        assert_eq!(report.errors[0].0, 0);
+        assert!(
+            report.errors[0]
+                .1
+                .message
+                .contains("internal error (injected fault"),
+            "{}",
+            report.errors[0].1.message
+        );
+    }
+
+    #[test]
+    fn a_panic_in_the_cross_file_step_costs_only_the_file_it_comes_from() {
+        crate::fault::arm("link", "panics_in_link");
+        let options = Options::default();
+        let (a, b) = (escapes("panics_in_link"), escapes("links_fine"));
+        let sources = [
+            Source {
+                path: "src/a.rs",
+                text: &a,
+                options: &options,
+            },
+            Source {
+                path: "src/b.rs",
+                text: &b,
+                options: &options,
+            },
+        ];
+        let report = check_run(&sources);
+        let found: Vec<(usize, &str)> = report
+            .findings
+            .iter()
+            .map(|(i, f)| (*i, f.function.as_str()))
+            .collect();
+        assert_eq!(found, [(1, "links_fine")]);
+        assert_eq!(report.errors.len(), 1);
+        assert_eq!(report.errors[0].0, 0);
+        assert!(
+            report.errors[0]
+                .1
+                .message
+                .contains("in the cross-file step")
+        );
     }
 }
