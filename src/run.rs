@@ -19,8 +19,6 @@ use crate::discover::{Walk, discover, io_message};
 use crate::emit::{self, Emitter};
 use crate::{baseline, output};
 
-/// Files larger than this are reported, not read: no real source file comes near it.
-const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Stack for the analysis threads: parsing deeply nested expressions recurses.
 const STACK_BYTES: usize = 256 * 1024 * 1024;
 
@@ -56,6 +54,14 @@ pub struct Outcome {
     pub unused_suppressions: Option<Vec<(usize, Suppression)>>,
     /// For each finding, whether it reaches the failing severity of its file's configuration.
     pub fails: Vec<bool>,
+    /// Files not checked on purpose (over `--max-file-size`), with why.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A file left out on purpose.
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
 }
 
 /// Which rules the command line keeps.
@@ -293,6 +299,32 @@ fn analyze(
             }
         }
     }
+    // Files over the size limit are left out and said so; the rest are checked.
+    let mut skipped = Vec::new();
+    let mut kept = 0;
+    for i in 0..paths.len() {
+        let size = match &stdin {
+            Some(text) => text.len() as u64,
+            None => std::fs::metadata(&paths[i]).map_or(0, |m| m.len()),
+        };
+        if size > args.max_file_size {
+            skipped.push(Skipped {
+                path: display(&paths[i]),
+                reason: format!(
+                    "{} is over --max-file-size ({})",
+                    human_size(size),
+                    human_size(args.max_file_size)
+                ),
+            });
+            continue;
+        }
+        paths.swap(kept, i);
+        settings_of.swap(kept, i);
+        kept += 1;
+    }
+    paths.truncate(kept);
+    settings_of.truncate(kept);
+
     // Each root's configuration applies to its own files: one project's providers or pools never
     // change what is found in another checked in the same run.
     let options: Vec<Options> = settings
@@ -405,12 +437,17 @@ fn analyze(
             files_checked,
             unused_suppressions: None,
             fails: Vec::new(),
+            skipped: Vec::new(),
         }
     });
     panic::set_hook(previous_hook);
 
     errors.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut outcome = Outcome { errors, ..outcome };
+    let mut outcome = Outcome {
+        errors,
+        skipped,
+        ..outcome
+    };
     settle_findings(&mut outcome, args, &settings, &settings_of, selection);
     outcome
 }
@@ -542,6 +579,16 @@ fn settle_findings(
     }
 }
 
+/// A size as people read it: `20.0 MiB`.
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / f64::from(1u32 << 10)),
+        b => format!("{b} bytes"),
+    }
+}
+
 /// Reads one file (`shown` is how the run names it), or says why it could not.
 fn read(path: &Path, shown: &str) -> Result<String, FileError> {
     let fail = |message: String| FileError {
@@ -552,13 +599,6 @@ fn read(path: &Path, shown: &str) -> Result<String, FileError> {
         file: None,
     };
     match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-            return Err(fail(format!(
-                "file is too large to check ({} bytes; the limit is {} bytes)",
-                meta.len(),
-                MAX_FILE_BYTES
-            )));
-        }
         Ok(meta) if meta.is_dir() => return Err(fail("is a directory".into())),
         Ok(_) => {}
         Err(e) => return Err(fail(io_message(&e))),

@@ -54,6 +54,14 @@ impl Emitter for Github {
                 data(&e.detail),
             )?;
         }
+        for skipped in &outcome.skipped {
+            writeln!(
+                out,
+                "::warning file={},title=scoped-db skipped this file::{}",
+                property(&skipped.path),
+                data(&skipped.reason),
+            )?;
+        }
         writeln!(err, "{}", super::visible(&summary(outcome)))
     }
 }

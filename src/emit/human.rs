@@ -190,6 +190,9 @@ impl Emitter for Human {
             out.write_all(self.render(d, &source.path, text).as_bytes())?;
             writeln!(out)?;
         }
+        for skipped in &outcome.skipped {
+            writeln!(err, "warning: {}", super::skipped_line(skipped))?;
+        }
         writeln!(err, "{}", super::summary(outcome))
     }
 }

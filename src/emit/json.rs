@@ -14,6 +14,8 @@ struct Document<'a> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
+    /// An addition to the contract: files left out on purpose (over `--max-file-size`).
+    skipped: Vec<JsonSkipped<'a>>,
     /// An addition to the contract, with `--report-unused-suppressions`.
     #[serde(skip_serializing_if = "Option::is_none")]
     unused_suppressions: Option<Vec<JsonUnused<'a>>>,
@@ -57,6 +59,12 @@ struct Related<'a> {
 struct JsonError<'a> {
     path: &'a str,
     message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    path: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -126,6 +134,14 @@ impl Emitter for Json {
             version: 1,
             findings,
             errors,
+            skipped: outcome
+                .skipped
+                .iter()
+                .map(|s| JsonSkipped {
+                    path: &s.path,
+                    reason: &s.reason,
+                })
+                .collect(),
             unused_suppressions,
             summary: Summary {
                 files_checked: outcome.files_checked,

@@ -42,6 +42,12 @@ pub fn summary(outcome: &Outcome) -> String {
             plural(outcome.errors.len(), "file")
         ));
     }
+    if !outcome.skipped.is_empty() {
+        summary.push_str(&format!(
+            "; {} skipped (over --max-file-size)",
+            plural(outcome.skipped.len(), "file")
+        ));
+    }
     summary
 }
 
@@ -68,6 +74,11 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// The line-oriented note for a skipped file, for standard error.
+pub fn skipped_line(s: &crate::run::Skipped) -> String {
+    format!("{}: skipped: {}", visible(&s.path), visible(&s.reason))
 }
 
 /// The name of the unused-suppression pseudo-rule in line-oriented formats.

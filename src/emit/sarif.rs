@@ -122,6 +122,20 @@ fn log(outcome: &Outcome) -> sarif::Sarif {
                 .build()
         })
         .collect();
+    let notifications: Vec<sarif::Notification> = notifications
+        .into_iter()
+        .chain(outcome.skipped.iter().map(|s| {
+            sarif::Notification::builder()
+                .level(serde_json::json!("warning"))
+                .message(text(&format!("skipped: {}", s.reason)))
+                .locations(vec![
+                    sarif::Location::builder()
+                        .physical_location(physical(&s.path, None))
+                        .build(),
+                ])
+                .build()
+        }))
+        .collect();
     let invocation = sarif::Invocation::builder()
         .execution_successful(outcome.errors.is_empty())
         .tool_execution_notifications(notifications)

@@ -46,6 +46,9 @@ impl Emitter for Short {
                 None => writeln!(err, "{}: error: {}", visible(&e.path), visible(&e.message))?,
             }
         }
+        for skipped in &outcome.skipped {
+            writeln!(err, "{}", super::skipped_line(skipped))?;
+        }
         writeln!(err, "{}", summary(outcome))
     }
 }

@@ -291,6 +291,43 @@ mod tests {
         ESCAPES.replace("{name}", name)
     }
 
+    /// Two sources; the first cannot be read when a step asks for it (deleted after discovery).
+    struct Vanishing(Options, String);
+
+    impl super::SourceSet for Vanishing {
+        fn len(&self) -> usize {
+            2
+        }
+        fn path(&self, i: usize) -> &str {
+            ["src/deleted.rs", "src/fine.rs"][i]
+        }
+        fn options(&self, _: usize) -> &Options {
+            &self.0
+        }
+        fn text(&self, i: usize) -> Result<String, String> {
+            match i {
+                0 => Err("no such file or directory".into()),
+                _ => Ok(self.1.clone()),
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_gone_before_it_is_read_is_an_error_and_the_rest_is_checked() {
+        for prefilter in [true, false] {
+            let out = super::check(&Vanishing(Options::default(), escapes("conn")), prefilter);
+            assert_eq!(out.findings.len(), 1);
+            assert_eq!(out.findings[0].0, 1);
+            assert_eq!(
+                out.failures,
+                [(
+                    0,
+                    super::Failure::Unreadable("no such file or directory".into())
+                )]
+            );
+        }
+    }
+
     #[test]
     fn a_panic_in_one_files_analysis_is_an_internal_error_on_that_file() {
         crate::fault::arm("summarize", "src/panics_in_summary.rs");

@@ -1,0 +1,13 @@
+//! Arbitrary bytes as a Rust source file.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        common::check("src/lib.rs", text);
+    }
+});
