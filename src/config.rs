@@ -123,13 +123,16 @@ impl Settings {
             .any(|p| self.excludes_itself(p))
     }
 
-    /// Whether the path itself matches a pattern, relative to the configuration's directory or
-    /// as given.
+    /// Whether the path itself matches a pattern: relative to the configuration's directory, as
+    /// given, or by its name alone (`target` excludes every directory named `target`).
     pub fn excludes_itself(&self, path: &Path) -> bool {
         let relative = path.strip_prefix(&self.base).unwrap_or(path);
         let relative = relative.strip_prefix(".").unwrap_or(relative);
         (!relative.as_os_str().is_empty() && self.exclude.is_match(relative))
             || self.exclude.is_match(path)
+            || path
+                .file_name()
+                .is_some_and(|name| self.exclude.is_match(name))
     }
 }
 

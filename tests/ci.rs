@@ -400,10 +400,12 @@ fn excludes_come_from_the_configuration_and_the_command_line() {
         "legacy/c.rs",
         "target/d.rs",
         "vendor/e.rs",
+        "crates/x/target/f.rs",
     ] {
         write(root, file, ESCAPES);
     }
-    // Defaults skip `target`; `extend-exclude` adds to them, a directory name covers its files.
+    // Defaults skip `target` at any depth; `extend-exclude` adds to them, a directory name covers
+    // its files.
     write(root, "scoped-db.toml", "extend-exclude = [\"legacy\"]\n");
     assert_eq!(
         checked(root, &["."]),
@@ -418,6 +420,7 @@ fn excludes_come_from_the_configuration_and_the_command_line() {
     assert_eq!(
         checked(root, &["."]),
         [
+            "./crates/x/target/f.rs",
             "./legacy/c.rs",
             "./src/a.rs",
             "./src/gen/b.rs",
