@@ -22,6 +22,8 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// List the rules: code, name, default severity and what each reports.
     Rules,
+    /// Run the language server (LSP over standard input and output) for editors.
+    Server,
     /// Print a rule's documentation: what it does, why it is bad, an example and the fix.
     Explain {
         /// A rule code (`SDB003`) or name (`leaked-handle`, `leaked_handle`).

@@ -203,6 +203,11 @@ impl Diagnostic for ConfigError {
     }
 }
 
+/// The settings when no configuration applies (or the one that does cannot be read).
+pub fn defaults(base: PathBuf) -> Settings {
+    Settings::defaults(base)
+}
+
 /// Finds and reads the settings for files under `root`.
 pub fn for_root(root: &Path, explicit: Option<&Path>) -> Result<Settings, Box<ConfigError>> {
     if let Some(path) = explicit {

@@ -11,6 +11,7 @@ mod fingerprint;
 mod output;
 mod rules;
 mod run;
+mod server;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -25,6 +26,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match cli.command {
         Command::Check(args) => run::check(&args),
         Command::Rules => rules::list(),
+        Command::Server => server::run(),
         Command::Explain { rule } => rules::explain(&rule),
     }
 }

@@ -480,14 +480,14 @@ fn is_provider_trait(scope: &Scope, path: &syn::Path) -> bool {
 }
 
 /// A function's signature as the index keeps it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FnDecl {
     pub key: FnKey,
     pub ret: Option<Ty>,
 }
 
 /// The declarations of one file, taken by the first pass.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileDecls {
     structs: Vec<(Path, Vec<(String, Ty)>)>,
     traits: Vec<Path>,

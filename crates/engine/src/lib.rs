@@ -30,6 +30,7 @@ pub mod rules;
 mod summary;
 pub mod suppress;
 mod types;
+pub mod workspace;
 
 use proc_macro2::Span;
 

@@ -40,7 +40,7 @@ impl Ty {
 pub type Path = Vec<String>;
 
 /// A module's `use` items (name to absolute path) and glob imports.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Imports {
     pub uses: HashMap<String, Path>,
     pub globs: Vec<Path>,

@@ -53,7 +53,7 @@ pub(crate) struct ClassRef {
 }
 
 /// What one module declares.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PyDecls {
     module: Vec<String>,
     /// An `__init__.py`: the module is a package.
@@ -67,7 +67,7 @@ pub struct PyDecls {
     depends: Vec<(Vec<String>, TyExpr)>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct ClassDecl {
     name: String,
     attrs: HashMap<String, TyExpr>,

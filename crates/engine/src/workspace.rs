@@ -1,0 +1,324 @@
+//! A long-lived run, for the language server: every source's declarations and summaries are kept,
+//! so a change to one file re-reads that file only. When its declarations are unchanged (an edit
+//! inside a function body, which is most keystrokes), only that file is summarized again and the
+//! run re-linked; when they change (a signature, a struct, an import), the index is rebuilt and the
+//! other sources are summarized again against it, since how they resolve may have changed.
+//!
+//! Unlike a command-line run there is no prefilter: the set of files that can matter changes as
+//! the user types, so every source is parsed once when the workspace is opened.
+
+use std::panic::{self, AssertUnwindSafe};
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::finding::Finding;
+use crate::index::{FileDecls, Index};
+use crate::location::Location;
+use crate::summary::FnSummary;
+use crate::{Options, SourceError, index_source, summarize_source};
+
+/// Where a source's text comes from when it must be read again: the editor's buffer for an open
+/// file, the disk for the rest.
+pub trait Texts {
+    fn text(&self, path: &str) -> Result<String, String>;
+}
+
+struct Entry {
+    path: String,
+    options: Options,
+    decls: Option<FileDecls>,
+    summaries: Vec<FnSummary<Location>>,
+    error: Option<SourceError>,
+}
+
+/// What the workspace knows, and the findings of its last link.
+pub struct Workspace {
+    entries: Vec<Entry>,
+    by_path: HashMap<String, usize>,
+    index: Index,
+    findings: Vec<(usize, Finding<Location>)>,
+}
+
+/// What an update did, for whoever wants to know its cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// Only the changed source was summarized again.
+    OneFile,
+    /// Its declarations changed: every source was summarized again.
+    Everything,
+}
+
+impl Workspace {
+    /// Opens a workspace over `sources` (path and configuration), reading each once.
+    pub fn open(sources: Vec<(String, Options)>, texts: &dyn Texts) -> Workspace {
+        let mut ws = Workspace {
+            entries: Vec::new(),
+            by_path: HashMap::default(),
+            index: Index::default(),
+            findings: Vec::new(),
+        };
+        for (path, options) in sources {
+            ws.by_path.insert(path.clone(), ws.entries.len());
+            ws.entries.push(Entry {
+                path,
+                options,
+                decls: None,
+                summaries: Vec::new(),
+                error: None,
+            });
+        }
+        for i in 0..ws.entries.len() {
+            ws.read_decls(i, texts);
+        }
+        ws.rebuild(texts);
+        ws
+    }
+
+    /// Sets the text of `path` (opened, edited or created; added to the workspace if new).
+    pub fn update(&mut self, path: &str, options: Options, texts: &dyn Texts) -> Update {
+        let i = match self.by_path.get(path) {
+            Some(&i) => {
+                self.entries[i].options = options;
+                i
+            }
+            None => {
+                self.by_path.insert(path.to_string(), self.entries.len());
+                self.entries.push(Entry {
+                    path: path.to_string(),
+                    options,
+                    decls: None,
+                    summaries: Vec::new(),
+                    error: None,
+                });
+                self.entries.len() - 1
+            }
+        };
+        let before = self.entries[i].decls.clone();
+        self.read_decls(i, texts);
+        if self.entries[i].decls == before {
+            self.summarize(i, texts);
+            self.link();
+            Update::OneFile
+        } else {
+            self.rebuild(texts);
+            Update::Everything
+        }
+    }
+
+    /// Drops `path` from the workspace (deleted).
+    pub fn remove(&mut self, path: &str, texts: &dyn Texts) {
+        let Some(i) = self.by_path.remove(path) else {
+            return;
+        };
+        self.entries.remove(i);
+        for index in self.by_path.values_mut() {
+            if *index > i {
+                *index -= 1;
+            }
+        }
+        self.rebuild(texts);
+    }
+
+    /// The findings in `path`, in order.
+    pub fn findings(&self, path: &str) -> Vec<&Finding<Location>> {
+        let Some(&i) = self.by_path.get(path) else {
+            return Vec::new();
+        };
+        self.findings
+            .iter()
+            .filter(|(file, _)| *file == i)
+            .map(|(_, f)| f)
+            .collect()
+    }
+
+    /// Why `path` could not be checked, if it could not.
+    pub fn error(&self, path: &str) -> Option<&SourceError> {
+        self.by_path
+            .get(path)
+            .and_then(|&i| self.entries[i].error.as_ref())
+    }
+
+    /// The paths of the workspace, in the order they were added.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.path.as_str())
+    }
+
+    fn read_decls(&mut self, i: usize, texts: &dyn Texts) {
+        let entry = &mut self.entries[i];
+        let read = texts.text(&entry.path).map_err(|message| SourceError {
+            message,
+            position: None,
+        });
+        let path = entry.path.clone();
+        match read.and_then(|text| contained(|| index_source(&path, &text))) {
+            Ok(decls) => {
+                entry.decls = Some(decls);
+                entry.error = None;
+            }
+            Err(e) => {
+                entry.decls = None;
+                entry.summaries.clear();
+                entry.error = Some(e);
+            }
+        }
+    }
+
+    fn summarize(&mut self, i: usize, texts: &dyn Texts) {
+        if self.entries[i].decls.is_none() {
+            return;
+        }
+        let entry = &self.entries[i];
+        let (path, options) = (entry.path.clone(), entry.options.clone());
+        let index = &self.index;
+        let result = texts
+            .text(&path)
+            .map_err(|message| SourceError {
+                message,
+                position: None,
+            })
+            .and_then(|text| contained(|| summarize_source(&path, &text, index, &options)));
+        let entry = &mut self.entries[i];
+        match result {
+            Ok(s) => entry.summaries = s,
+            Err(e) => {
+                entry.summaries.clear();
+                entry.error = Some(e);
+            }
+        }
+    }
+
+    fn rebuild(&mut self, texts: &dyn Texts) {
+        self.index = Index::new(self.entries.iter().filter_map(|e| e.decls.clone()));
+        for i in 0..self.entries.len() {
+            self.summarize(i, texts);
+        }
+        self.link();
+    }
+
+    fn link(&mut self) {
+        let groups: Vec<Vec<FnSummary<Location>>> =
+            self.entries.iter().map(|e| e.summaries.clone()).collect();
+        match panic::catch_unwind(AssertUnwindSafe(|| crate::link(&groups))) {
+            Ok(findings) => self.findings = findings,
+            // The cross-file step failed: each source is linked alone, as if checked alone.
+            Err(_) => {
+                self.findings = groups
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, g)| {
+                        panic::catch_unwind(AssertUnwindSafe(|| {
+                            crate::link(std::slice::from_ref(g))
+                        }))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(move |(_, f)| (i, f))
+                    })
+                    .collect();
+            }
+        }
+    }
+}
+
+/// One step on one source, a panic included, as an error on it.
+fn contained<T>(step: impl FnOnce() -> Result<T, SourceError>) -> Result<T, SourceError> {
+    panic::catch_unwind(AssertUnwindSafe(step)).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(SourceError {
+            message: format!("internal error ({what}); please report it"),
+            position: None,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::HashMap as Map;
+
+    #[derive(Default)]
+    struct Buffers(RefCell<Map<String, String>>);
+
+    impl Texts for Buffers {
+        fn text(&self, path: &str) -> Result<String, String> {
+            self.0
+                .borrow()
+                .get(path)
+                .cloned()
+                .ok_or_else(|| "no such file or directory".into())
+        }
+    }
+
+    impl Buffers {
+        fn set(&self, path: &str, text: &str) {
+            self.0.borrow_mut().insert(path.into(), text.into());
+        }
+    }
+
+    const DB: &str = "use sqlx::PgPool;\n\
+        pub async fn conn(pool: &PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {\n\
+        \x20   pool.acquire().await\n\
+        }\n";
+    const CALLER: &str = "use crate::db::conn;\n\
+        pub async fn wrapper(pool: &sqlx::PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {\n\
+        \x20   conn(pool).await\n\
+        }\n";
+
+    fn names(ws: &Workspace, path: &str) -> Vec<String> {
+        ws.findings(path)
+            .iter()
+            .map(|f| format!("{} {}", f.rule.code(), f.function))
+            .collect()
+    }
+
+    #[test]
+    fn a_body_edit_reads_one_file_and_a_signature_edit_reaches_the_callers() {
+        let texts = Buffers::default();
+        texts.set("src/db.rs", DB);
+        texts.set("src/service.rs", CALLER);
+        let mut ws = Workspace::open(
+            vec![
+                ("src/db.rs".into(), Options::default()),
+                ("src/service.rs".into(), Options::default()),
+            ],
+            &texts,
+        );
+        assert_eq!(names(&ws, "src/db.rs"), ["SDB001 conn"]);
+        assert_eq!(names(&ws, "src/service.rs"), ["SDB001 wrapper"]);
+
+        // Inside the body: the handle no longer escapes; only this file is read again, and the
+        // caller's finding goes with it.
+        let fixed = DB.replace(
+            "    pool.acquire().await\n",
+            "    let c = pool.acquire().await?;\n    drop(c);\n    todo!()\n",
+        );
+        texts.set("src/db.rs", &fixed);
+        assert_eq!(
+            ws.update("src/db.rs", Options::default(), &texts),
+            Update::OneFile
+        );
+        assert!(names(&ws, "src/db.rs").is_empty());
+        assert!(names(&ws, "src/service.rs").is_empty());
+
+        // Back again, then a broken file: an error on it, and its callers lose what it gave.
+        texts.set("src/db.rs", DB);
+        ws.update("src/db.rs", Options::default(), &texts);
+        assert_eq!(names(&ws, "src/service.rs"), ["SDB001 wrapper"]);
+        texts.set("src/db.rs", "use sqlx::PgPool;\nfn broken( {}\n");
+        assert_eq!(
+            ws.update("src/db.rs", Options::default(), &texts),
+            Update::Everything
+        );
+        assert_eq!(
+            ws.error("src/db.rs").map(|e| e.message.as_str()),
+            Some("unclosed delimiter `(`")
+        );
+        assert!(names(&ws, "src/service.rs").is_empty());
+        ws.remove("src/db.rs", &texts);
+        assert_eq!(ws.paths().collect::<Vec<_>>(), ["src/service.rs"]);
+    }
+}
