@@ -2,6 +2,8 @@
 //! the small sources they write.
 #![allow(dead_code)]
 
+pub mod lsp;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

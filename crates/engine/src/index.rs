@@ -504,6 +504,87 @@ pub struct FileDecls {
 }
 
 impl FileDecls {
+    /// What the file declares under each name (the last segment of each path; functions under
+    /// their name and their owner's), each declaration written out, to compare two versions.
+    fn by_name(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        let mut add = |name: Option<&String>, decl: String| {
+            if let Some(name) = name {
+                out.entry(name.clone()).or_default().push(decl);
+            }
+        };
+        for d in &self.structs {
+            add(d.0.last(), format!("{d:?}"));
+        }
+        for d in &self.traits {
+            add(d.last(), format!("{d:?}"));
+        }
+        for d in &self.aliases {
+            add(d.0.last(), format!("{d:?}"));
+        }
+        for d in &self.statics {
+            add(d.0.last(), format!("{d:?}"));
+        }
+        // A `use` item: a re-export changes what the name means through this module.
+        for (module, imports) in &self.imports {
+            for (name, target) in &imports.uses {
+                add(Some(name), format!("use {module:?} {target:?}"));
+            }
+        }
+        for (f, implements) in self.fns.iter().zip(&self.implements) {
+            let decl = format!("{f:?} {implements:?}");
+            add(Some(&f.key.name), decl.clone());
+            add(f.key.owner.as_ref(), decl);
+        }
+        #[cfg(feature = "python")]
+        if let Some(py) = &self.python {
+            for (name, decl) in py.by_name() {
+                add(Some(&name), decl);
+            }
+        }
+        out
+    }
+
+    /// The names whose declarations differ between two versions of a file: a source that names
+    /// none of them resolves as it did. `None` when what changed is not tied to names (glob
+    /// imports, the module a Python file is): every source may resolve differently.
+    pub(crate) fn changed_names(
+        before: Option<&FileDecls>,
+        after: Option<&FileDecls>,
+    ) -> Option<Vec<String>> {
+        let globs = |d: Option<&FileDecls>| {
+            d.map(|d| {
+                let g: Vec<String> = d
+                    .imports
+                    .iter()
+                    .map(|(m, i)| format!("{m:?} {:?}", i.globs))
+                    .collect();
+                #[cfg(feature = "python")]
+                let g: Vec<String> = g
+                    .into_iter()
+                    .chain(d.python.as_ref().map(|p| p.identity()))
+                    .collect();
+                g
+            })
+        };
+        if globs(before) != globs(after) {
+            return None;
+        }
+        let (before, after) = (
+            before.map(FileDecls::by_name).unwrap_or_default(),
+            after.map(FileDecls::by_name).unwrap_or_default(),
+        );
+        let mut names: Vec<String> = before
+            .keys()
+            .chain(after.keys())
+            .filter(|n| before.get(*n) != after.get(*n))
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        Some(names)
+    }
+
     #[cfg(feature = "python")]
     pub(crate) fn python(decls: crate::python::PyDecls) -> FileDecls {
         FileDecls {

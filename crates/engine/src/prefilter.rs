@@ -84,6 +84,16 @@ impl Needles {
         needles
     }
 
+    /// Exactly these words.
+    pub(crate) fn of(words: impl IntoIterator<Item = String>) -> Needles {
+        let mut needles = Needles {
+            words: BTreeSet::new(),
+            search: None,
+        };
+        needles.extend(words);
+        needles
+    }
+
     /// Adds words; the ones not seen before, which files already passed over must be searched
     /// for again.
     pub(crate) fn extend(&mut self, words: impl IntoIterator<Item = String>) -> Needles {

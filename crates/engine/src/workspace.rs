@@ -2,7 +2,9 @@
 //! so a change to one file re-reads that file only. When its declarations are unchanged (an edit
 //! inside a function body, which is most keystrokes), only that file is summarized again and the
 //! run re-linked; when they change (a signature, a struct, an import), the index is rebuilt and the
-//! other sources are summarized again against it, since how they resolve may have changed.
+//! sources that name one of the file's declarations are summarized again against it, since how
+//! they resolve may have changed (one that names none cannot resolve anything to the file: the
+//! prefilter's argument, on the names of one file).
 //!
 //! Unlike a command-line run there is no prefilter: the set of files that can matter changes as
 //! the user types, so every source is parsed once when the workspace is opened.
@@ -44,8 +46,9 @@ pub struct Workspace {
 pub enum Update {
     /// Only the changed source was summarized again.
     OneFile,
-    /// Its declarations changed: every source was summarized again.
-    Everything,
+    /// Its declarations changed: the index was rebuilt and this many other sources, those that
+    /// name one of its declarations, were summarized again.
+    Dependents(usize),
 }
 
 impl Workspace {
@@ -98,11 +101,29 @@ impl Workspace {
         if self.entries[i].decls == before {
             self.summarize(i, texts);
             self.link();
-            Update::OneFile
-        } else {
-            self.rebuild(texts);
-            Update::Everything
+            return Update::OneFile;
         }
+        let changed = FileDecls::changed_names(before.as_ref(), self.entries[i].decls.as_ref());
+        let needles = changed.map(crate::prefilter::Needles::of);
+        self.index = Index::new(self.entries.iter().filter_map(|e| e.decls.clone()));
+        let mut dependents = 0;
+        for j in 0..self.entries.len() {
+            let names_one = j != i
+                && self.entries[j].decls.is_some()
+                && match &needles {
+                    None => true,
+                    Some(needles) if needles.is_empty() => false,
+                    Some(needles) => texts
+                        .text(&self.entries[j].path)
+                        .is_ok_and(|text| needles.found_in(&text)),
+                };
+            if j == i || names_one {
+                self.summarize(j, texts);
+                dependents += usize::from(j != i);
+            }
+        }
+        self.link();
+        Update::Dependents(dependents)
     }
 
     /// Drops `path` from the workspace (deleted).
@@ -309,9 +330,10 @@ mod tests {
         ws.update("src/db.rs", Options::default(), &texts);
         assert_eq!(names(&ws, "src/service.rs"), ["SDB001 wrapper"]);
         texts.set("src/db.rs", "use sqlx::PgPool;\nfn broken( {}\n");
+        // The caller names `conn`: it is read again.
         assert_eq!(
             ws.update("src/db.rs", Options::default(), &texts),
-            Update::Everything
+            Update::Dependents(1)
         );
         assert_eq!(
             ws.error("src/db.rs").map(|e| e.message.as_str()),

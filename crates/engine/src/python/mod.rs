@@ -482,6 +482,42 @@ impl PyIndex {
 }
 
 impl PyDecls {
+    /// What the module declares under each name, each declaration written out: functions (and
+    /// methods), classes, globals, imports (a re-export) and FastAPI dependencies.
+    pub(crate) fn by_name(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (key, ty) in &self.fns {
+            out.push((key.name.clone(), format!("{key:?} {ty:?}")));
+        }
+        for class in &self.classes {
+            out.push((class.name.clone(), format!("{class:?}")));
+            for method in &class.methods {
+                out.push((method.clone(), format!("{class:?}")));
+            }
+        }
+        let mut globals: Vec<_> = self.globals.iter().collect();
+        globals.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, ty) in globals {
+            out.push((name.clone(), format!("global {ty:?}")));
+        }
+        let mut imports: Vec<_> = self.imports.iter().collect();
+        imports.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, target) in imports {
+            out.push((name.clone(), format!("import {target:?}")));
+        }
+        for (dependency, ty) in &self.depends {
+            if let Some(name) = dependency.last() {
+                out.push((name.clone(), format!("depends {ty:?}")));
+            }
+        }
+        out
+    }
+
+    /// What the module is, apart from what it declares.
+    pub(crate) fn identity(&self) -> String {
+        format!("{:?} {}", self.module, self.package)
+    }
+
     /// Whether the module itself defines `name` (a function, class or global).
     fn defines(&self, name: &str) -> bool {
         self.fns

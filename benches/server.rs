@@ -1,0 +1,149 @@
+//! The language server's latency: from a `didChange` to the `publishDiagnostics` it causes, on a
+//! generated 2,000-file workspace and on the Python benchmark corpus (bench/pypi, when fetched).
+//! Each edit flips a helper between letting a connection escape and not, so every edit changes
+//! the diagnostics of the edited file and of its caller in another file.
+//!
+//!     cargo bench --bench server
+
+// The test suite's editor; the bench uses only part of it.
+#[path = "../tests/common/lsp.rs"]
+#[allow(dead_code)]
+mod lsp;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const HELPER: &str = "use sqlx::PgPool;\n\
+pub async fn conn(pool: &PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {\n\
+\x20   pool.acquire().await\n\
+}\n";
+
+fn fixed(helper: &str) -> String {
+    helper.replace(
+        "    pool.acquire().await\n",
+        "    let c = pool.acquire().await?;\n    drop(c);\n    unimplemented!()\n",
+    )
+}
+
+/// A workspace of `n` Rust files: one in ten has a helper that lets a connection escape and a
+/// caller in the next file, the rest ordinary code that uses the pool.
+fn generate(root: &Path, n: usize) {
+    for i in 0..n {
+        let text = if i % 10 == 0 {
+            HELPER.replace("fn conn(", &format!("fn conn_{i}("))
+        } else if i % 10 == 1 {
+            format!(
+                "use crate::m{}::conn_{};\n\
+                 pub async fn wrapper_{i}(pool: &sqlx::PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {{\n\
+                 \x20   conn_{}(pool).await\n}}\n",
+                i - 1,
+                i - 1,
+                i - 1
+            )
+        } else {
+            format!(
+                "use sqlx::PgPool;\n\
+                 pub async fn count_{i}(pool: &PgPool) -> sqlx::Result<i64> {{\n\
+                 \x20   let mut conn = pool.acquire().await?;\n\
+                 \x20   let n: (i64,) = sqlx::query_as(\"select count(*) from t{i}\").fetch_one(&mut *conn).await?;\n\
+                 \x20   Ok(n.0)\n}}\n"
+            )
+        };
+        let path = root.join(format!("src/m{i}.rs"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// Opens `file`, then edits it `rounds` times; the latency of each edit, sorted.
+fn measure(root: &Path, file: &Path, text: &str, rounds: usize) -> (Duration, Vec<Duration>) {
+    let binary = Path::new(env!("CARGO_BIN_EXE_scoped-db"));
+    let start = Instant::now();
+    let mut editor = lsp::Editor::start_with(binary, root);
+    editor.open(file, text);
+    let uri = lsp::uri(file);
+    wait_for_publish(&mut editor, &uri);
+    let opened = start.elapsed();
+    let broken = fixed(text);
+    let mut times = Vec::new();
+    for round in 0..rounds {
+        let next = if round % 2 == 0 { &broken } else { text };
+        let sent = Instant::now();
+        editor.change(file, next);
+        wait_for_publish(&mut editor, &uri);
+        times.push(sent.elapsed());
+    }
+    editor.stop();
+    times.sort();
+    (opened, times)
+}
+
+fn wait_for_publish(editor: &mut lsp::Editor, uri: &str) {
+    loop {
+        let message: Value = editor.receive();
+        if message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri
+        {
+            return;
+        }
+    }
+}
+
+fn report(what: &str, opened: Duration, times: &[Duration]) {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{what}: workspace opened in {:.0} ms; didChange to publishDiagnostics over {} edits: \
+         median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+        ms(opened),
+        times.len(),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() * 9 / 10]),
+        ms(times[times.len() - 1])
+    );
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 2000);
+    let file = dir.path().join("src/m1000.rs");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (opened, times) = measure(dir.path(), &file, &text, 40);
+    report("generated workspace, 2,000 Rust files", opened, &times);
+
+    let pypi = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/pypi");
+    if pypi.is_dir() {
+        let seed = pypi.join("scoped_db_bench_seed.py");
+        let text = "from sqlalchemy.ext.asyncio import create_async_engine\n\n\
+                    engine = create_async_engine(\"postgresql+asyncpg://localhost/db\")\n\n\
+                    async def open_conn():\n    async with engine.begin() as conn:\n        return conn\n";
+        std::fs::write(&seed, text).unwrap();
+        let fixed_py = |t: &str| t.replace("        return conn\n", "        return 1\n");
+        // The same flip, in Python.
+        let binary = Path::new(env!("CARGO_BIN_EXE_scoped-db"));
+        let start = Instant::now();
+        let mut editor = lsp::Editor::start_with(binary, &pypi);
+        editor.open(&seed, text);
+        let uri = lsp::uri(&seed);
+        wait_for_publish(&mut editor, &uri);
+        let opened = start.elapsed();
+        let mut times = Vec::new();
+        for round in 0..40 {
+            let next = if round % 2 == 0 {
+                fixed_py(text)
+            } else {
+                text.to_string()
+            };
+            let sent = Instant::now();
+            editor.change(&seed, &next);
+            wait_for_publish(&mut editor, &uri);
+            times.push(sent.elapsed());
+        }
+        editor.stop();
+        std::fs::remove_file(&seed).unwrap();
+        times.sort();
+        report("bench/pypi, 2,173 Python files", opened, &times);
+    } else {
+        println!("bench/pypi not fetched (bench/run.sh fetches it): the corpus run is skipped");
+    }
+}
