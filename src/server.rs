@@ -77,6 +77,21 @@ fn serve(connection: &Connection) -> Result<(), Box<dyn std::error::Error>> {
         while let Ok(next) = connection.receiver.try_recv() {
             batch.push(next);
         }
+        // Requests the client cancelled before they were reached are answered as cancelled.
+        let cancelled: Vec<RequestId> = batch
+            .iter()
+            .filter_map(|m| match m {
+                Message::Notification(n) if n.method == "$/cancelRequest" => {
+                    serde_json::from_value::<lsp_types::CancelParams>(n.params.clone())
+                        .ok()
+                        .map(|p| match p.id {
+                            NumberOrString::Number(n) => RequestId::from(n),
+                            NumberOrString::String(s) => RequestId::from(s),
+                        })
+                }
+                _ => None,
+            })
+            .collect();
         let mut changed: Vec<PathBuf> = Vec::new();
         for message in batch {
             match message {
@@ -84,7 +99,11 @@ fn serve(connection: &Connection) -> Result<(), Box<dyn std::error::Error>> {
                     if connection.handle_shutdown(&req)? {
                         return Ok(());
                     }
-                    let response = server.request(req);
+                    let response = if cancelled.contains(&req.id) {
+                        Response::new_err(req.id, -32800, "cancelled".into())
+                    } else {
+                        server.request(req)
+                    };
                     connection.sender.send(Message::Response(response))?;
                 }
                 Message::Notification(note) => {
