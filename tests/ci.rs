@@ -7,15 +7,6 @@ use std::path::Path;
 
 use common::*;
 
-/// A Python function that returns the connection of its `async with`, as in the seed.
-const PY_ESCAPES: &str = "from sqlalchemy.ext.asyncio import create_async_engine\n\
-\n\
-engine = create_async_engine(\"postgresql+asyncpg://localhost/db\")\n\
-\n\
-async def open_conn():\n\
-\x20   async with engine.begin() as conn:\n\
-\x20       return conn\n";
-
 /// A tree with a Rust finding (with a related location), a Python finding and a broken file.
 fn mixed_tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -8,14 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-const PY_ESCAPES: &str = "from sqlalchemy.ext.asyncio import create_async_engine\n\
-\n\
-engine = create_async_engine(\"postgresql+asyncpg://localhost/db\")\n\
-\n\
-async def open_conn():\n\
-\x20   async with engine.begin() as conn:\n\
-\x20       return conn\n";
-
 /// Runs `check --format json` on `dir` with a good Rust file added, and gives the exit status,
 /// the findings as `path:line:column:end_column` and the errors as `path: message`.
 fn run_with_a_good_file(dir: &Path, args: &[&str]) -> (i32, Vec<String>, Vec<String>) {

@@ -12,14 +12,6 @@ pub async fn wrapper(pool: &sqlx::PgPool) -> sqlx::Result<sqlx::pool::PoolConnec
 \x20   conn(pool).await\n\
 }\n";
 
-const PY_ESCAPES: &str = "from sqlalchemy.ext.asyncio import create_async_engine\n\
-\n\
-engine = create_async_engine(\"postgresql+asyncpg://localhost/db\")\n\
-\n\
-async def open_conn():\n\
-\x20   async with engine.begin() as conn:\n\
-\x20       return conn\n";
-
 /// Applies the text edits of a code action (insertions at a line start, as the server makes them).
 fn apply(text: &str, action: &Value) -> String {
     let changes = action["edit"]["changes"].as_object().unwrap();

@@ -84,6 +84,15 @@ pub const ESCAPES: &str = "use sqlx::PgPool;\n\
     \x20   pool.acquire().await\n\
     }\n";
 
+/// A Python function that returns the connection of its `async with`, as in the seed.
+pub const PY_ESCAPES: &str = "from sqlalchemy.ext.asyncio import create_async_engine\n\
+\n\
+engine = create_async_engine(\"postgresql+asyncpg://localhost/db\")\n\
+\n\
+async def open_conn():\n\
+\x20   async with engine.begin() as conn:\n\
+\x20       return conn\n";
+
 pub fn json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
     let mut all = vec!["check", "--format", "json"];
     all.extend_from_slice(args);
