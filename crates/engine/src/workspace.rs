@@ -29,13 +29,14 @@ struct Entry {
     path: String,
     options: Options,
     decls: Option<FileDecls>,
-    summaries: Vec<FnSummary<Location>>,
     error: Option<SourceError>,
 }
 
 /// What the workspace knows, and the findings of its last link.
 pub struct Workspace {
     entries: Vec<Entry>,
+    /// Each entry's summaries, by the same index: linked as they are, never copied.
+    groups: Vec<Vec<FnSummary<Location>>>,
     by_path: HashMap<String, usize>,
     index: Index,
     findings: Vec<(usize, Finding<Location>)>,
@@ -56,6 +57,7 @@ impl Workspace {
     pub fn open(sources: Vec<(String, Options)>, texts: &dyn Texts) -> Workspace {
         let mut ws = Workspace {
             entries: Vec::new(),
+            groups: Vec::new(),
             by_path: HashMap::default(),
             index: Index::default(),
             findings: Vec::new(),
@@ -66,9 +68,9 @@ impl Workspace {
                 path,
                 options,
                 decls: None,
-                summaries: Vec::new(),
                 error: None,
             });
+            ws.groups.push(Vec::new());
         }
         for i in 0..ws.entries.len() {
             ws.read_decls(i, texts);
@@ -90,9 +92,9 @@ impl Workspace {
                     path: path.to_string(),
                     options,
                     decls: None,
-                    summaries: Vec::new(),
                     error: None,
                 });
+                self.groups.push(Vec::new());
                 self.entries.len() - 1
             }
         };
@@ -132,6 +134,7 @@ impl Workspace {
             return;
         };
         self.entries.remove(i);
+        self.groups.remove(i);
         for index in self.by_path.values_mut() {
             if *index > i {
                 *index -= 1;
@@ -178,8 +181,8 @@ impl Workspace {
             }
             Err(e) => {
                 entry.decls = None;
-                entry.summaries.clear();
                 entry.error = Some(e);
+                self.groups[i].clear();
             }
         }
     }
@@ -198,12 +201,11 @@ impl Workspace {
                 position: None,
             })
             .and_then(|text| contained(|| summarize_source(&path, &text, index, &options)));
-        let entry = &mut self.entries[i];
         match result {
-            Ok(s) => entry.summaries = s,
+            Ok(s) => self.groups[i] = s,
             Err(e) => {
-                entry.summaries.clear();
-                entry.error = Some(e);
+                self.groups[i].clear();
+                self.entries[i].error = Some(e);
             }
         }
     }
@@ -217,9 +219,8 @@ impl Workspace {
     }
 
     fn link(&mut self) {
-        let groups: Vec<Vec<FnSummary<Location>>> =
-            self.entries.iter().map(|e| e.summaries.clone()).collect();
-        match panic::catch_unwind(AssertUnwindSafe(|| crate::link(&groups))) {
+        let groups = &self.groups;
+        match panic::catch_unwind(AssertUnwindSafe(|| crate::link(groups))) {
             Ok(findings) => self.findings = findings,
             // The cross-file step failed: each source is linked alone, as if checked alone.
             Err(_) => {
