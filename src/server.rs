@@ -308,10 +308,17 @@ impl Server {
                 vec![path]
             }
             "workspace/didChangeWatchedFiles" => {
-                // A configuration may have changed: read every setting again.
+                // A configuration may have changed: read every setting again, and clear what was
+                // shown on a configuration that is now fine.
+                let shown: Vec<PathBuf> = self.config_errors.keys().cloned().collect();
                 self.settings.clear();
                 self.config_errors.clear();
                 self.open_workspace(connection);
+                for path in shown {
+                    if !self.config_errors.contains_key(&path) {
+                        self.publish(connection, &path, Vec::new());
+                    }
+                }
                 self.buffers.open.keys().cloned().collect()
             }
             _ => Vec::new(),

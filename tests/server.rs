@@ -143,5 +143,17 @@ fn a_bad_configuration_is_a_diagnostic_on_it() {
     editor.expect(&root.join("scoped-db.toml"), &["config 0:0-0:0"]);
     // Defaults apply meanwhile: the finding is still shown.
     editor.expect(&root.join("src/db.rs"), &["SDB001 2:4-2:24"]);
+    // Fixed, turning the rule off: read again when the editor says the file changed.
+    write(
+        root,
+        "scoped-db.toml",
+        "[rules]\nescaped-handle = \"off\"\n",
+    );
+    editor.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": uri(&root.join("scoped-db.toml")), "type": 2 }] }),
+    );
+    editor.expect(&root.join("scoped-db.toml"), &[]);
+    editor.expect(&root.join("src/db.rs"), &[]);
     editor.stop();
 }
