@@ -657,15 +657,9 @@ fn path_to_uri(path: &Path) -> Option<Uri> {
     } else {
         std::env::current_dir().ok()?.join(path)
     };
-    let mut out = String::from("file://");
-    for b in absolute.to_string_lossy().bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out.parse().ok()
+    crate::emit::sarif::uri(&absolute.to_string_lossy())
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]

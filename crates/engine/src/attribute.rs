@@ -51,11 +51,7 @@ pub fn scoped_db(args: TokenStream, item: TokenStream) -> TokenStream {
     match checked {
         Ok(findings) => with_errors(item, findings.iter().map(finding_error)),
         Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let what = crate::pipeline::panic_message(payload.as_ref());
             let e = syn::Error::new_spanned(
                 first_token(&parsed),
                 format!(

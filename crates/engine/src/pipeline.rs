@@ -205,7 +205,7 @@ fn outcome(
 }
 
 /// Each group linked on its own; a group whose link panics becomes an internal error.
-fn link_alone<S: Clone + Ord>(
+pub(crate) fn link_alone<S: Clone + Ord>(
     groups: &[Vec<FnSummary<S>>],
     failed: &mut [Option<Failure>],
 ) -> Vec<(usize, Finding<S>)> {
@@ -250,19 +250,21 @@ pub(crate) fn link_with_facts<S: Clone + Ord>(
 }
 
 /// One step on one source, a panic included, as its outcome.
-fn guarded<T>(step: impl FnOnce() -> Result<T, SourceError>) -> Result<T, Failure> {
+pub(crate) fn guarded<T>(step: impl FnOnce() -> Result<T, SourceError>) -> Result<T, Failure> {
     match panic::catch_unwind(AssertUnwindSafe(step)) {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(Failure::Source(e)),
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(Failure::Internal(what))
-        }
+        Err(payload) => Err(Failure::Internal(panic_message(payload.as_ref()))),
     }
+}
+
+/// What a caught panic said.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// `f` over `items`, in parallel when the engine is built with its `parallel` feature.

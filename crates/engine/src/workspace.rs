@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::finding::Finding;
 use crate::index::{FileDecls, Index};
 use crate::location::Location;
+use crate::pipeline::{self, Failure};
 use crate::summary::FnSummary;
 use crate::{Options, SourceError, index_source, summarize_source};
 
@@ -222,20 +223,16 @@ impl Workspace {
         let groups = &self.groups;
         match panic::catch_unwind(AssertUnwindSafe(|| crate::link(groups))) {
             Ok(findings) => self.findings = findings,
-            // The cross-file step failed: each source is linked alone, as if checked alone.
+            // The cross-file step failed: each source is linked alone, as if checked alone, and
+            // one whose own link fails is an error on it.
             Err(_) => {
-                self.findings = groups
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, g)| {
-                        panic::catch_unwind(AssertUnwindSafe(|| {
-                            crate::link(std::slice::from_ref(g))
-                        }))
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(move |(_, f)| (i, f))
-                    })
-                    .collect();
+                let mut failed = vec![None; groups.len()];
+                self.findings = pipeline::link_alone(groups, &mut failed);
+                for (entry, failure) in self.entries.iter_mut().zip(failed) {
+                    if let Some(failure) = failure {
+                        entry.error = Some(source_error(failure));
+                    }
+                }
             }
         }
     }
@@ -243,17 +240,21 @@ impl Workspace {
 
 /// One step on one source, a panic included, as an error on it.
 fn contained<T>(step: impl FnOnce() -> Result<T, SourceError>) -> Result<T, SourceError> {
-    panic::catch_unwind(AssertUnwindSafe(step)).unwrap_or_else(|payload| {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        Err(SourceError {
+    pipeline::guarded(step).map_err(source_error)
+}
+
+fn source_error(failure: Failure) -> SourceError {
+    match failure {
+        Failure::Source(e) => e,
+        Failure::Unreadable(message) => SourceError {
+            message,
+            position: None,
+        },
+        Failure::Internal(what) => SourceError {
             message: format!("internal error ({what}); please report it"),
             position: None,
-        })
-    })
+        },
+    }
 }
 
 #[cfg(test)]
