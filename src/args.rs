@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// Catch database connections and transactions that escape the scope that manages them.
 #[derive(Debug, Parser)]
-#[command(name = "scoped-db", version, about, long_about = None)]
+#[command(name = "scoped-db", version = env!("SCOPED_DB_VERSION"), about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -40,6 +40,13 @@ pub struct CheckArgs {
     /// always checked.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
+
+    /// Check the paths given in the context of the project under this directory: declarations
+    /// and function summaries come from every file under it (walked as a path is), findings and
+    /// errors are reported only for the paths given. For pre-commit and editors, which pass a few
+    /// files of a project: a staged wrapper of an unstaged helper is still reported.
+    #[arg(long, value_name = "DIR")]
+    pub context: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]

@@ -16,7 +16,7 @@ use scoped_db_engine::{self as engine, Finding, LineCol, Location, Options, Rule
 use crate::args::{CheckArgs, Color, FailOn, Format};
 use crate::config::{self, Settings};
 use crate::discover::{Walk, discover, io_message};
-use crate::emit::{self, Emitter};
+use crate::emit::{self, Emitter, visible};
 use crate::{baseline, output};
 
 /// Stack for the analysis threads: parsing deeply nested expressions recurses.
@@ -118,10 +118,30 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         (Some(_), Some(name)) => vec![name.clone()],
         _ => args.paths.clone(),
     };
+    if let Some(dir) = &args.context
+        && !dir.is_dir()
+    {
+        let _ = writeln!(
+            io::stderr(),
+            "scoped-db: `--context {}` must be a directory (the project the paths belong to)",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
     let mut roots = Vec::new();
-    for root in &roots_given {
+    // The context comes last, so a file both named and under the context counts as named.
+    let context = args.context.iter().map(|dir| (dir, Role::Context));
+    for (root, role) in roots_given
+        .iter()
+        .map(|r| (r, Role::Checked))
+        .chain(context)
+    {
         match config::for_root(root, args.config.as_deref()) {
-            Ok(settings) => roots.push((root.clone(), settings)),
+            Ok(settings) => roots.push(Root {
+                path: root.clone(),
+                settings,
+                role,
+            }),
             Err(e) => {
                 let mut out = String::new();
                 let handler = miette::GraphicalReportHandler::new_themed(
@@ -210,6 +230,22 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     }
 }
 
+/// What a root's files are in the run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Checked and reported: the paths given.
+    Checked,
+    /// Read for what they declare and summarize, never reported (`--context`).
+    Context,
+}
+
+/// A path given to the run, with the settings found for it.
+struct Root {
+    path: PathBuf,
+    settings: Settings,
+    role: Role,
+}
+
 /// Standard input, when it is to be checked (`-` with `--stdin-filename`).
 fn read_stdin(args: &CheckArgs) -> Result<Option<String>, String> {
     let dash = args.paths.iter().any(|p| p.as_os_str() == "-");
@@ -234,7 +270,7 @@ fn read_stdin(args: &CheckArgs) -> Result<Option<String>, String> {
 
 fn analyze(
     args: &CheckArgs,
-    roots: &[(PathBuf, Settings)],
+    roots: &[Root],
     selection: &Selection,
     exclude: &globset::GlobSet,
     stdin: Option<String>,
@@ -245,24 +281,27 @@ fn analyze(
     // their own).
     let mut settings: Vec<Settings> = Vec::new();
     let mut settings_of = Vec::new();
+    let mut roles = Vec::new();
     let mut errors: Vec<FileError> = Vec::new();
+    // What went wrong in the context: it only weakens what the checked files can see.
+    let mut context_errors = Vec::new();
     let mut nested = Nested::default();
     let mut seen = std::collections::HashSet::new();
-    for (root, root_settings) in roots {
-        settings.push(root_settings.clone());
+    for root in roots {
+        settings.push(root.settings.clone());
         let root_index = settings.len() - 1;
-        let include_tests = args.include_tests || root_settings.include_tests;
+        let include_tests = args.include_tests || root.settings.include_tests;
         // The walk asks about each path on its way down, so the directories above one have
         // already passed: the path itself is all there is to match.
         let excluded = |path: &Path| {
-            root_settings.excludes_itself(path)
+            root.settings.excludes_itself(path)
                 || exclude.is_match(path.strip_prefix(".").unwrap_or(path))
         };
-        let (found, discovery_errors) = if stdin.is_some() {
-            (vec![root.clone()], Vec::new())
+        let (found, discovery_errors) = if stdin.is_some() && root.role == Role::Checked {
+            (vec![root.path.clone()], Vec::new())
         } else {
             discover(
-                std::slice::from_ref(root),
+                std::slice::from_ref(&root.path),
                 &Walk {
                     include_tests,
                     respect_ignore: !args.no_ignore,
@@ -271,19 +310,28 @@ fn analyze(
                 },
             )
         };
-        errors.extend(discovery_errors.into_iter().map(|e| FileError {
-            path: display(&e.path),
-            detail: e.message.clone(),
-            message: e.message,
-            position: None,
-            file: None,
-        }));
-        let named = !root.is_dir();
+        let mut root_errors: Vec<FileError> = discovery_errors
+            .into_iter()
+            .map(|e| FileError {
+                path: display(&e.path),
+                detail: e.message.clone(),
+                message: e.message,
+                position: None,
+                file: None,
+            })
+            .collect();
+        let named = !root.path.is_dir();
         for path in found {
             let own = if args.config.is_some() || named {
                 root_index
             } else {
-                nested.settings_for(root, &path, root_index, &mut settings, &mut errors)
+                nested.settings_for(
+                    &root.path,
+                    &path,
+                    root_index,
+                    &mut settings,
+                    &mut root_errors,
+                )
             };
             // Files named on the command line are always checked; the walk has applied the root's
             // `exclude`, a nearer configuration's is applied here.
@@ -296,7 +344,12 @@ fn analyze(
             if unique {
                 paths.push(path);
                 settings_of.push(own);
+                roles.push(root.role);
             }
+        }
+        match root.role {
+            Role::Checked => errors.append(&mut root_errors),
+            Role::Context => context_errors.append(&mut root_errors),
         }
     }
     // Files over the size limit are left out and said so; the rest are checked.
@@ -304,26 +357,34 @@ fn analyze(
     let mut kept = 0;
     for i in 0..paths.len() {
         let size = match &stdin {
-            Some(text) => text.len() as u64,
-            None => std::fs::metadata(&paths[i]).map_or(0, |m| m.len()),
+            Some(text) if roles[i] == Role::Checked => text.len() as u64,
+            _ => std::fs::metadata(&paths[i]).map_or(0, |m| m.len()),
         };
         if size > args.max_file_size {
-            skipped.push(Skipped {
-                path: display(&paths[i]),
-                reason: format!(
-                    "{} is over --max-file-size ({})",
-                    human_size(size),
-                    human_size(args.max_file_size)
-                ),
-            });
+            if roles[i] == Role::Checked {
+                skipped.push(Skipped {
+                    path: display(&paths[i]),
+                    reason: format!(
+                        "{} is over --max-file-size ({})",
+                        human_size(size),
+                        human_size(args.max_file_size)
+                    ),
+                });
+            }
             continue;
         }
         paths.swap(kept, i);
         settings_of.swap(kept, i);
+        roles.swap(kept, i);
         kept += 1;
     }
     paths.truncate(kept);
     settings_of.truncate(kept);
+    roles.truncate(kept);
+    // The checked files come first (the roots are in that order and the swaps above keep it):
+    // sources `0..checked` are reported, the rest are context.
+    let reported = roles.iter().take_while(|r| **r == Role::Checked).count();
+    debug_assert!(roles[reported..].iter().all(|r| *r == Role::Context));
 
     // Each root's configuration applies to its own files: one project's providers or pools never
     // change what is found in another checked in the same run.
@@ -361,7 +422,9 @@ fn analyze(
             files: &'a [SourceFile],
             options: &'a [Options],
             settings_of: &'a [usize],
+            /// Standard input: the text of the one checked source (any others are context).
             stdin: Option<&'a str>,
+            reported: usize,
         }
         impl engine::pipeline::SourceSet for Files<'_> {
             fn len(&self) -> usize {
@@ -375,8 +438,8 @@ fn analyze(
             }
             fn text(&self, i: usize) -> Result<String, String> {
                 match self.stdin {
-                    Some(text) => Ok(text.to_string()),
-                    None => read(&self.paths[i], &self.files[i].path).map_err(|e| e.message),
+                    Some(text) if i < self.reported => Ok(text.to_string()),
+                    _ => read(&self.paths[i], &self.files[i].path).map_err(|e| e.message),
                 }
             }
         }
@@ -387,16 +450,27 @@ fn analyze(
                 options: &options,
                 settings_of: &settings_of,
                 stdin: stdin.as_deref(),
+                reported,
             },
             !args.no_prefilter,
         );
+        // Only the checked files are reported; the context's files are dropped from here on.
+        files.truncate(reported);
         let mut failed = vec![false; files.len()];
         for (i, failure) in checked.failures {
-            failed[i] = true;
-            errors.push(file_error(i, &files[i].path, failure));
+            if i < reported {
+                failed[i] = true;
+                errors.push(file_error(i, &files[i].path, failure));
+            } else {
+                context_errors.push(file_error(i, &display(&paths[i]), failure));
+            }
         }
         let files_checked = failed.iter().filter(|failed| !**failed).count();
-        let findings = checked.findings;
+        let findings: Vec<_> = checked
+            .findings
+            .into_iter()
+            .filter(|(i, _)| *i < reported)
+            .collect();
 
         // The texts shown again: files with findings (for their suppression comments and
         // snippets), files whose parse error has a position, and every checked file when unused
@@ -415,7 +489,7 @@ fn analyze(
                 wanted[i] |= !failed;
             }
         }
-        let texts: Vec<Option<Arc<str>>> = paths
+        let texts: Vec<Option<Arc<str>>> = paths[..reported]
             .par_iter()
             .zip(&files)
             .zip(&wanted)
@@ -441,6 +515,9 @@ fn analyze(
         }
     });
     panic::set_hook(previous_hook);
+    if !context_errors.is_empty() {
+        note_context_errors(&context_errors);
+    }
 
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     let mut outcome = Outcome {
@@ -450,6 +527,29 @@ fn analyze(
     };
     settle_findings(&mut outcome, args, &settings, &settings_of, selection);
     outcome
+}
+
+/// Says on standard error that part of the context could not be used: what the checked files see
+/// of their project is less than it is, so a finding through those files may be missing. Not an
+/// error of the run (the files are not being checked), so the exit status does not change.
+fn note_context_errors(errors: &[FileError]) {
+    let mut stderr = io::stderr().lock();
+    let _ = writeln!(
+        stderr,
+        "scoped-db: {} in the context could not be read or parsed; findings that go through {} \
+         may be missing:",
+        match errors.len() {
+            1 => "1 file".to_string(),
+            n => format!("{n} files"),
+        },
+        if errors.len() == 1 { "it" } else { "them" },
+    );
+    for e in errors.iter().take(5) {
+        let _ = writeln!(stderr, "  {}: {}", visible(&e.path), e.message);
+    }
+    if errors.len() > 5 {
+        let _ = writeln!(stderr, "  and {} more", errors.len() - 5);
+    }
 }
 
 /// Configuration files found below a root, by the directory that holds them.

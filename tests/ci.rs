@@ -557,3 +557,111 @@ fn cargo_scoped_db_is_the_same_program() {
             .contains("Usage: cargo scoped-db")
     );
 }
+
+/// A helper that lets the connection of its `with` escape, and a wrapper in another module that
+/// passes it on: what a commit touching only the wrapper stages.
+const PY_HELPER: &str = "from sqlalchemy.ext.asyncio import create_async_engine\n\
+\n\
+engine = create_async_engine(\"postgresql+asyncpg://localhost/db\")\n\
+\n\
+async def open_conn():\n\
+\x20   async with engine.begin() as conn:\n\
+\x20       return conn\n";
+const PY_WRAPPER: &str = "from app.db import open_conn\n\
+\n\
+async def conn_for_request():\n\
+\x20   conn = await open_conn()\n\
+\x20   return conn\n";
+
+#[test]
+fn context_reports_a_wrapper_of_a_helper_that_is_not_named_and_never_the_helper() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app/__init__.py", "");
+    write(dir.path(), "app/db.py", PY_HELPER);
+    write(dir.path(), "app/service.py", PY_WRAPPER);
+    write(dir.path(), "src/lib.rs", "pub mod db;\npub mod service;\n");
+    write(dir.path(), "src/db.rs", ESCAPES);
+    write(
+        dir.path(),
+        "src/service.rs",
+        "use sqlx::PgPool;\n\
+         pub async fn for_request(pool: &PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {\n\
+         \x20   crate::db::conn(pool).await\n\
+         }\n",
+    );
+    let named = ["app/service.py", "src/service.rs"];
+    // Alone, the wrappers hand out what an unknown function returned.
+    let (code, doc) = json(dir.path(), &named);
+    assert_eq!((code, pluck(&doc, &["path"])), (0, Vec::<String>::new()));
+    // In their project's context: the wrappers are reported, pointing at the helpers, and the
+    // helpers (not named) are not.
+    let mut args = vec!["--context", "."];
+    args.extend(named);
+    let (code, doc) = json(dir.path(), &args);
+    assert_eq!(code, 1);
+    assert_eq!(
+        pluck(&doc, &["rule", "path", "function", "/related/0/message"]),
+        [
+            "SDB001 app/service.py conn_for_request connection comes from `open_conn`, which \
+             lets it escape",
+            "SDB001 src/service.rs for_request connection comes from `conn`, which lets it escape",
+        ]
+    );
+    assert_eq!(doc["summary"]["files_checked"], 2);
+    // The whole tree checked reports all four: the context adds no finding of its own.
+    let (_, all) = json(dir.path(), &["."]);
+    assert_eq!(all["summary"]["findings"], 4);
+    // A named file is checked once, also when the context holds it; standard input stands in
+    // for it, as an editor sends an unsaved buffer.
+    let (code, stdout, stderr) = run_with_stdin(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "short",
+            "--context",
+            ".",
+            "--stdin-filename",
+            "app/service.py",
+            "-",
+        ],
+        "from app.db import open_conn\n\nasync def fixed():\n    async with open_conn():\n        pass\n",
+    );
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    assert!(stderr.contains("1 file checked"), "{stderr}");
+}
+
+#[test]
+fn context_files_that_do_not_parse_are_a_note_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app/db.py", PY_HELPER);
+    write(dir.path(), "app/service.py", PY_WRAPPER);
+    write(dir.path(), "app/broken.py", "def broken(:\n");
+    let (code, stdout, stderr) = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "short",
+            "--context",
+            ".",
+            "app/service.py",
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("app/service.py:5:12: SDB001"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("1 file in the context could not be read or parsed")
+            && stderr.contains("broken.py"),
+        "{stderr}"
+    );
+    // Named, the same file is an error of the run.
+    let (code, _, _) = run_in(dir.path(), &["check", "--context", ".", "app/broken.py"]);
+    assert_eq!(code, 2);
+    let (code, _, stderr) = run_in(dir.path(), &["check", "--context", "app/db.py", "app"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("must be a directory"), "{stderr}");
+}

@@ -564,3 +564,30 @@ fn files_that_cannot_matter_are_not_parsed_unless_asked() {
     assert_eq!(doc["errors"][0]["path"], "src/b_broken_math.rs");
     assert_eq!(doc["summary"]["findings"], 1);
 }
+
+#[test]
+fn version_names_the_release_and_the_commit_it_was_built_from() {
+    let (code, stdout, _) = run_in(&repo(), &["--version"]);
+    assert_eq!(code, 0);
+    let version = stdout
+        .strip_prefix(concat!("scoped-db ", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(repo())
+        .output()
+        .ok()
+        .filter(|out| out.status.success());
+    match head {
+        // Built from this checkout: the commit checked out.
+        Some(out) => {
+            let head = String::from_utf8(out.stdout).unwrap();
+            let rev = version
+                .strip_prefix(" (rev ")
+                .and_then(|rest| rest.strip_suffix(")\n"))
+                .unwrap_or_else(|| panic!("{stdout}"));
+            assert!(rev.len() == 10 && head.starts_with(rev), "{rev} vs {head}");
+        }
+        None => assert_eq!(version, "\n"),
+    }
+}
