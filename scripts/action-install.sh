@@ -5,19 +5,21 @@
 #   3. the wheel, with pip, into a virtual environment of its own;
 #   4. the Action's own source with cargo (a commit that has no release).
 # The version is SCOPED_DB_VERSION, else the Action's own (its Cargo.toml), so the Action and the
-# checker it installs move together. A checksum that does not match stops the install: it is never
-# retried another way. Prints the binary's path, and writes it as the `path` output when run by
-# the Action.
+# checker it installs move together; a version that is a git revision instead (`main`, a commit)
+# is built from the repository at that revision with cargo. A checksum that does not match stops
+# the install: it is never retried another way. Prints the binary's path, and writes it as the
+# `path` output when run by the Action.
 #
 # Environment: SCOPED_DB_VERSION, SCOPED_DB_SOURCE, SCOPED_DB_RELEASES (where releases are
-# downloaded from: `<base>/v<version>/<archive>`), SCOPED_DB_TARGET (the target triple, else the
-# runner's), SCOPED_DB_INSTALL_DIR (else a directory under RUNNER_TEMP), ACTION_PATH (the
-# Action's checkout, else this script's repository).
+# downloaded from: `<base>/v<version>/<archive>`), SCOPED_DB_GIT (the repository, for a git
+# revision), SCOPED_DB_TARGET (the target triple, else the runner's), SCOPED_DB_INSTALL_DIR (else a
+# directory under RUNNER_TEMP), ACTION_PATH (the Action's checkout, else this script's repository).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 action_path=${ACTION_PATH:-$here}
 releases=${SCOPED_DB_RELEASES:-https://github.com/scoped-db/scoped-db/releases/download}
+repository=${SCOPED_DB_GIT:-https://github.com/scoped-db/scoped-db}
 
 say() { echo "scoped-db: $*" >&2; }
 
@@ -114,9 +116,19 @@ from_source() {
   bin=$dir/bin/$exe
 }
 
+# cargo, from the repository at a git revision (a commit, else a branch or tag).
+from_git() {
+  cargo install --locked --root "$dir" --git "$repository" --rev "$1" --bin scoped-db >&2 \
+    || cargo install --locked --root "$dir" --git "$repository" --branch "$1" --bin scoped-db >&2
+  bin=$dir/bin/$exe
+}
+
 bin=""
 if [ -n "${SCOPED_DB_SOURCE:-}" ]; then
   from_source "$SCOPED_DB_SOURCE"
+elif ! [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]]; then
+  say "$version is not a release: building that revision of $repository with cargo"
+  from_git "$version"
 elif ! from_archive && ! from_wheel; then
   say "no release of $version to download: building the Action's own source with cargo"
   from_source "$action_path"

@@ -130,15 +130,18 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     }
     let mut roots = Vec::new();
     // The context comes last, so a file both named and under the context counts as named.
-    let context = args.context.iter().map(|dir| (dir, Role::Context));
+    let context = args
+        .context
+        .as_ref()
+        .map(|dir| (context_root(dir, &roots_given), Role::Context));
     for (root, role) in roots_given
         .iter()
-        .map(|r| (r, Role::Checked))
+        .map(|r| (r.clone(), Role::Checked))
         .chain(context)
     {
-        match config::for_root(root, args.config.as_deref()) {
+        match config::for_root(&root, args.config.as_deref()) {
             Ok(settings) => roots.push(Root {
-                path: root.clone(),
+                path: root,
                 settings,
                 role,
             }),
@@ -244,6 +247,28 @@ struct Root {
     path: PathBuf,
     settings: Settings,
     role: Role,
+}
+
+/// The context directory written the way the paths given are, since a file's crate and module
+/// are read from its path: `--context "$PWD"` with relative paths walks `.` (or the directory
+/// below the current one), and a relative context with absolute paths is made absolute.
+fn context_root(dir: &Path, given: &[PathBuf]) -> PathBuf {
+    let Ok(cwd) = std::env::current_dir() else {
+        return dir.to_path_buf();
+    };
+    if dir.is_absolute() && given.iter().all(|p| p.is_relative()) {
+        let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        if let Ok(below) = real(dir).strip_prefix(real(&cwd)) {
+            return if below.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                below.to_path_buf()
+            };
+        }
+    } else if dir.is_relative() && !given.is_empty() && given.iter().all(|p| p.is_absolute()) {
+        return cwd.join(dir.strip_prefix(".").unwrap_or(dir));
+    }
+    dir.to_path_buf()
 }
 
 /// Standard input, when it is to be checked (`-` with `--stdin-filename`).

@@ -608,6 +608,19 @@ fn context_reports_a_wrapper_of_a_helper_that_is_not_named_and_never_the_helper(
         ]
     );
     assert_eq!(doc["summary"]["files_checked"], 2);
+    // The context written absolute, or the paths absolute: the same crate and modules.
+    let absolute = dir.path().to_str().unwrap();
+    let mut args = vec!["--context", absolute];
+    args.extend(named);
+    assert_eq!(json(dir.path(), &args).1["findings"], doc["findings"]);
+    let named_absolute: Vec<String> = named.iter().map(|p| format!("{absolute}/{p}")).collect();
+    let mut args = vec!["--context", "."];
+    args.extend(named_absolute.iter().map(String::as_str));
+    let (code, doc_absolute) = json(dir.path(), &args);
+    assert_eq!(
+        (code, pluck(&doc_absolute, &["rule", "function"])),
+        (1, pluck(&doc, &["rule", "function"]))
+    );
     // The whole tree checked reports all four: the context adds no finding of its own.
     let (_, all) = json(dir.path(), &["."]);
     assert_eq!(all["summary"]["findings"], 4);
