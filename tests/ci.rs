@@ -558,15 +558,8 @@ fn cargo_scoped_db_is_the_same_program() {
     );
 }
 
-/// A helper that lets the connection of its `with` escape, and a wrapper in another module that
-/// passes it on: what a commit touching only the wrapper stages.
-const PY_HELPER: &str = "from sqlalchemy.ext.asyncio import create_async_engine\n\
-\n\
-engine = create_async_engine(\"postgresql+asyncpg://localhost/db\")\n\
-\n\
-async def open_conn():\n\
-\x20   async with engine.begin() as conn:\n\
-\x20       return conn\n";
+/// A wrapper in another module that passes on what `PY_ESCAPES` (as `app/db.py`) lets escape:
+/// what a commit touching only the wrapper stages.
 const PY_WRAPPER: &str = "from app.db import open_conn\n\
 \n\
 async def conn_for_request():\n\
@@ -577,7 +570,7 @@ async def conn_for_request():\n\
 fn context_reports_a_wrapper_of_a_helper_that_is_not_named_and_never_the_helper() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "app/__init__.py", "");
-    write(dir.path(), "app/db.py", PY_HELPER);
+    write(dir.path(), "app/db.py", PY_ESCAPES);
     write(dir.path(), "app/service.py", PY_WRAPPER);
     write(dir.path(), "src/lib.rs", "pub mod db;\npub mod service;\n");
     write(dir.path(), "src/db.rs", ESCAPES);
@@ -647,7 +640,7 @@ fn context_reports_a_wrapper_of_a_helper_that_is_not_named_and_never_the_helper(
 #[test]
 fn context_files_that_do_not_parse_are_a_note_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "app/db.py", PY_HELPER);
+    write(dir.path(), "app/db.py", PY_ESCAPES);
     write(dir.path(), "app/service.py", PY_WRAPPER);
     write(dir.path(), "app/broken.py", "def broken(:\n");
     let (code, stdout, stderr) = run_in(
