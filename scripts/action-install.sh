@@ -118,8 +118,8 @@ from_source() {
 
 # cargo, from the repository at a git revision (a commit, else a branch or tag).
 from_git() {
-  cargo install --locked --root "$dir" --git "$repository" --rev "$1" --bin scoped-db >&2 \
-    || cargo install --locked --root "$dir" --git "$repository" --branch "$1" --bin scoped-db >&2
+  cargo install --locked --root "$dir" --git "$repository" --rev "$1" --bin scoped-db scoped-db-cli >&2 \
+    || cargo install --locked --root "$dir" --git "$repository" --branch "$1" --bin scoped-db scoped-db-cli >&2
   bin=$dir/bin/$exe
 }
 
