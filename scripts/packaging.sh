@@ -19,7 +19,23 @@ work=$root/target/packaging
 rm -rf "$work"
 mkdir -p "$work"
 version=$(sed -n '/^\[workspace\.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
-step() { printf '\n== %s\n' "$*"; }
+# Each step is one check; the last line counts them the way test runners do.
+passed=0
+current=""
+step() {
+  [ -z "$current" ] || passed=$((passed + 1))
+  current=$*
+  printf '\n== %s\n' "$*"
+}
+finish() {
+  local status=$?
+  if [ "$status" = 0 ]; then
+    echo "packaging: $((passed + 1)) passed, 0 failed"
+  else
+    echo "packaging: $passed passed, 1 failed (${current:-setup})"
+  fi
+}
+trap finish EXIT
 fail() { echo "packaging: $*" >&2; exit 1; }
 # A shell with nothing of Rust on PATH: only the given directory and the system's.
 bare() { local path=$1; shift; env -i HOME="$work/home" LANG=C.UTF-8 PATH="$path:/usr/bin:/bin" "$@"; }
@@ -167,6 +183,4 @@ fi
 
 step "cargo publish --dry-run --workspace"
 cargo publish --dry-run --locked --workspace
-
-echo
-echo "packaging: every check passed (wheel $(basename "$wheel"))"
+echo "packaging: the wheel is $(basename "$wheel")"
