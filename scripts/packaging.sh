@@ -11,7 +11,8 @@
 #      helper is reported (and the helper is not);
 #   5. the Action's install step run by hand against a local release archive made from the wheel,
 #      without cargo, and refusing an archive whose checksum does not match;
-#   6. `cargo publish --dry-run --workspace`.
+#   6. the crates hold their sources and docs only (`cargo package --list`), and
+#      `cargo publish --dry-run --workspace` passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -181,6 +182,9 @@ if [ "$status" != 1 ] || ! grep -q "checksum mismatch" "$work/tampered.txt"; the
 fi
 [ ! -e "$work/runner2/scoped-db-$version/bin/scoped-db" ] || fail "a binary was installed despite the bad checksum"
 
-step "cargo publish --dry-run --workspace"
+step "the crates: sources and docs only, and cargo publish --dry-run --workspace"
+cargo package --list --locked --workspace > "$work/crates.txt"
+allowed='^(\.cargo_vcs_info\.json|Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|LICENSE-MIT|LICENSE-APACHE|README\.md|CHANGELOG\.md|build\.rs|src/.+\.rs)$'
+if grep -Ev "$allowed" "$work/crates.txt"; then fail "the crates above would ship more than their sources and docs"; fi
 cargo publish --dry-run --locked --workspace
 echo "packaging: the wheel is $(basename "$wheel")"
