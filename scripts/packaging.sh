@@ -186,5 +186,7 @@ step "the crates: sources and docs only, and cargo publish --dry-run --workspace
 cargo package --list --locked --workspace > "$work/crates.txt"
 allowed='^(\.cargo_vcs_info\.json|Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|LICENSE-MIT|LICENSE-APACHE|README\.md|CHANGELOG\.md|build\.rs|src/.+\.rs)$'
 if grep -Ev "$allowed" "$work/crates.txt"; then fail "the crates above would ship more than their sources and docs"; fi
-cargo publish --dry-run --locked --workspace
+# In a target directory of its own: the packages it verifies would otherwise leave their binaries,
+# built without a git checkout, where the tests look for the workspace's.
+CARGO_TARGET_DIR=$work/publish-target cargo publish --dry-run --locked --workspace
 echo "packaging: the wheel is $(basename "$wheel")"
