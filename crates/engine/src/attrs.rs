@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, Token};
 
-use crate::rules::Rule;
+use crate::rules::code::Rule;
 use crate::types::Scope;
 
 /// Which of our attributes an attribute is.
@@ -149,7 +149,7 @@ impl Inherited {
     /// the compiler reports them where the macro is used.
     pub(crate) fn with(&self, scope: &Scope, attrs: &[Attribute]) -> Inherited {
         let mut next = self.clone();
-        next.test_only |= crate::index::is_cfg_test(attrs);
+        next.test_only |= is_cfg_test(attrs);
         for attr in attrs {
             match ours(scope, attr, self.item_only) {
                 Some(Ours::Allow) => {
@@ -176,6 +176,29 @@ impl Inherited {
         attrs
             .iter()
             .any(|a| ours(scope, a, self.item_only) == Some(Ours::Provider))
+    }
+}
+
+/// `#[cfg(test)]`, `#[cfg(all(test, ...))]` or `#[cfg(any(test, ...))]`.
+fn is_cfg_test(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && a.parse_args::<syn::Meta>()
+                .is_ok_and(|meta| meta_requires_test(&meta))
+    })
+}
+
+fn meta_requires_test(meta: &syn::Meta) -> bool {
+    match meta {
+        syn::Meta::Path(p) => p.is_ident("test"),
+        // `any(test, feature = "test-utils")`: helpers built for tests, even when a feature also
+        // builds them.
+        syn::Meta::List(l) if l.path.is_ident("all") || l.path.is_ident("any") => l
+            .parse_args_with(
+                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+            )
+            .is_ok_and(|items| items.iter().any(meta_requires_test)),
+        _ => false,
     }
 }
 

@@ -8,7 +8,8 @@
 //! [`Index::method`]).
 
 use crate::catalog::{self, CatalogType, Role};
-use crate::index::{FnKey, Index, Method};
+use crate::ids::FnKey;
+use crate::index::{Index, Method};
 use crate::types::{Scope, Ty};
 
 /// What a call calls.

@@ -3,6 +3,8 @@
 //! This is data, read by the analysis through a handful of lookups. Adding a library means adding
 //! a [`Family`] here and a fixture; no visitor changes.
 
+pub use crate::ids::HandleKind;
+
 /// What a value of a catalog type is to the analysis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -15,37 +17,6 @@ pub enum Role {
     Builder,
     /// A handle: a value that must go back to its pool, or be finished, inside the scope that got it.
     Handle(HandleKind),
-}
-
-/// The kind of handle, for messages and for rules that care (transactions).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HandleKind {
-    /// A connection checked out of a pool.
-    Connection,
-    /// A transaction or savepoint.
-    Transaction,
-    /// A client session (mongodb).
-    Session,
-}
-
-impl HandleKind {
-    /// The noun used in messages.
-    pub fn noun(self) -> &'static str {
-        match self {
-            HandleKind::Connection => "connection",
-            HandleKind::Transaction => "transaction",
-            HandleKind::Session => "session",
-        }
-    }
-
-    /// The verb for how a function obtains it, in the past tense.
-    pub fn obtained(self) -> &'static str {
-        match self {
-            HandleKind::Connection => "acquired",
-            HandleKind::Transaction => "began",
-            HandleKind::Session => "started",
-        }
-    }
 }
 
 /// A type a family exports.
@@ -399,14 +370,6 @@ impl CatalogType {
             .iter()
             .find(|m| m.on.contains(&self.entry.name) && m.methods.contains(&name))?;
         self.family.find(entry.produces)
-    }
-
-    /// As a type: `sqlx::Transaction`.
-    pub fn ty(&self) -> crate::types::Ty {
-        crate::types::Ty::named(vec![
-            self.family.crates[0].to_string(),
-            self.entry.name.to_string(),
-        ])
     }
 
     /// A readable name: `sqlx::Transaction`.

@@ -2,7 +2,7 @@
 //! and a help line. Generic over the span so the macro keeps compiler spans and the command line
 //! keeps line/column locations.
 
-use crate::rules::{Rule, Severity};
+use crate::rules::code::{Rule, Severity};
 
 /// A span with what it shows.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,8 +11,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use syn::{Expr, Pat, Stmt};
 
 use crate::callee::{self, Callee};
-use crate::catalog::{self, CatalogType, HandleKind, Role};
-use crate::index::{FnItem, FnKey, Index};
+use crate::catalog::{self, CatalogType, Role};
+use crate::ids::{FnKey, HandleKind};
+use crate::index::{FnItem, Index};
 use crate::location::SpanRange;
 use crate::summary::{
     FnSummary, Language, LeakFlow, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow,
@@ -1344,7 +1345,7 @@ impl<'t> Cx<'_, 't> {
         if closure_scoped {
             return Val::default();
         }
-        let ty = Some(produced.ty());
+        let ty = Some(Ty::of_catalog(&produced));
         match produced.role() {
             Role::Handle(kind) => {
                 let o = self.origin(OriginKind::Acquire(kind), Node::Expr(e));

@@ -9,29 +9,8 @@ use syn::{Attribute, ImplItem, Item, TraitItem};
 
 use crate::attrs::Inherited;
 use crate::catalog::{self, CatalogType};
+use crate::ids::{FnKey, Provider};
 use crate::types::{Imports, ModuleItems, Path, Scope, Ty};
-
-/// A function's identity across the run. Free functions are told apart by module; methods by the
-/// name of the type (or trait) they are defined on.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FnKey {
-    pub module: Vec<String>,
-    pub owner: Option<String>,
-    pub name: String,
-}
-
-/// Why a function hands handles out by design, so it is not reported and its callers get a handle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Provider {
-    /// Marked `#[scoped_db::provider]`.
-    Attribute,
-    /// A method of an impl on a catalog type (a pool library's own `Pool::begin`).
-    CatalogType,
-    /// A method of a connection-manager or request-extractor trait impl.
-    ProviderTrait,
-    /// Named in the configuration's `providers`.
-    Configured,
-}
 
 /// A function-like item, with everything needed to read its signature and body.
 pub(crate) struct FnItem<'a> {
@@ -432,29 +411,6 @@ fn item_attrs(item: &Item) -> &[Attribute] {
         Item::Static(i) => &i.attrs,
         Item::Use(i) => &i.attrs,
         _ => &[],
-    }
-}
-
-/// `#[cfg(test)]`, `#[cfg(all(test, ...))]` or `#[cfg(any(test, ...))]`.
-pub(crate) fn is_cfg_test(attrs: &[Attribute]) -> bool {
-    attrs.iter().any(|a| {
-        a.path().is_ident("cfg")
-            && a.parse_args::<syn::Meta>()
-                .is_ok_and(|meta| meta_requires_test(&meta))
-    })
-}
-
-fn meta_requires_test(meta: &syn::Meta) -> bool {
-    match meta {
-        syn::Meta::Path(p) => p.is_ident("test"),
-        // `any(test, feature = "test-utils")`: helpers built for tests, even when a feature also
-        // builds them.
-        syn::Meta::List(l) if l.path.is_ident("all") || l.path.is_ident("any") => l
-            .parse_args_with(
-                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-            )
-            .is_ok_and(|items| items.iter().any(meta_requires_test)),
-        _ => false,
     }
 }
 

@@ -72,7 +72,7 @@ fn unterminated(kind: LiteralKind) -> Option<&'static str> {
 }
 
 fn position(src: &str, offset: usize) -> String {
-    let at = crate::LineIndex::new(src).line_col(src, offset);
+    let at = crate::location::LineIndex::new(src).line_col(src, offset);
     format!("line {} column {}", at.line, at.column)
 }
 

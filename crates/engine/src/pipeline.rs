@@ -6,11 +6,13 @@
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::finding::Finding;
+use crate::frontend::{index_source, summarize_source};
 use crate::index::{FileDecls, Index};
 use crate::location::Location;
+use crate::options::{Options, SourceError};
 use crate::prefilter::{self, Needles};
+use crate::propagate;
 use crate::summary::FnSummary;
-use crate::{Options, SourceError, index_source, propagate, summarize_source};
 
 /// The sources of a run.
 pub trait SourceSet: Sync {
@@ -278,6 +280,12 @@ fn map<T: Send>(items: &[usize], f: impl Fn(usize) -> T + Sync + Send) -> Vec<T>
     {
         items.iter().map(|&i| f(i)).collect()
     }
+}
+
+/// Step 3: the findings of the run, each with the index of the summary group (file) it belongs
+/// to, sorted by group and position.
+pub fn link<S: Clone + Ord>(groups: &[Vec<FnSummary<S>>]) -> Vec<(usize, Finding<S>)> {
+    link_with_facts(groups).0
 }
 
 #[cfg(test)]

@@ -12,8 +12,9 @@ use std::collections::BTreeSet;
 
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 
-use crate::Options;
 use crate::catalog;
+use crate::frontend::{crate_name, crate_root};
+use crate::options::Options;
 
 /// Byte patterns that make a file worth parsing.
 pub(crate) struct Needles {
@@ -59,7 +60,7 @@ impl Needles {
         let mut words: BTreeSet<String> = BTreeSet::new();
         // A catalog type is only ever known through a path into its crate (a `use` item, a
         // qualified path), so the crate names are enough; a bare name re-exported by the project's
-        // own modules joins once those are parsed ([`crate::Index::db_names`]).
+        // own modules joins once those are parsed ([`crate::index::Index::db_names`]).
         for family in catalog::FAMILIES {
             words.extend(family.crates.iter().map(|c| c.to_string()));
         }
@@ -154,7 +155,7 @@ pub(crate) fn applies_to(path: &str) -> bool {
 /// Whether a source is a catalog library's own (`vendor/sqlx-core-0.8.6/src/..`): never
 /// reported, and reached by no other crate's paths, so it cannot matter to a run.
 pub(crate) fn is_library_source(path: &str) -> bool {
-    catalog::is_catalog_crate(&crate::crate_name(&crate::crate_root(path)))
+    catalog::is_catalog_crate(&crate_name(&crate_root(path)))
 }
 
 #[cfg(test)]

@@ -4,8 +4,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::VecDeque;
 
-use crate::catalog::HandleKind;
-use crate::index::{FnKey, Provider};
+use crate::ids::{FnKey, HandleKind, Provider};
 use crate::summary::{FnSummary, OriginKind, ScopeRole};
 
 /// What the run knows of its functions once propagation is done.

@@ -1,9 +1,8 @@
 //! Per-function summaries: what the second pass keeps of a function once its syntax tree is gone,
 //! and all the linking step needs.
 
-use crate::catalog::HandleKind;
-use crate::index::{FnKey, Provider};
-use crate::rules::Rule;
+use crate::ids::{FnKey, HandleKind, Provider};
+use crate::rules::code::Rule;
 
 /// Where a value a function returns may have come from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 
 use crate::finding::Finding;
 use crate::location::Location;
-use crate::rules::Rule;
+use crate::rules::code::Rule;
 
 const MARKER: &str = "scoped-db:";
 
@@ -57,14 +57,14 @@ pub fn parse(src: &str, python: bool) -> Vec<Suppression> {
             }
         }
         let column = line[..at].chars().count() + 1;
-        let start = crate::LineCol {
+        let start = crate::location::LineCol {
             line: i + 1,
             column,
         };
         out.push(Suppression {
             location: Location {
                 start,
-                end: crate::LineCol {
+                end: crate::location::LineCol {
                     line: i + 1,
                     column: line.chars().count() + 1,
                 },
@@ -120,7 +120,7 @@ mod tests {
         assert_eq!(rust[0].reason, "legacy API");
         assert_eq!(
             rust[0].location.start,
-            crate::LineCol { line: 2, column: 5 }
+            crate::location::LineCol { line: 2, column: 5 }
         );
         let python = parse(src, true);
         assert_eq!(python.len(), 1);

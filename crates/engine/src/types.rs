@@ -20,6 +20,14 @@ impl Ty {
         }
     }
 
+    /// A catalog type as a type: `sqlx::Transaction`.
+    pub fn of_catalog(t: &crate::catalog::CatalogType) -> Ty {
+        Ty::named(vec![
+            t.family.crates[0].to_string(),
+            t.entry.name.to_string(),
+        ])
+    }
+
     pub fn last(&self) -> &str {
         self.path.last().map(String::as_str).unwrap_or("")
     }

@@ -14,11 +14,13 @@ use std::panic::{self, AssertUnwindSafe};
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::finding::Finding;
+use crate::frontend::{index_source, summarize_source};
 use crate::index::{FileDecls, Index};
 use crate::location::Location;
+use crate::options::{Options, SourceError};
+use crate::pipeline::link;
 use crate::pipeline::{self, Failure};
 use crate::summary::FnSummary;
-use crate::{Options, SourceError, index_source, summarize_source};
 
 /// Where a source's text comes from when it must be read again: the editor's buffer for an open
 /// file, the disk for the rest.
@@ -221,7 +223,7 @@ impl Workspace {
 
     fn link(&mut self) {
         let groups = &self.groups;
-        match panic::catch_unwind(AssertUnwindSafe(|| crate::link(groups))) {
+        match panic::catch_unwind(AssertUnwindSafe(|| link(groups))) {
             Ok(findings) => self.findings = findings,
             // The cross-file step failed: each source is linked alone, as if checked alone, and
             // one whose own link fails is an error on it.

@@ -4,7 +4,7 @@
 //! Names are matched by their package root and final name (`sqlalchemy` ... `create_engine`), after
 //! imports are resolved, the way the Rust catalog matches crate and type.
 
-use crate::catalog::HandleKind;
+use crate::ids::HandleKind;
 
 /// A library type scoped-db tracks in Python, by a stable name.
 pub type LibType = &'static str;

@@ -13,10 +13,9 @@ use ruff_text_size::{Ranged, TextRange};
 
 use super::catalog::{self, OnExit};
 use super::{ClassRef, PyIndex, PyTy, written_name};
-use crate::Options;
-use crate::catalog::HandleKind;
-use crate::index::FnKey;
+use crate::ids::{FnKey, HandleKind};
 use crate::location::Location;
+use crate::options::Options;
 use crate::summary::{
     FnSummary, Language, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow, union_into,
 };

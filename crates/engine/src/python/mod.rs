@@ -12,10 +12,10 @@ use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
-use crate::index::FnKey;
+use crate::ids::FnKey;
 use crate::location::{LineIndex, Location};
+use crate::options::{MAX_NESTING, Options, SourceError, depth_bound};
 use crate::summary::FnSummary;
-use crate::{Options, SourceError};
 
 pub(crate) use catalog::LibType;
 
@@ -109,16 +109,16 @@ fn parse(src: &str) -> Result<ast::ModModule, SourceError> {
     // The parser recurses once per level of nesting: refuse what would overflow the stack,
     // after an iterative pass of the lexer.
     // Only a file that could nest that deep is lexed to find out.
-    let depth = if crate::depth_bound(src) <= crate::MAX_NESTING {
+    let depth = if depth_bound(src) <= MAX_NESTING {
         0
     } else {
         nesting_depth(src)
     };
-    if depth > crate::MAX_NESTING {
+    if depth > MAX_NESTING {
         return Err(SourceError {
             message: format!(
                 "delimiters nest too deep to check (depth {depth}; the limit is {})",
-                crate::MAX_NESTING
+                MAX_NESTING
             ),
             position: None,
         });
@@ -1017,7 +1017,7 @@ pub(crate) fn summarize(
     let mut summaries = flow::summarize_module(&module.body, &module_path, index, options, &at);
     for s in &mut summaries {
         if options.providers.contains(&s.function) {
-            s.provider = Some(crate::Provider::Configured);
+            s.provider = Some(crate::ids::Provider::Configured);
         }
     }
     Ok(summaries)
@@ -1029,7 +1029,7 @@ mod tests {
 
     #[test]
     fn hostile_nesting_is_refused_before_the_parser_recurses() {
-        let n = crate::MAX_NESTING + 1;
+        let n = MAX_NESTING + 1;
         let src = format!("x = {}1{}\n", "(".repeat(n), ")".repeat(n));
         let err = index("deep.py", &src).unwrap_err();
         assert!(err.message.contains("nest too deep"), "{err}");

@@ -1,8 +1,8 @@
 //! SDB001 escaped-handle: a function returns a handle it obtained itself.
 
 use super::{Rule, RuleInfo, Severity};
-use crate::catalog::HandleKind;
 use crate::finding::{Finding, Label};
+use crate::ids::HandleKind;
 use crate::propagate::Facts;
 use crate::summary::{FnSummary, Language, OriginKind};
 

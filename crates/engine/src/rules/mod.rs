@@ -1,48 +1,13 @@
 //! The rule registry: one table from code to rule. Codes are stable forever.
 
+pub mod code;
 pub mod escaped_handle;
 pub mod escaped_with_target;
 pub mod leaked_handle;
 pub mod stored_handle;
 pub mod unfinished_transaction;
 
-/// How much a finding matters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-/// A rule scoped-db reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Rule {
-    EscapedHandle,
-    StoredHandle,
-    LeakedHandle,
-    UnfinishedTransaction,
-    EscapedWithTarget,
-}
-
-/// What the registry knows of a rule.
-#[derive(Debug)]
-pub struct RuleInfo {
-    pub rule: Rule,
-    pub code: &'static str,
-    pub name: &'static str,
-    pub default_severity: Severity,
-    pub summary: &'static str,
-    /// Markdown in ruff's template: What it does / Why is this bad? / Example / Use instead.
-    pub docs: &'static str,
-}
+pub use code::{Rule, RuleInfo, Severity};
 
 /// Every rule's findings for one summary.
 pub(crate) fn check<S: Clone>(

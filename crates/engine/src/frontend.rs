@@ -1,0 +1,319 @@
+//! The Rust frontend's entry points and the dispatch by language: a file's declarations
+//! ([`index_source`]) and its functions' summaries ([`summarize_source`]), Rust through syn and
+//! Python through `python/`; and how a file's path names its crate and module.
+
+use proc_macro2::Span;
+
+use crate::attrs::Inherited;
+use crate::catalog;
+use crate::flow;
+use crate::ids::Provider;
+use crate::index::{self, Decl, FileDecls, FnItem, Index};
+use crate::lex_error;
+use crate::location::{LineCol, LineIndex, Location, SpanRange};
+use crate::options::{MAX_NESTING, Options, SourceError, depth_bound};
+#[cfg(feature = "python")]
+use crate::python;
+use crate::summary::FnSummary;
+use crate::types::{self, Scope};
+
+/// The module path a file's functions live in, from its path: `src/db/pool.rs` is `db::pool`,
+/// `src/db/mod.rs` is `db`, a file outside any `src/` is named after itself.
+pub fn module_path(path: &str) -> Vec<String> {
+    let parts: Vec<&str> = path
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let from = parts
+        .iter()
+        .rposition(|p| *p == "src")
+        .map_or(parts.len().saturating_sub(1), |i| i + 1);
+    let mut module: Vec<String> = parts[from.min(parts.len())..]
+        .iter()
+        .map(|p| p.strip_suffix(".rs").unwrap_or(p).to_string())
+        .collect();
+    if module
+        .last()
+        .is_some_and(|m| matches!(m.as_str(), "mod" | "lib" | "main"))
+    {
+        module.pop();
+    }
+    module
+}
+
+/// The directory of the crate a file belongs to: the one holding its `src/` (`crates/app` for
+/// `crates/app/src/db.rs`), else the file's own directory. Two crates of one run never share a
+/// module path.
+pub fn crate_root(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let end = parts
+        .iter()
+        .rposition(|p| *p == "src")
+        .unwrap_or(parts.len().saturating_sub(1));
+    parts[..end].join("/")
+}
+
+/// The name of the crate in a crate directory, as paths write it: `deadpool_redis` for
+/// `vendor/deadpool-redis` or a registry checkout `deadpool-redis-0.18.0`.
+pub fn crate_name(root: &str) -> String {
+    let dir = root.rsplit(['/', '\\']).next().unwrap_or("");
+    // A registry checkout ends in `-<version>`.
+    let name = match dir.rfind('-') {
+        Some(i)
+            if dir[i + 1..].starts_with(|c: char| c.is_ascii_digit())
+                && dir[i + 1..].contains('.') =>
+        {
+            &dir[..i]
+        }
+        _ => dir,
+    };
+    name.replace('-', "_")
+}
+
+fn parse(src: &str) -> Result<syn::File, SourceError> {
+    // As `syn::parse_file`: a byte-order mark and a shebang line are not Rust.
+    let mut content = src.strip_prefix('\u{feff}').unwrap_or(src);
+    if content.starts_with("#!") && !content[2..].trim_start().starts_with('[') {
+        content = content.find('\n').map_or("", |i| &content[i..]);
+    }
+    let position = |span: Span| {
+        let start = span.start();
+        Some(LineCol {
+            line: start.line,
+            column: start.column + 1,
+        })
+    };
+    // Lexing is iterative; only then is the depth known and the recursive parse safe.
+    let tokens: proc_macro2::TokenStream = content.parse().map_err(
+        |e: proc_macro2::LexError| match lex_error::diagnose(content) {
+            Some((message, offset)) => SourceError {
+                message,
+                position: Some(LineIndex::new(content).line_col(content, offset)),
+            },
+            None => SourceError {
+                message: e.to_string(),
+                position: position(e.span()),
+            },
+        },
+    )?;
+    // Every level of nesting needs an opening delimiter of its own: a file with fewer of them than
+    // the limit cannot nest deeper, and needs no walk over its tokens.
+    let depth = if depth_bound(content) <= MAX_NESTING {
+        0
+    } else {
+        nesting_depth(&tokens)
+    };
+    if depth > MAX_NESTING {
+        return Err(SourceError {
+            message: format!(
+                "delimiters nest too deep to check (depth {depth}; the limit is {MAX_NESTING})"
+            ),
+            position: None,
+        });
+    }
+    syn::parse2(tokens).map_err(|e| SourceError {
+        message: e.to_string(),
+        position: position(e.span()),
+    })
+}
+
+/// The deepest nesting of groups in `tokens`, without recursion.
+fn nesting_depth(tokens: &proc_macro2::TokenStream) -> usize {
+    let mut stack = vec![tokens.clone().into_iter()];
+    let mut deepest = 0;
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            Some(proc_macro2::TokenTree::Group(g)) => {
+                stack.push(g.stream().into_iter());
+                deepest = deepest.max(stack.len() - 1);
+            }
+            Some(_) => {}
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    deepest
+}
+
+fn python_disabled() -> SourceError {
+    SourceError {
+        message: "this build of scoped-db reads no Python (the `python` feature is off)".into(),
+        position: None,
+    }
+}
+
+/// Forgets the spans of the files parsed on this thread, which `span-locations` would otherwise keep
+/// for the whole run. Only called where no compiler spans exist (never inside a proc macro).
+fn release_spans() {
+    proc_macro2::extra::invalidate_current_thread_spans();
+}
+
+/// Whether `path` is a source the engine reads: Rust, and Python with the `python` feature.
+pub fn is_source_path(path: &str) -> bool {
+    path.ends_with(".rs") || (cfg!(feature = "python") && path.ends_with(".py"))
+}
+
+fn is_python(path: &str) -> bool {
+    path.ends_with(".py")
+}
+
+/// Step 1: the declarations of one file.
+pub fn index_source(path: &str, src: &str) -> Result<FileDecls, SourceError> {
+    #[cfg(feature = "python")]
+    if is_python(path) {
+        return Ok(FileDecls::python(python::index(path, src)?));
+    }
+    if is_python(path) {
+        return Err(python_disabled());
+    }
+    let decls = {
+        let file = parse(src)?;
+        let items: Vec<&syn::Item> = file.items.iter().collect();
+        FileDecls::collect(&items, &file_scope(path))
+    };
+    release_spans();
+    Ok(decls)
+}
+
+/// Step 2: the summaries of one file's functions.
+pub fn summarize_source(
+    path: &str,
+    src: &str,
+    index: &Index,
+    options: &Options,
+) -> Result<Vec<FnSummary<Location>>, SourceError> {
+    #[cfg(feature = "python")]
+    if is_python(path) {
+        return python::summarize(path, src, index.python(), options);
+    }
+    if is_python(path) {
+        return Err(python_disabled());
+    }
+    // A catalog library's own source (vendored, or a registry checkout) manages its handles by
+    // design: its functions are the API the catalog describes, not code to report.
+    if catalog::is_catalog_crate(&crate_name(&crate_root(path))) {
+        parse(src)?;
+        release_spans();
+        return Ok(Vec::new());
+    }
+    let summaries = {
+        let file = parse(src)?;
+        let items: Vec<&syn::Item> = file.items.iter().collect();
+        summarize_items(&items, &file_scope(path), index, options)
+            .into_iter()
+            .map(|s| s.map_spans(Location::of))
+            .collect()
+    };
+    release_spans();
+    Ok(summaries)
+}
+
+/// The scope of a file's top-level items: its crate and module, from its path.
+fn file_scope(path: &str) -> Scope {
+    Scope::file(
+        types::crate_root_segment(&crate_root(path)),
+        module_path(path),
+    )
+}
+
+/// In `scope.item_only` (the macro door) the items are all there is to see, so the return types
+/// and call shapes stand in for the declarations the item does not show.
+pub(crate) fn summarize_items(
+    items: &[&syn::Item],
+    scope: &Scope,
+    index: &Index,
+    options: &Options,
+) -> Vec<FnSummary<SpanRange>> {
+    let mut out = Vec::new();
+    let context = Inherited {
+        handles: options.handles.clone(),
+        item_only: scope.item_only,
+        ..Inherited::default()
+    };
+    index::walk(items, scope, &context, None, &mut |decl| {
+        if let Decl::Fn(item) = decl
+            && wanted(&item, options)
+        {
+            let mut summary = flow::summarize(&item, index, &options.pools);
+            if summary.provider.is_none() && options.providers.contains(&summary.function) {
+                summary.provider = Some(Provider::Configured);
+            }
+            out.push(summary);
+        }
+    });
+    out
+}
+
+fn wanted(item: &FnItem<'_>, options: &Options) -> bool {
+    item.body.is_some() && (options.include_tests || !item.context.test_only)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_paths_follow_the_file_layout() {
+        assert_eq!(module_path("src/db/pool.rs"), ["db", "pool"]);
+        assert_eq!(module_path("crates/app/src/db/mod.rs"), ["db"]);
+        assert_eq!(module_path("./src/lib.rs"), Vec::<String>::new());
+        assert_eq!(module_path("fixtures/seed/database.rs"), ["database"]);
+        assert_eq!(module_path(r"src\win\db.rs"), ["win", "db"]);
+        assert_eq!(crate_root("crates/app/src/db/mod.rs"), "crates/app");
+        assert_eq!(crate_root("fixtures/lookalikes.rs"), "fixtures");
+        assert_eq!(crate_name("vendor/deadpool-redis"), "deadpool_redis");
+        assert_eq!(crate_name("registry/src/x/sqlx-core-0.8.6"), "sqlx_core");
+        assert_eq!(crate_name("crates/my-app-2"), "my_app_2");
+    }
+
+    #[test]
+    fn nesting_too_deep_is_an_error_not_a_stack_overflow() {
+        let n = MAX_NESTING + 1;
+        let src = format!("fn f() -> i32 {{ {}1{} }}", "(".repeat(n), ")".repeat(n));
+        let err = index_source("src/deep.rs", &src).unwrap_err();
+        assert!(err.message.contains("nest too deep"), "{err}");
+        let ok = format!("fn f() -> i32 {{ {}1{} }}", "(".repeat(50), ")".repeat(50));
+        assert!(index_source("src/ok.rs", &ok).is_ok());
+    }
+
+    #[test]
+    fn the_depth_bound_never_underestimates() {
+        let src = "fn f() -> i32 { ((((1)))) }";
+        assert!(depth_bound(src) >= 5);
+        // Closing delimiters in strings cannot hide depth: only openers are counted.
+        let tricky = format!(
+            "fn f() {{ let s = \"{}\"; {}1{} }}",
+            ")".repeat(50),
+            "(".repeat(30),
+            ")".repeat(30)
+        );
+        assert!(depth_bound(&tricky) >= 31);
+        assert!(depth_bound("def f():\n    if x:\n        return 1\n") >= 2);
+    }
+
+    #[test]
+    fn byte_order_marks_and_shebangs_are_not_rust() {
+        assert!(index_source("src/bom.rs", "\u{feff}fn f() {}").is_ok());
+        assert!(
+            index_source(
+                "src/main.rs",
+                "#!/usr/bin/env run-cargo-script\nfn main() {}"
+            )
+            .is_ok()
+        );
+        assert!(index_source("src/lib.rs", "#![allow(dead_code)]\nfn f() {}").is_ok());
+        let err = index_source("src/lex.rs", "fn f() { \"unterminated }").unwrap_err();
+        assert!(err.position.is_some(), "{err}");
+    }
+
+    #[test]
+    fn a_parse_error_names_the_position() {
+        let err = index_source("src/broken.rs", "fn f() {\n    let x = 1\n}\n").unwrap_err();
+        assert_eq!(err.position, Some(LineCol { line: 3, column: 1 }));
+        assert!(err.to_string().contains("at line 3 column 1"), "{err}");
+    }
+}
