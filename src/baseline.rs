@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::{self, Key};
-use crate::run::Outcome;
+use crate::report::Outcome;
 
 #[derive(Serialize, Deserialize)]
 struct File {

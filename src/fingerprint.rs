@@ -5,7 +5,7 @@
 
 use scoped_db_engine::{Finding, LineIndex, Location};
 
-use crate::run::Outcome;
+use crate::report::Outcome;
 
 /// A finding's identity, as stable text.
 #[derive(

@@ -9,6 +9,7 @@ mod discover;
 mod emit;
 mod fingerprint;
 mod output;
+mod report;
 mod rules;
 mod run;
 mod server;

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::run::Outcome;
+use crate::report::Outcome;
 
 /// Writes `bytes` to `path` atomically; refuses a path that is one of the checked files.
 pub fn write_atomically(path: &Path, bytes: &[u8], outcome: &Outcome) -> io::Result<()> {

@@ -11,58 +11,17 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 
 use scoped_db_engine::suppress::{self, Suppression};
-use scoped_db_engine::{self as engine, Finding, LineCol, Location, Options, Rule, Severity};
+use scoped_db_engine::{self as engine, Options, Rule, Severity};
 
 use crate::args::{CheckArgs, Color, FailOn, Format};
 use crate::config::{self, Settings};
 use crate::discover::{Walk, discover, io_message};
 use crate::emit::{self, Emitter, visible};
+use crate::report::{FileError, Outcome, Skipped, SourceFile};
 use crate::{baseline, output};
 
 /// Stack for the analysis threads: parsing deeply nested expressions recurses.
 const STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// A file the run knows about.
-pub struct SourceFile {
-    /// As given on the command line joined with the path below it.
-    pub path: String,
-    /// The text, for the files whose findings or errors are rendered (read again at the end of the
-    /// run: a run holds summaries, never every file's text).
-    pub text: Option<Arc<str>>,
-}
-
-/// A file that could not be checked.
-pub struct FileError {
-    pub path: String,
-    /// What went wrong, with the position when there is one (`expected `;` at line 3 column 9`).
-    pub message: String,
-    /// The same without the position, for output that shows the position another way.
-    pub detail: String,
-    /// Where in the file, for a parse error.
-    pub position: Option<LineCol>,
-    /// Index into [`Outcome::files`], when the file was read.
-    pub file: Option<usize>,
-}
-
-/// Everything a run produced, for the emitters.
-pub struct Outcome {
-    pub files: Vec<SourceFile>,
-    pub findings: Vec<(usize, Finding<Location>)>,
-    pub errors: Vec<FileError>,
-    pub files_checked: usize,
-    /// Suppression comments that silenced nothing, when asked for.
-    pub unused_suppressions: Option<Vec<(usize, Suppression)>>,
-    /// For each finding, whether it reaches the failing severity of its file's configuration.
-    pub fails: Vec<bool>,
-    /// Files not checked on purpose (over `--max-file-size`), with why.
-    pub skipped: Vec<Skipped>,
-}
-
-/// A file left out on purpose.
-pub struct Skipped {
-    pub path: String,
-    pub reason: String,
-}
 
 /// Which rules the command line keeps.
 struct Selection {

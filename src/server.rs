@@ -657,9 +657,7 @@ fn path_to_uri(path: &Path) -> Option<Uri> {
     } else {
         std::env::current_dir().ok()?.join(path)
     };
-    crate::emit::sarif::uri(&absolute.to_string_lossy())
-        .parse()
-        .ok()
+    crate::report::uri(&absolute.to_string_lossy()).parse().ok()
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use scoped_db_engine::Severity;
 
 use super::{Emitter, UNUSED_SUPPRESSION, summary, unused_message};
-use crate::run::Outcome;
+use crate::report::Outcome;
 
 pub struct Github;
 

@@ -12,7 +12,7 @@ use scoped_db_engine::{Finding, LineIndex, Location, Severity};
 use std::sync::Arc;
 
 use super::{Emitter, visible};
-use crate::run::Outcome;
+use crate::report::Outcome;
 
 pub struct Human {
     pub color: bool,

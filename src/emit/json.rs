@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Emitter;
-use crate::run::Outcome;
+use crate::report::Outcome;
 
 pub struct Json;
 

@@ -8,7 +8,7 @@ pub mod short;
 
 use std::io::{self, Write};
 
-use crate::run::Outcome;
+use crate::report::Outcome;
 
 /// Renders a run. Findings go to `out`; human-oriented notes (errors, the summary line) may go to
 /// `err`.
@@ -77,7 +77,7 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The line-oriented note for a skipped file, for standard error.
-pub fn skipped_line(s: &crate::run::Skipped) -> String {
+pub fn skipped_line(s: &crate::report::Skipped) -> String {
     format!("{}: skipped: {}", visible(&s.path), visible(&s.reason))
 }
 

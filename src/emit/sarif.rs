@@ -13,7 +13,7 @@ use serde_sarif::sarif;
 
 use super::Emitter;
 use crate::fingerprint;
-use crate::run::Outcome;
+use crate::report::{Outcome, uri};
 
 pub struct Sarif;
 
@@ -193,39 +193,5 @@ fn physical(path: &str, span: Option<Location>) -> sarif::PhysicalLocation {
         None => sarif::PhysicalLocation::builder()
             .artifact_location(artifact)
             .build(),
-    }
-}
-
-/// A path as a URI reference: relative paths stay relative (to the directory the run started in,
-/// the repository root in CI), with `/` separators and every byte outside the unreserved set and
-/// `/` percent-encoded; an absolute path becomes a `file://` URI.
-pub fn uri(path: &str) -> String {
-    let path = path.replace('\\', "/");
-    let path = path.strip_prefix("./").unwrap_or(&path);
-    let mut out = String::new();
-    if path.starts_with('/') {
-        out.push_str("file://");
-    }
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::uri;
-
-    #[test]
-    fn paths_become_uri_references() {
-        assert_eq!(uri("src/db.rs"), "src/db.rs");
-        assert_eq!(uri("./src/db.rs"), "src/db.rs");
-        assert_eq!(uri("my dir/a#b%.rs"), "my%20dir/a%23b%25.rs");
-        assert_eq!(uri("/abs/ü.py"), "file:///abs/%C3%BC.py");
-        assert_eq!(uri("src\\win.rs"), "src/win.rs");
     }
 }

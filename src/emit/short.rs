@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{Emitter, UNUSED_SUPPRESSION, summary, unused_message, visible};
-use crate::run::Outcome;
+use crate::report::Outcome;
 
 pub struct Short;
 
