@@ -161,6 +161,55 @@ fn is_python(path: &str) -> bool {
     path.ends_with(".py")
 }
 
+/// A file after the first pass: its declarations, and its tree when the second pass can use it.
+/// A Python tree is plain data and waits for the second pass, so a Python file is parsed once per
+/// run; a syn tree cannot leave the thread that parsed it (`!Send`), so a Rust file is parsed
+/// again.
+pub struct Parsed {
+    pub decls: FileDecls,
+    pub(crate) tree: Option<Tree>,
+}
+
+/// A parsed file kept for the second pass.
+pub(crate) enum Tree {
+    #[cfg(feature = "python")]
+    Python(python::Module),
+}
+
+/// Step 1, keeping what step 2 can reuse: see [`Parsed`].
+pub(crate) fn read_source(path: &str, text: String) -> Result<Parsed, SourceError> {
+    #[cfg(feature = "python")]
+    if is_python(path) {
+        let (decls, module) = python::read(path, text)?;
+        return Ok(Parsed {
+            decls: FileDecls::python(decls),
+            tree: Some(Tree::Python(module)),
+        });
+    }
+    Ok(Parsed {
+        decls: index_source(path, &text)?,
+        tree: None,
+    })
+}
+
+/// Step 2 over a tree [`read_source`] kept.
+pub(crate) fn summarize_tree(
+    path: &str,
+    tree: &Tree,
+    index: &Index,
+    options: &Options,
+) -> Vec<FnSummary<Location>> {
+    #[cfg(feature = "python")]
+    match tree {
+        Tree::Python(module) => python::summarize_parsed(path, module, index.python(), options),
+    }
+    #[cfg(not(feature = "python"))]
+    {
+        let _ = (path, index, options);
+        match *tree {}
+    }
+}
+
 /// Step 1: the declarations of one file.
 pub fn index_source(path: &str, src: &str) -> Result<FileDecls, SourceError> {
     #[cfg(feature = "python")]
@@ -170,6 +219,7 @@ pub fn index_source(path: &str, src: &str) -> Result<FileDecls, SourceError> {
     if is_python(path) {
         return Err(python_disabled());
     }
+    crate::parse_count::record(path);
     let decls = {
         let file = parse(src)?;
         let items: Vec<&syn::Item> = file.items.iter().collect();
@@ -195,6 +245,7 @@ pub fn summarize_source(
     }
     // A catalog library's own source (vendored, or a registry checkout) manages its handles by
     // design: its functions are the API the catalog describes, not code to report.
+    crate::parse_count::record(path);
     if catalog::is_catalog_crate(&crate_name(&crate_root(path))) {
         parse(src)?;
         release_spans();

@@ -24,6 +24,7 @@ mod index;
 mod lex_error;
 mod location;
 mod options;
+mod parse_count;
 pub mod pipeline;
 mod prefilter;
 mod propagate;

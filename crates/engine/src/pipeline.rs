@@ -1,12 +1,14 @@
 //! One pipeline for every door that checks a run of sources (the command line, the tests, the
 //! benchmark): prefilter, declarations, index, summaries, link. The sources come from a
-//! [`SourceSet`], which reads a text when asked; the engine itself never touches a file. A text is
-//! dropped as soon as the step that read it is done, so a run holds declarations and summaries.
+//! [`SourceSet`], which reads a text when asked; the engine itself never touches a file. A Rust
+//! text is dropped as soon as the step that read it is done; a Python file's tree and text wait
+//! for the last summary of it, so a Python file is parsed once per run (see
+//! [`crate::frontend::Parsed`]).
 
 use std::panic::{self, AssertUnwindSafe};
 
 use crate::finding::Finding;
-use crate::frontend::{index_source, summarize_source};
+use crate::frontend::{Tree, read_source, summarize_source, summarize_tree};
 use crate::index::{FileDecls, Index};
 use crate::location::Location;
 use crate::options::{Options, SourceError};
@@ -59,12 +61,19 @@ pub struct Outcome {
 /// summarized again against the final index (what a source declares may change how another
 /// resolves), and the words that gives are searched for too, so the run ends only at a fixpoint.
 pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
+    check_keeping(sources, prefilter, KEPT_SOURCE_BYTES)
+}
+
+/// [`check`], keeping the trees of at most `keep` bytes of source for the second pass.
+fn check_keeping(sources: &dyn SourceSet, prefilter: bool, keep: usize) -> Outcome {
     let n = sources.len();
     let mut failed: Vec<Option<Failure>> = vec![None; n];
     let mut parsed = vec![!prefilter; n];
     let mut needles = Needles::base((0..n).map(|i| sources.options(i)));
     let mut fresh = Needles::base((0..n).map(|i| sources.options(i)));
     let mut decls: Vec<Option<FileDecls>> = vec![None; n];
+    let mut trees: Vec<Option<Tree>> = (0..n).map(|_| None).collect();
+    let kept = Budget::new(keep);
     let mut indexed = vec![false; n];
     let mut index = Index::default();
     let mut groups: Vec<Vec<FnSummary<Location>>> = vec![Vec::new(); n];
@@ -82,12 +91,20 @@ pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
             .collect();
         let read = map(&new, |i| {
             let text = sources.text(i).map_err(Failure::Unreadable)?;
-            guarded(|| index_source(sources.path(i), &text))
+            let size = text.len();
+            let mut parsed = guarded(|| read_source(sources.path(i), text))?;
+            if parsed.tree.is_some() && !kept.admit(size) {
+                parsed.tree = None;
+            }
+            Ok(parsed)
         });
         for (i, result) in new.iter().zip(read) {
             indexed[*i] = true;
             match result {
-                Ok(d) => decls[*i] = Some(d),
+                Ok(parsed) => {
+                    decls[*i] = Some(parsed.decls);
+                    trees[*i] = parsed.tree;
+                }
                 Err(e) => failed[*i] = Some(e),
             }
         }
@@ -116,10 +133,17 @@ pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
             })
             .collect();
         let results = map(&todo, |i| {
+            let (path, options) = (sources.path(i), sources.options(i));
+            if let Some(tree) = &trees[i] {
+                return guarded(|| {
+                    crate::fault::point("summarize", path);
+                    Ok(summarize_tree(path, tree, &index, options))
+                });
+            }
             let text = sources.text(i).map_err(Failure::Unreadable)?;
             guarded(|| {
-                crate::fault::point("summarize", sources.path(i));
-                summarize_source(sources.path(i), &text, &index, sources.options(i))
+                crate::fault::point("summarize", path);
+                summarize_source(path, &text, &index, options)
             })
         });
         for (i, result) in todo.iter().zip(results) {
@@ -152,6 +176,33 @@ pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
         if settling && fresh.is_empty() {
             return outcome(findings, failed, &parsed);
         }
+    }
+}
+
+/// How much source the kept trees may stand for. A Python tree takes about seven times its text,
+/// so a run keeps at most about 250 MB of trees; that covers the Python of most projects (the
+/// SQLAlchemy, psycopg, asyncpg, alembic and FastAPI sources together are 27 MB). Past it, a file
+/// is parsed again for its summaries: the same answers, bounded memory.
+const KEPT_SOURCE_BYTES: usize = 32 << 20;
+
+/// Bytes handed out up to a limit, from any thread.
+struct Budget {
+    left: std::sync::atomic::AtomicUsize,
+}
+
+impl Budget {
+    fn new(bytes: usize) -> Budget {
+        Budget {
+            left: std::sync::atomic::AtomicUsize::new(bytes),
+        }
+    }
+
+    /// Takes `bytes` if that many are left.
+    fn admit(&self, bytes: usize) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.left
+            .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(bytes))
+            .is_ok()
     }
 }
 
@@ -320,6 +371,67 @@ mod tests {
                 _ => Ok(self.1.clone()),
             }
         }
+    }
+
+    /// Python files in a run whose Rust takes two rounds of the prefilter (`b.rs` names only what
+    /// `a.rs` hands out): the Python is read in the first round and summarized again against the
+    /// final index, and still parsed once.
+    #[test]
+    fn a_python_file_is_parsed_once_per_run_across_the_prefilter_rounds() {
+        let options = Options::default();
+        let a = "from sqlalchemy.ext.asyncio import create_async_engine\n\
+            engine = create_async_engine('postgresql+asyncpg://app')\n\
+            async def lease():\n\
+            \x20   async with engine.connect() as conn:\n\
+            \x20       return conn\n";
+        let b = "from parse_once.a import lease\n\
+            async def relay():\n\
+            \x20   return await lease()\n";
+        let c = "from parse_once.b import relay\n\
+            async def front():\n\
+            \x20   return await relay()\n\
+            def unrelated():\n\
+            \x20   return 1\n";
+        let rust_a = escapes("rust_lease");
+        let rust_b = "pub async fn rust_relay(p: &Holder) -> Lease { crate::a::rust_lease(&p.0).await.unwrap() }\n";
+        let paths = [
+            "parse_once/a.py",
+            "parse_once/b.py",
+            "parse_once/c.py",
+            "parse_once/src/a.rs",
+            "parse_once/src/b.rs",
+        ];
+        let sources: Vec<Source<'_>> = paths
+            .iter()
+            .zip([a, b, c, &rust_a, rust_b])
+            .map(|(&path, text)| Source {
+                path,
+                text,
+                options: &options,
+            })
+            .collect();
+        let report = check_run(&sources);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let mut found: Vec<&str> = report
+            .findings
+            .iter()
+            .map(|(_, f)| f.function.as_str())
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            ["front", "lease", "relay", "rust_lease", "rust_relay"]
+        );
+        // A syn tree cannot wait for the second pass (`!Send`): Rust is parsed per pass.
+        for path in &paths[..3] {
+            assert_eq!(crate::parse_count::parses(path), 1, "{path}");
+        }
+        // With no room for trees, every file is parsed again for its summaries: same answers.
+        let shown = |o: &super::Outcome| format!("{:?} {:?}", o.findings, o.failures);
+        let kept = super::check(&crate::InMemory(&sources), true);
+        let none_kept = super::check_keeping(&crate::InMemory(&sources), true, 0);
+        assert_eq!(shown(&kept), shown(&none_kept));
+        assert_eq!(crate::parse_count::parses(paths[0]), 1 + 1 + 3);
     }
 
     #[test]

@@ -154,9 +154,28 @@ fn nesting_depth(src: &str) -> usize {
     }
 }
 
+/// A module parsed once for both passes: its tree, and its text for the locations of findings.
+/// Plain data, so it can wait between the passes on any thread.
+pub(crate) struct Module {
+    src: String,
+    ast: ast::ModModule,
+}
+
+/// Parses a module once: pass 1 (its declarations) now, and the tree kept for pass 2.
+pub(crate) fn read(path: &str, src: String) -> Result<(PyDecls, Module), SourceError> {
+    crate::parse_count::record(path);
+    let ast = parse(&src)?;
+    let decls = declarations(path, &ast);
+    Ok((decls, Module { src, ast }))
+}
+
 /// Pass 1 over one module.
 pub(crate) fn index(path: &str, src: &str) -> Result<PyDecls, SourceError> {
-    let module = parse(src)?;
+    crate::parse_count::record(path);
+    Ok(declarations(path, &parse(src)?))
+}
+
+fn declarations(path: &str, module: &ast::ModModule) -> PyDecls {
     let mut decls = PyDecls {
         module: module_path(path),
         package: path.ends_with("__init__.py"),
@@ -164,7 +183,7 @@ pub(crate) fn index(path: &str, src: &str) -> Result<PyDecls, SourceError> {
     };
     decls.read_module(&module.body);
     decls.read_class_writes(&module.body);
-    Ok(decls)
+    decls
 }
 
 impl PyIndex {
@@ -1010,7 +1029,28 @@ pub(crate) fn summarize(
     index: &PyIndex,
     options: &Options,
 ) -> Result<Vec<FnSummary<Location>>, SourceError> {
+    crate::parse_count::record(path);
     let module = parse(src)?;
+    Ok(summarize_tree(path, src, &module, index, options))
+}
+
+/// Pass 2 over a module [`read`] parsed.
+pub(crate) fn summarize_parsed(
+    path: &str,
+    module: &Module,
+    index: &PyIndex,
+    options: &Options,
+) -> Vec<FnSummary<Location>> {
+    summarize_tree(path, &module.src, &module.ast, index, options)
+}
+
+fn summarize_tree(
+    path: &str,
+    src: &str,
+    module: &ast::ModModule,
+    index: &PyIndex,
+    options: &Options,
+) -> Vec<FnSummary<Location>> {
     let lines = LineIndex::new(src);
     let at = |r: ruff_text_size::TextRange| lines.location(src, r.start().into(), r.end().into());
     let module_path = module_path(path);
@@ -1020,7 +1060,7 @@ pub(crate) fn summarize(
             s.provider = Some(crate::ids::Provider::Configured);
         }
     }
-    Ok(summaries)
+    summaries
 }
 
 #[cfg(test)]
