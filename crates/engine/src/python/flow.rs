@@ -12,6 +12,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::catalog::{self, OnExit};
+use super::names::ModuleNames;
 use super::{ClassRef, PyIndex, PyTy, written_name};
 use crate::ids::{FnKey, HandleKind};
 use crate::location::Location;
@@ -117,9 +118,10 @@ pub(crate) fn summarize_module(
     let imports = index.imports(module).unwrap_or(&empty);
     let mut defs = Vec::new();
     collect_defs(body, module, None, None, &mut defs);
+    let names = ModuleNames::new(index, module);
     defs.iter()
         .filter(|d| options.include_tests || !is_test_code(d, imports, module))
-        .map(|d| summarize_fn(d, module, imports, index, at))
+        .map(|d| summarize_fn(d, module, imports, index, &names, at))
         .collect()
 }
 
@@ -229,6 +231,8 @@ fn is_test_code(d: &FnDef<'_>, imports: &HashMap<String, Vec<String>>, module: &
 
 struct Fx<'a> {
     index: &'a PyIndex,
+    /// The module-level names, resolved once per module.
+    names: &'a ModuleNames<'a>,
     module: &'a [String],
     /// The module's imports, and those inside the function body (`def f(): from x import y`).
     imports: std::borrow::Cow<'a, HashMap<String, Vec<String>>>,
@@ -251,6 +255,7 @@ fn summarize_fn(
     module: &[String],
     imports: &HashMap<String, Vec<String>>,
     index: &PyIndex,
+    names: &ModuleNames<'_>,
     at: &dyn Fn(TextRange) -> Location,
 ) -> FnSummary<Location> {
     let mut imports = std::borrow::Cow::Borrowed(imports);
@@ -261,6 +266,7 @@ fn summarize_fn(
     });
     let mut fx = Fx {
         index,
+        names,
         module,
         imports,
         env: HashMap::default(),
@@ -389,10 +395,8 @@ impl Fx<'_> {
     }
 
     fn annotation(&self, e: &Expr) -> PyTy {
-        self.index.resolve(
-            self.module,
-            &super::annotation_ty(&self.imports, self.module, e),
-        )
+        self.names
+            .resolve(&super::annotation_ty(&self.imports, self.module, e))
     }
 
     fn block(&mut self, body: &[Stmt]) {
@@ -682,7 +686,7 @@ impl Fx<'_> {
                     && !self.env.contains_key(&w[0])
                     && self.imports.contains_key(&w[0])
                 {
-                    let ty = self.index.imported_global(self.module, &self.canonical(&w));
+                    let ty = self.names.global(&self.canonical(&w));
                     if ty != PyTy::Unknown {
                         return PVal::typed(ty);
                     }
@@ -787,7 +791,7 @@ impl Fx<'_> {
     fn name_ty(&self, name: &str) -> PyTy {
         let ty = match self.index.global(self.module, name) {
             PyTy::Unknown => match self.imports.get(name) {
-                Some(q) => self.index.imported_global(self.module, q),
+                Some(q) => self.names.global(q),
                 None => PyTy::Unknown,
             },
             ty => ty,
@@ -797,8 +801,8 @@ impl Fx<'_> {
         }
         // A project class by name: its class attributes (`Database.pool`).
         let q = self.canonical(&[name.to_string()]);
-        if self.index.is_class(self.module, &q) {
-            return self.index.resolve(self.module, &super::TyExpr::Class(q));
+        if self.names.is_class(&q) {
+            return self.names.resolve(&super::TyExpr::Class(q));
         }
         PyTy::Unknown
     }
@@ -841,7 +845,7 @@ impl Fx<'_> {
                         .method(class, method)
                         .first()
                         .map_or(PyTy::Unknown, |(key, ret)| {
-                            self.index.resolve(&key.module, ret)
+                            self.names.resolve_in(&key.module, ret)
                         });
                     return self.project_call(keys, ty, range);
                 }
@@ -899,10 +903,8 @@ impl Fx<'_> {
         }
         // A project class: an instance, which holds what it was given, and a scope if it has
         // `__enter__`/`__aenter__`.
-        if let PyTy::Class(class) = self
-            .index
-            .resolve(self.module, &super::TyExpr::Call(q.clone()))
-            && self.index.is_class(self.module, &q)
+        if let PyTy::Class(class) = self.names.resolve(&super::TyExpr::Call(q.clone()))
+            && self.names.is_class(&q)
         {
             let enters: Vec<FnKey> = ["__aenter__", "__enter__"]
                 .iter()
@@ -925,9 +927,9 @@ impl Fx<'_> {
             }
             return v;
         }
-        let fns = self.index.functions(self.module, &q);
+        let fns = self.names.functions(&q);
         if !fns.is_empty() {
-            let ty = self.index.resolve(&fns[0].0.module, &fns[0].1);
+            let ty = self.names.resolve_in(&fns[0].0.module, &fns[0].1);
             let keys = fns.into_iter().map(|(k, _)| k).collect();
             return self.project_call(keys, ty, range);
         }
@@ -980,9 +982,9 @@ impl Fx<'_> {
                     let q = self.canonical(&w);
                     // `Database.pool` on an imported class is an attribute, not a module.
                     let head = self.canonical(&w[..1]);
-                    !self.index.is_class(self.module, &head)
-                        && self.index.imported_global(self.module, &q) == PyTy::Unknown
-                        && !self.index.is_class(self.module, &q)
+                    !self.names.is_class(&head)
+                        && self.names.global(&q) == PyTy::Unknown
+                        && !self.names.is_class(&q)
                 }
             }
             None => false,
@@ -993,8 +995,7 @@ impl Fx<'_> {
         if written.len() == 1 {
             self.name_ty(&written[0])
         } else {
-            self.index
-                .imported_global(self.module, &self.canonical(written))
+            self.names.global(&self.canonical(written))
         }
     }
 

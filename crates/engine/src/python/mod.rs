@@ -7,6 +7,7 @@
 
 mod catalog;
 mod flow;
+mod names;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -20,7 +21,7 @@ use crate::summary::FnSummary;
 pub(crate) use catalog::LibType;
 
 /// A type as pass 1 records it: symbolic, resolved against the whole run when read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum TyExpr {
     /// An instance of a project class, by canonical dotted name.
     Class(Vec<String>),
