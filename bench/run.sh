@@ -73,17 +73,20 @@ for threads in 2 1; do
   measure "ast-grep, one pattern" vendor rs "$threads" -- \
     "$astgrep" run --lang rust --pattern '$P.begin().await' -j "$threads" vendor
 done
-if "$scoped" check --help | grep -q -- --no-prefilter; then
-  measure "scoped-db check --no-prefilter" vendor rs 2 -- \
+# Every file parsed: the engine's own cost next to the floor's, and how it scales with threads.
+for threads in 2 1; do
+  measure "scoped-db check --no-prefilter" vendor rs "$threads" -- \
     "$scoped" check --no-ignore --format json --no-prefilter vendor
-fi
+done
 for n in 2 4; do
   measure "scoped-db check, ${n}x" "scaled/${n}x" rs 2 -- "$scoped" check --no-ignore --format json "scaled/${n}x"
   measure "syn parse-only floor, ${n}x" "scaled/${n}x" rs 2 -- "$floor" "scaled/${n}x"
 done
-measure "scoped-db check (Python)" pypi py 2 -- "$scoped" check --no-ignore --format json pypi
-measure "ruff check, one rule, --no-cache" pypi py 2 -- \
-  "$ruff" check --no-cache --isolated --select SIM115 --exit-zero pypi
+for threads in 2 1; do
+  measure "scoped-db check (Python)" pypi py "$threads" -- "$scoped" check --no-ignore --format json pypi
+  measure "ruff check, one rule, --no-cache" pypi py "$threads" -- \
+    "$ruff" check --no-cache --isolated --select SIM115 --exit-zero pypi
+done
 chain=$(cd "$root" && cargo bench --quiet -p scoped-db-engine 2>/dev/null | grep propagation || true)
 
 # --- writing --------------------------------------------------------------------------------
