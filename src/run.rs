@@ -371,16 +371,37 @@ fn analyze(
     debug_assert!(roles[reported..].iter().all(|r| *r == Role::Context));
 
     // Each root's configuration applies to its own files: one project's providers or pools never
-    // change what is found in another checked in the same run.
-    let options: Vec<Options> = settings
+    // change what is found in another checked in the same run. Each crate sees the crates it
+    // depends on, by the names its manifest gives them.
+    let written: Vec<String> = paths.iter().map(|p| display(p)).collect();
+    let pairs: Vec<(&Path, &str)> = paths
         .iter()
-        .map(|settings| Options {
-            include_tests: args.include_tests || settings.include_tests,
-            handles: settings.handles.clone(),
-            providers: settings.providers.clone(),
-            pools: settings.pools.clone(),
-        })
+        .zip(&written)
+        .map(|(p, w)| (p.as_path(), w.as_str()))
         .collect();
+    let (crate_names, manifest_problems) =
+        engine::manifests::crate_names(&pairs, &mut |p| std::fs::read_to_string(p));
+    note_manifest_problems(&manifest_problems);
+    let mut options: Vec<Options> = Vec::new();
+    let mut options_of: Vec<usize> = Vec::with_capacity(paths.len());
+    let mut known: HashMap<(usize, *const engine::CrateNames), usize> = HashMap::new();
+    for (i, names) in crate_names.into_iter().enumerate() {
+        let settings_index = settings_of[i];
+        let at = *known
+            .entry((settings_index, Arc::as_ptr(&names)))
+            .or_insert_with(|| {
+                let settings = &settings[settings_index];
+                options.push(Options {
+                    include_tests: args.include_tests || settings.include_tests,
+                    handles: settings.handles.clone(),
+                    providers: settings.providers.clone(),
+                    pools: settings.pools.clone(),
+                    crates: names.clone(),
+                });
+                options.len() - 1
+            });
+        options_of.push(at);
+    }
 
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(STACK_BYTES)
@@ -405,7 +426,7 @@ fn analyze(
             paths: &'a [PathBuf],
             files: &'a [SourceFile],
             options: &'a [Options],
-            settings_of: &'a [usize],
+            options_of: &'a [usize],
             /// Standard input: the text of the one checked source (any others are context).
             stdin: Option<&'a str>,
             reported: usize,
@@ -418,7 +439,7 @@ fn analyze(
                 &self.files[i].path
             }
             fn options(&self, i: usize) -> &Options {
-                &self.options[self.settings_of[i]]
+                &self.options[self.options_of[i]]
             }
             fn text(&self, i: usize) -> Result<String, String> {
                 match self.stdin {
@@ -432,7 +453,7 @@ fn analyze(
                 paths: &paths,
                 files: &files,
                 options: &options,
-                settings_of: &settings_of,
+                options_of: &options_of,
                 stdin: stdin.as_deref(),
                 reported,
             },
@@ -511,6 +532,20 @@ fn analyze(
     };
     settle_findings(&mut outcome, args, &settings, &settings_of, selection);
     outcome
+}
+
+/// Names each manifest that could not be read on standard error, once, with the reason: the run
+/// goes on without the crate names it declares, and the exit status does not change.
+fn note_manifest_problems(problems: &[engine::manifests::ManifestProblem]) {
+    let mut stderr = io::stderr().lock();
+    for p in problems {
+        let _ = writeln!(
+            stderr,
+            "scoped-db: warning: {}: {}; calls into the crates it names are not followed",
+            visible(&display(&p.path)),
+            p.reason
+        );
+    }
 }
 
 /// Says on standard error that part of the context could not be used: what the checked files see

@@ -148,6 +148,9 @@ struct Server {
     config_errors: HashMap<PathBuf, String>,
     /// What was last published for each document, so only changes are sent.
     published: HashMap<PathBuf, Vec<Diagnostic>>,
+    /// What each Rust source's crate calls the crates it depends on, from the manifests read
+    /// when the workspace was opened.
+    crate_names: HashMap<PathBuf, std::sync::Arc<scoped_db_engine::CrateNames>>,
 }
 
 impl Server {
@@ -159,6 +162,7 @@ impl Server {
             settings: HashMap::new(),
             config_errors: HashMap::new(),
             published: HashMap::new(),
+            crate_names: HashMap::new(),
         }
     }
 
@@ -187,6 +191,7 @@ impl Server {
             handles: s.handles.clone(),
             providers: s.providers.clone(),
             pools: s.pools.clone(),
+            crates: self.crate_names.get(path).cloned().unwrap_or_default(),
         }
     }
 
@@ -206,6 +211,28 @@ impl Server {
                 },
             );
             files.extend(found);
+        }
+        let written: Vec<String> = files
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let pairs: Vec<(&Path, &str)> = files
+            .iter()
+            .zip(&written)
+            .map(|(p, w)| (p.as_path(), w.as_str()))
+            .collect();
+        let (names, problems) =
+            scoped_db_engine::manifests::crate_names(&pairs, &mut |p| std::fs::read_to_string(p));
+        self.crate_names = files.iter().cloned().zip(names).collect();
+        for p in problems {
+            log(
+                connection,
+                &format!(
+                    "scoped-db: {}: {}; calls into the crates it names are not followed",
+                    p.path.display(),
+                    p.reason
+                ),
+            );
         }
         let sources: Vec<(String, Options)> = files
             .into_iter()

@@ -92,7 +92,10 @@ fn chain_link(n: usize) -> (Duration, usize) {
         .collect();
     let decls: Vec<_> = sources
         .iter()
-        .map(|(p, t)| scoped_db_engine::index_source(p, t).expect("generated code parses"))
+        .map(|(p, t)| {
+            scoped_db_engine::index_source(p, t, &Options::default())
+                .expect("generated code parses")
+        })
         .collect();
     let index = scoped_db_engine::Index::new(decls);
     let groups: Vec<_> = sources

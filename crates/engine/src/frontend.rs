@@ -177,7 +177,11 @@ pub(crate) enum Tree {
 }
 
 /// Step 1, keeping what step 2 can reuse: see [`Parsed`].
-pub(crate) fn read_source(path: &str, text: String) -> Result<Parsed, SourceError> {
+pub(crate) fn read_source(
+    path: &str,
+    text: String,
+    options: &Options,
+) -> Result<Parsed, SourceError> {
     #[cfg(feature = "python")]
     if is_python(path) {
         let (decls, module) = python::read(path, text)?;
@@ -187,7 +191,7 @@ pub(crate) fn read_source(path: &str, text: String) -> Result<Parsed, SourceErro
         });
     }
     Ok(Parsed {
-        decls: index_source(path, &text)?,
+        decls: index_source(path, &text, options)?,
         tree: None,
     })
 }
@@ -211,7 +215,7 @@ pub(crate) fn summarize_tree(
 }
 
 /// Step 1: the declarations of one file.
-pub fn index_source(path: &str, src: &str) -> Result<FileDecls, SourceError> {
+pub fn index_source(path: &str, src: &str, options: &Options) -> Result<FileDecls, SourceError> {
     #[cfg(feature = "python")]
     if is_python(path) {
         return Ok(FileDecls::python(python::index(path, src)?));
@@ -223,7 +227,7 @@ pub fn index_source(path: &str, src: &str) -> Result<FileDecls, SourceError> {
     let decls = {
         let file = parse(src)?;
         let items: Vec<&syn::Item> = file.items.iter().collect();
-        FileDecls::collect(&items, &file_scope(path))
+        FileDecls::collect(&items, &file_scope(path, options))
     };
     release_spans();
     Ok(decls)
@@ -254,7 +258,7 @@ pub fn summarize_source(
     let summaries = {
         let file = parse(src)?;
         let items: Vec<&syn::Item> = file.items.iter().collect();
-        summarize_items(&items, &file_scope(path), index, options)
+        summarize_items(&items, &file_scope(path, options), index, options)
             .into_iter()
             .map(|s| s.map_spans(Location::of))
             .collect()
@@ -264,10 +268,11 @@ pub fn summarize_source(
 }
 
 /// The scope of a file's top-level items: its crate and module, from its path.
-fn file_scope(path: &str) -> Scope {
-    Scope::file(
+fn file_scope(path: &str, options: &Options) -> Scope {
+    Scope::file_in(
         types::crate_root_segment(&crate_root(path)),
         module_path(path),
+        &options.crates,
     )
 }
 
@@ -325,10 +330,10 @@ mod tests {
     fn nesting_too_deep_is_an_error_not_a_stack_overflow() {
         let n = MAX_NESTING + 1;
         let src = format!("fn f() -> i32 {{ {}1{} }}", "(".repeat(n), ")".repeat(n));
-        let err = index_source("src/deep.rs", &src).unwrap_err();
+        let err = index_source("src/deep.rs", &src, &Options::default()).unwrap_err();
         assert!(err.message.contains("nest too deep"), "{err}");
         let ok = format!("fn f() -> i32 {{ {}1{} }}", "(".repeat(50), ")".repeat(50));
-        assert!(index_source("src/ok.rs", &ok).is_ok());
+        assert!(index_source("src/ok.rs", &ok, &Options::default()).is_ok());
     }
 
     #[test]
@@ -348,22 +353,40 @@ mod tests {
 
     #[test]
     fn byte_order_marks_and_shebangs_are_not_rust() {
-        assert!(index_source("src/bom.rs", "\u{feff}fn f() {}").is_ok());
+        assert!(index_source("src/bom.rs", "\u{feff}fn f() {}", &Options::default()).is_ok());
         assert!(
             index_source(
                 "src/main.rs",
-                "#!/usr/bin/env run-cargo-script\nfn main() {}"
+                "#!/usr/bin/env run-cargo-script\nfn main() {}",
+                &Options::default()
             )
             .is_ok()
         );
-        assert!(index_source("src/lib.rs", "#![allow(dead_code)]\nfn f() {}").is_ok());
-        let err = index_source("src/lex.rs", "fn f() { \"unterminated }").unwrap_err();
+        assert!(
+            index_source(
+                "src/lib.rs",
+                "#![allow(dead_code)]\nfn f() {}",
+                &Options::default()
+            )
+            .is_ok()
+        );
+        let err = index_source(
+            "src/lex.rs",
+            "fn f() { \"unterminated }",
+            &Options::default(),
+        )
+        .unwrap_err();
         assert!(err.position.is_some(), "{err}");
     }
 
     #[test]
     fn a_parse_error_names_the_position() {
-        let err = index_source("src/broken.rs", "fn f() {\n    let x = 1\n}\n").unwrap_err();
+        let err = index_source(
+            "src/broken.rs",
+            "fn f() {\n    let x = 1\n}\n",
+            &Options::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.position, Some(LineCol { line: 3, column: 1 }));
         assert!(err.to_string().contains("at line 3 column 1"), "{err}");
     }

@@ -23,6 +23,7 @@ mod ids;
 mod index;
 mod lex_error;
 mod location;
+pub mod manifests;
 mod options;
 mod parse_count;
 pub mod pipeline;
@@ -44,7 +45,7 @@ pub use frontend::{
 pub use ids::{FnKey, HandleKind, Provider};
 pub use index::{FileDecls, Index};
 pub use location::{LineCol, LineIndex, Location, SpanRange};
-pub use options::{MAX_NESTING, Options, SourceError};
+pub use options::{CrateNames, MAX_NESTING, Options, SourceError};
 pub use pipeline::link;
 pub use rules::{Rule, RuleInfo, Severity};
 pub use summary::FnSummary;

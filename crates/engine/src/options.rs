@@ -15,7 +15,15 @@ pub struct Options {
     /// Functions that hand handles out on purpose (`Type::method` or `name`), as
     /// `#[scoped_db::provider]` marks them.
     pub providers: Vec<String>,
+    /// The crates of the run that the source's crate depends on, by the names its code uses.
+    pub crates: std::sync::Arc<CrateNames>,
 }
+
+/// What one crate calls the crates of the run it depends on: the name its code writes (`db`, for
+/// `db = { package = "app-db", path = "../db" }`, or the library's own name) and that crate's root
+/// as [`crate::crate_root`] names it from the run's paths (`crates/db`). Read from the manifests by
+/// the driver; the engine reads no file. Without it, a path into another crate is not followed.
+pub type CrateNames = std::collections::BTreeMap<String, String>;
 
 /// Why a source could not be checked: it does not parse.
 #[derive(Clone, Debug, PartialEq, Eq)]

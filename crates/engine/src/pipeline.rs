@@ -92,7 +92,7 @@ fn check_keeping(sources: &dyn SourceSet, prefilter: bool, keep: usize) -> Outco
         let read = map(&new, |i| {
             let text = sources.text(i).map_err(Failure::Unreadable)?;
             let size = text.len();
-            let mut parsed = guarded(|| read_source(sources.path(i), text))?;
+            let mut parsed = guarded(|| read_source(sources.path(i), text, sources.options(i)))?;
             if parsed.tree.is_some() && !kept.admit(size) {
                 parsed.tree = None;
             }

@@ -96,6 +96,9 @@ pub struct Scope {
     /// Reading one item on its own (the macro door): the `use` items are out of sight, so a bare
     /// name that only one library's catalog has (`PgPool`, `PoolConnection`) is taken to be it.
     pub item_only: bool,
+    /// The crates of the run this crate depends on, by the names its code uses, with their root
+    /// segments ([`crate_root_segment`]).
+    crates: std::sync::Arc<HashMap<String, String>>,
 }
 
 impl Scope {
@@ -105,6 +108,24 @@ impl Scope {
             krate,
             module,
             ..Scope::default()
+        }
+    }
+
+    /// The scope of a file's top-level items in a crate that depends on other crates of the run:
+    /// `crates` maps the names its code uses to those crates' roots.
+    pub fn file_in(
+        krate: String,
+        module: Vec<String>,
+        crates: &crate::options::CrateNames,
+    ) -> Scope {
+        Scope {
+            crates: std::sync::Arc::new(
+                crates
+                    .iter()
+                    .map(|(name, root)| (name.clone(), crate_root_segment(root)))
+                    .collect(),
+            ),
+            ..Scope::file(krate, module)
         }
     }
 
@@ -125,6 +146,7 @@ impl Scope {
             krate: self.krate.clone(),
             module,
             item_only: self.item_only,
+            crates: self.crates.clone(),
             parent: Some(std::sync::Arc::new(Imports {
                 uses: self
                     .uses
@@ -202,6 +224,12 @@ impl Scope {
                 out
             }
             _ if is_crate_root(first) => path.to_vec(),
+            // Another crate of the run, by the name this crate gives it.
+            _ if let Some(root) = self.crates.get(first.as_str()) => {
+                let mut out = vec![root.clone()];
+                out.extend(path[1..].iter().cloned());
+                out
+            }
             // A child module, or a type of this module (`DbPool::Pool`, `Store::open`): crate
             // names are snake_case, types CamelCase.
             _ if self.items.children.contains(first) || first.starts_with(char::is_uppercase) => {

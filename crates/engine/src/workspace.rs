@@ -177,7 +177,8 @@ impl Workspace {
             position: None,
         });
         let path = entry.path.clone();
-        match read.and_then(|text| contained(|| index_source(&path, &text))) {
+        let options = &entry.options;
+        match read.and_then(|text| contained(|| index_source(&path, &text, options))) {
             Ok(decls) => {
                 entry.decls = Some(decls);
                 entry.error = None;

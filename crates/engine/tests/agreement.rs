@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use scoped_db_engine::{Location, Options, check_item, check_sources};
+use scoped_db_engine::{Location, Options, check_item, check_run};
 
 type Found = BTreeMap<(String, usize), usize>;
 
@@ -60,12 +60,9 @@ fn the_macro_and_the_command_line_agree() {
     let mut whole_file_disagreements = Vec::new();
     for unit in common::units() {
         let texts = common::read(&unit);
-        let sources: Vec<(&str, &str)> = texts
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
         let options = options(&unit);
-        let cli = check_sources(&sources, &options);
+        let file_options = common::file_options(&unit, &options);
+        let cli = check_run(&common::sources(&texts, &file_options));
         for (i, (path, text)) in texts.iter().enumerate() {
             // The attribute is a Rust door, for the project's own code: a catalog library's own
             // source (vendored) is never marked, and the command line leaves it alone.

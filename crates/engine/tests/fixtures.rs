@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::units;
-use scoped_db_engine::check_sources;
+use scoped_db_engine::check_run;
 
 type Expected = BTreeMap<(String, String), usize>;
 
@@ -64,13 +64,9 @@ fn every_fixture_matches_its_header() {
     let mut failures = Vec::new();
     for unit in &units {
         let texts = common::read(unit);
-        let sources: Vec<(&str, &str)> = texts
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
         for include_tests in [false, true] {
-            let options = common::options_for(unit, include_tests);
-            let report = check_sources(&sources, &options);
+            let options = common::file_options(unit, &common::options_for(unit, include_tests));
+            let report = check_run(&common::sources(&texts, &options));
             assert!(report.errors.is_empty(), "{:?}", report.errors);
             for (i, (path, text)) in texts.iter().enumerate() {
                 let (default, with_tests) = expectations(Path::new(path), text);

@@ -30,6 +30,13 @@ pub fn units() -> Vec<Vec<PathBuf>> {
         rust_files(dir, false, &mut direct);
         // `fixtures/python/` is laid out like `fixtures/`: a file is a run of its own.
         let top = top || dir.file_name().is_some_and(|n| n == "python");
+        // A Cargo workspace or package is one run over every source in it, as a user checks it.
+        if !top && dir.join("Cargo.toml").is_file() {
+            let mut all = Vec::new();
+            rust_files(dir, true, &mut all);
+            units.push(all);
+            return;
+        }
         if top {
             units.extend(direct.into_iter().map(|f| vec![f]));
         } else if !direct.is_empty() {
@@ -115,23 +122,58 @@ pub fn options_for(unit: &[PathBuf], include_tests: bool) -> scoped_db_engine::O
     options
 }
 
-/// Every fixture run: its files' texts and its configuration (tests excluded).
+/// The configuration of each file of a run: the run's, with what the file's crate calls the
+/// crates of the run it depends on, read from the manifests above it as the command line reads
+/// them.
+pub fn file_options(
+    unit: &[PathBuf],
+    options: &scoped_db_engine::Options,
+) -> Vec<scoped_db_engine::Options> {
+    let written: Vec<String> = unit.iter().map(|p| relative(p)).collect();
+    let pairs: Vec<(&Path, &str)> = unit
+        .iter()
+        .zip(&written)
+        .map(|(p, w)| (p.as_path(), w.as_str()))
+        .collect();
+    let (names, problems) =
+        scoped_db_engine::manifests::crate_names(&pairs, &mut |p| std::fs::read_to_string(p));
+    assert!(problems.is_empty(), "{problems:?}");
+    names
+        .into_iter()
+        .map(|crates| scoped_db_engine::Options {
+            crates,
+            ..options.clone()
+        })
+        .collect()
+}
+
+/// Per run: its files' texts, and each file's configuration.
+pub type Runs = (
+    Vec<Vec<(String, String)>>,
+    Vec<Vec<scoped_db_engine::Options>>,
+);
+
+/// Every fixture run: its files' texts and each file's configuration (tests excluded).
 #[allow(dead_code)]
-pub fn runs() -> (Vec<Vec<(String, String)>>, Vec<scoped_db_engine::Options>) {
+pub fn runs() -> Runs {
     let units = units();
     let texts = units.iter().map(|u| read(u)).collect();
-    let options = units.iter().map(|u| options_for(u, false)).collect();
+    let options = units
+        .iter()
+        .map(|u| file_options(u, &options_for(u, false)))
+        .collect();
     (texts, options)
 }
 
-/// The files of a run as the engine's sources, with the run's configuration.
+/// The files of a run as the engine's sources, each with its configuration.
 #[allow(dead_code)]
 pub fn sources<'a>(
     unit: &'a [(String, String)],
-    options: &'a scoped_db_engine::Options,
+    options: &'a [scoped_db_engine::Options],
 ) -> Vec<scoped_db_engine::Source<'a>> {
     unit.iter()
-        .map(|(path, text)| scoped_db_engine::Source {
+        .zip(options)
+        .map(|((path, text), options)| scoped_db_engine::Source {
             path,
             text,
             options,
