@@ -22,6 +22,8 @@ pub(crate) enum Callee {
     ConfiguredPool,
     /// Functions of the run, and the type they declare they return.
     Project(Vec<FnKey>, Option<Ty>),
+    /// Data read through a handle (`tx.query_opt(..)`, `conn.execute(..)`): holds nothing of it.
+    Data,
     /// A value of a known type that holds nothing new: a catalog constructor (`PgPool::connect`),
     /// a collection accessor (`map.get(k)`), a lazy cell (`POOL.get()`).
     Typed(Ty),
@@ -107,6 +109,9 @@ impl Index {
                 Some(Method::Project(fns, ret)) => return Callee::Project(fns, ret),
                 Some(Method::Typed(ty)) => return Callee::Typed(ty),
                 None => {}
+            }
+            if catalog::READ_METHODS.contains(&name) && self.catalog(recv).is_some() {
+                return Callee::Data;
             }
             // `POOL.get()` on a `OnceCell<PgPool>`: an `Option` of what the cell holds; a lock's
             // guard gives what the lock holds.

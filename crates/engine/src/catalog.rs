@@ -476,6 +476,29 @@ pub static NOT_ACQUISITIONS: &[&str] = &[
     "from",
 ];
 
+/// A handle's methods that read or write through it and give back data (rows, a row, a count):
+/// what they return holds nothing of the handle (tokio-postgres and postgres `query*`/`execute`,
+/// sqlx's `Executor` `fetch*`/`execute`, rusqlite `query_row`/`execute`, mysql_async `query*`/
+/// `exec*`). Used only where the catalog has no entry of its own for the method.
+pub static READ_METHODS: &[&str] = &[
+    "query",
+    "query_one",
+    "query_opt",
+    "query_typed",
+    "simple_query",
+    "execute",
+    "batch_execute",
+    "fetch_one",
+    "fetch_optional",
+    "fetch_all",
+    "query_row",
+    "query_first",
+    "query_drop",
+    "exec",
+    "exec_first",
+    "exec_drop",
+];
+
 /// Methods that finish a transaction: commit or roll it back.
 pub static FINISH_METHODS: &[&str] = &[
     "commit",

@@ -1139,6 +1139,7 @@ impl<'t> Cx<'_, 't> {
                 self.call_result(e, fns, ret, &given)
             }
             Callee::Typed(ty) => Val::typed(Some(ty)),
+            Callee::Data => Val::default(),
             Callee::Guard(inner) => Val {
                 ty: Some(inner),
                 ..recv
@@ -1327,7 +1328,7 @@ impl<'t> Cx<'_, 't> {
                 self.call_result(e, fns, ret, &given)
             }
             // A function nothing is known about (not `std`'s, which moves values around).
-            Callee::Unknown { std: true } => Val::default(),
+            Callee::Unknown { std: true } | Callee::Data => Val::default(),
             Callee::RunsClosure
             | Callee::Unknown { std: false }
             | Callee::ConfiguredPool
