@@ -740,6 +740,7 @@ impl Index {
             }
         }
         index.names = names;
+        index.share_names_through_globs();
         // Methods go under their type as the run declares it (an `impl Store` whose `Store` came
         // in through a `use` is the declared `Store`'s).
         for (decl, implements) in fns {
@@ -796,6 +797,48 @@ impl Index {
         &self.python
     }
 
+    /// A glob into another crate of the run (`use db::prelude::*;`) brings in what that crate
+    /// declares and re-exports: its names count as the globbing crate's too, transitively.
+    fn share_names_through_globs(&mut self) {
+        let edges: Vec<(String, String)> = self
+            .imports
+            .iter()
+            .flat_map(|(module, imports)| {
+                let from = module.first().cloned().unwrap_or_default();
+                imports
+                    .globs
+                    .iter()
+                    .filter_map(|g| g.first())
+                    .filter(|to| crate::types::is_crate_root(to) && **to != from)
+                    .map(|to| (from.clone(), to.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if edges.is_empty() {
+            return;
+        }
+        for _ in 0..edges.len() {
+            let mut grew = false;
+            for (from, to) in &edges {
+                for set in [&mut self.names, &mut self.imported] {
+                    let theirs: Vec<String> = set
+                        .iter()
+                        .filter(|(root, _)| root == to)
+                        .map(|(_, name)| name.clone())
+                        .collect();
+                    for name in theirs {
+                        grew |= set.insert((from.clone(), name));
+                    }
+                }
+            }
+            if !grew {
+                break;
+            }
+        }
+    }
+
     /// The declared path an absolute path names, given what counts as declared: the path itself,
     /// else through its module's `use` items, its globs (when exactly one answers), or out of a
     /// function body into the module around it.
@@ -806,12 +849,12 @@ impl Index {
         if path.len() < 2 || !crate::types::is_crate_root(&path[0]) {
             return None;
         }
-        let names = if kind == Kind::Reexport {
-            &self.imported
-        } else {
-            &self.names
-        };
-        if !names.contains(&(path[0].clone(), path[path.len() - 1].clone())) {
+        // Only a name the run declares, or one a `use` item brings in (`pub use crate::open_tx as
+        // begin_request`), can resolve.
+        let name = (path[0].clone(), path[path.len() - 1].clone());
+        let known =
+            self.imported.contains(&name) || (kind != Kind::Reexport && self.names.contains(&name));
+        if !known {
             return None;
         }
         let key = (kind, path.to_vec());
@@ -934,10 +977,16 @@ impl Index {
     pub fn expand(&self, ty: &Ty) -> Ty {
         let mut ty = ty.clone();
         for _ in 0..8 {
-            if !ty.is_local() || self.owner_path(&ty).is_some() {
+            if !ty.is_local() {
                 break;
             }
-            let Some(path) = self.resolve(&ty.path, Kind::Alias) else {
+            // An alias with impl blocks of its own (`impl Leases for DbPool`) still names its
+            // target: those impls are the target's.
+            let alias = self.resolve(&ty.path, Kind::Alias);
+            if alias.is_none() && self.owner_path(&ty).is_some() {
+                break;
+            }
+            let Some(path) = alias else {
                 if let Some(external) = self.resolve(&ty.path, Kind::Reexport) {
                     ty.path = external;
                     continue;
@@ -996,12 +1045,24 @@ impl Index {
     /// (`struct Db(PgPool)` with `Target = PgPool`) when the type has no such method. A receiver
     /// whose type is unknown resolves to nothing, whatever the method's name.
     pub(crate) fn method(&self, recv: &Ty, method: &str) -> Option<Method> {
+        let written = recv;
         let mut recv = self.receiver(recv);
-        for _ in 0..4 {
+        for round in 0..4 {
             if let Some(ct) = self.catalog_exact(&recv)
                 && let Some(produced) = ct.method(method)
             {
                 return Some(Method::Catalog(produced));
+            }
+            // A trait implemented on a project alias of another type (`impl Leases for DbPool`
+            // where `type DbPool = PgPool`): after the type's own methods, as Rust picks them.
+            if round == 0
+                && self.resolve(&written.path, Kind::Alias).is_some()
+                && let Some(decls) = self
+                    .owner_path(written)
+                    .and_then(|o| self.methods.get(&o))
+                    .and_then(|by_name| by_name.get(method))
+            {
+                return Some(project(decls));
             }
             let owner = self.owner_path(&recv);
             if let Some(decls) = owner
