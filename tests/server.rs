@@ -157,3 +157,41 @@ fn a_bad_configuration_is_a_diagnostic_on_it() {
     editor.expect(&root.join("src/db.rs"), &[]);
     editor.stop();
 }
+
+#[test]
+fn calls_into_a_sibling_crate_are_followed_and_a_changed_manifest_is_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let db_src = "pub type DbPool = sqlx::PgPool;\n\
+        pub async fn open_tx(pool: &DbPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {\n\
+        \x20   pool.begin().await\n\
+        }\n";
+    let api_src = "pub async fn tx_for_request(pool: &db::DbPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {\n\
+        \x20   db::open_tx(pool).await\n\
+        }\n";
+    let depends = "[package]\nname = \"app-api\"\n[dependencies]\ndb = { path = \"../db\", package = \"app-db\" }\n";
+    write(root, "Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
+    write(root, "crates/db/Cargo.toml", "[package]\nname = \"app-db\"\n");
+    write(root, "crates/db/src/lib.rs", db_src);
+    write(root, "crates/api/Cargo.toml", depends);
+    write(root, "crates/api/src/lib.rs", api_src);
+    let api = root.join("crates/api/src/lib.rs");
+    let mut editor = Editor::start(root);
+    editor.open(&api, api_src);
+    editor.expect(&api, &["SDB001 1:4-1:27"]);
+    // The dependency goes: `db` is some other crate again, and the call is not followed.
+    let manifest = root.join("crates/api/Cargo.toml");
+    write(root, "crates/api/Cargo.toml", "[package]\nname = \"app-api\"\n");
+    editor.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": uri(&manifest), "type": 2 }] }),
+    );
+    editor.expect(&api, &[]);
+    write(root, "crates/api/Cargo.toml", depends);
+    editor.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": uri(&manifest), "type": 2 }] }),
+    );
+    editor.expect(&api, &["SDB001 1:4-1:27"]);
+    editor.stop();
+}
