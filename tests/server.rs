@@ -170,8 +170,16 @@ fn calls_into_a_sibling_crate_are_followed_and_a_changed_manifest_is_read_again(
         \x20   db::open_tx(pool).await\n\
         }\n";
     let depends = "[package]\nname = \"app-api\"\n[dependencies]\ndb = { path = \"../db\", package = \"app-db\" }\n";
-    write(root, "Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
-    write(root, "crates/db/Cargo.toml", "[package]\nname = \"app-db\"\n");
+    write(
+        root,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\"]\n",
+    );
+    write(
+        root,
+        "crates/db/Cargo.toml",
+        "[package]\nname = \"app-db\"\n",
+    );
     write(root, "crates/db/src/lib.rs", db_src);
     write(root, "crates/api/Cargo.toml", depends);
     write(root, "crates/api/src/lib.rs", api_src);
@@ -181,7 +189,11 @@ fn calls_into_a_sibling_crate_are_followed_and_a_changed_manifest_is_read_again(
     editor.expect(&api, &["SDB001 1:4-1:27"]);
     // The dependency goes: `db` is some other crate again, and the call is not followed.
     let manifest = root.join("crates/api/Cargo.toml");
-    write(root, "crates/api/Cargo.toml", "[package]\nname = \"app-api\"\n");
+    write(
+        root,
+        "crates/api/Cargo.toml",
+        "[package]\nname = \"app-api\"\n",
+    );
     editor.notify(
         "workspace/didChangeWatchedFiles",
         json!({ "changes": [{ "uri": uri(&manifest), "type": 2 }] }),

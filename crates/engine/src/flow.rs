@@ -175,12 +175,13 @@ pub(crate) fn summarize(
         || ret_ty
             .as_ref()
             .is_some_and(|t| holds_project_wrapper(index, t, 0));
-    if !surely {
-        for (_, carried, maybe) in &mut cx.returns {
-            carried.retain(|o| !maybe.contains(o));
-        }
-        cx.returns.retain(|(_, carried, _)| !carried.is_empty());
+    // A transaction committed or rolled back in the function carries nothing into what is
+    // built after it: what only maybe holds it (a value read through it) holds data.
+    let finished = &cx.finished;
+    for (_, carried, maybe) in &mut cx.returns {
+        carried.retain(|o| !maybe.contains(o) || (surely && !finished.contains(o)));
     }
+    cx.returns.retain(|(_, carried, _)| !carried.is_empty());
     // Spans are computed only for what a finding can show: the returned expressions and the
     // origins they carry. Tentative origins become acquisitions here, or are dropped.
     let mut kept: HashMap<usize, Option<usize>> = HashMap::default();
@@ -270,7 +271,7 @@ fn holds_project_wrapper(index: &Index, ty: &Ty, depth: usize) -> bool {
         return false;
     }
     if index.is_local_struct(&ty) {
-        return index.may_hold_handle(&ty);
+        return index.surely_holds_handle(&ty);
     }
     matches!(ty.last(), "Result" | "Option" | "(tuple)" | "Box")
         && ty

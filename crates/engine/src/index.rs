@@ -1156,6 +1156,40 @@ impl Index {
         ty.args.iter().any(|a| self.may_hold(a, seen))
     }
 
+    /// Whether a value of type `ty` surely holds a handle: a catalog handle, or a project struct
+    /// with a field that surely does, or a container of one. Unlike [`Index::may_hold_handle`], a
+    /// type nothing is known about (declared outside the run, a generic parameter) does not.
+    pub fn surely_holds_handle(&self, ty: &Ty) -> bool {
+        self.surely_holds(ty, &mut Vec::new())
+    }
+
+    fn surely_holds(&self, ty: &Ty, seen: &mut Vec<Vec<String>>) -> bool {
+        if seen.len() > 16 {
+            return false;
+        }
+        let ty = self.expand(ty);
+        if let Some(ct) = self.catalog_exact(&ty) {
+            return matches!(ct.role(), catalog::Role::Handle(_));
+        }
+        if ty.is_local()
+            && let Some(path) = self.struct_path(&ty)
+        {
+            if seen.contains(&path) {
+                return false;
+            }
+            let fields = &self.structs[&path];
+            seen.push(path);
+            let holds = fields.values().any(|f| self.surely_holds(f, seen))
+                || ty.args.iter().any(|a| self.surely_holds(a, seen));
+            seen.pop();
+            return holds;
+        }
+        if ty.last() == "Result" && ty.args.len() == 2 {
+            return self.surely_holds(&ty.args[0], seen);
+        }
+        ty.args.iter().any(|a| self.surely_holds(a, seen))
+    }
+
     /// The names the prefilter looks for once these declarations are known: types that hold a
     /// catalog type (directly or through other such types), aliases of them, traits and types
     /// whose methods return one, and free functions that return one.
