@@ -31,8 +31,10 @@ pub enum HandleKind {
     Connection,
     /// A transaction or savepoint.
     Transaction,
-    /// A client session (mongodb).
+    /// A client session (mongodb, an ORM session).
     Session,
+    /// A database cursor (Python DB-API), closed by the `with` that opened it.
+    Cursor,
 }
 
 impl HandleKind {
@@ -42,6 +44,7 @@ impl HandleKind {
             HandleKind::Connection => "connection",
             HandleKind::Transaction => "transaction",
             HandleKind::Session => "session",
+            HandleKind::Cursor => "cursor",
         }
     }
 
@@ -51,6 +54,7 @@ impl HandleKind {
             HandleKind::Connection => "acquired",
             HandleKind::Transaction => "began",
             HandleKind::Session => "started",
+            HandleKind::Cursor => "opened",
         }
     }
 }

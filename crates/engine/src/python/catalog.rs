@@ -9,8 +9,9 @@ use crate::ids::HandleKind;
 /// A library type scoped-db tracks in Python, by a stable name.
 pub type LibType = &'static str;
 
-/// Calls (functions or classes) that make a tracked type: `create_async_engine(..)` makes an
-/// `AsyncEngine`. `(package root, final name, type made)`.
+/// Calls (functions or classes) that make a tracked type without being a context manager
+/// themselves: `create_async_engine(..)` makes an `AsyncEngine`. `(package root, final name, type
+/// made)`. A manager's call makes what it binds ([`Manager::binds`]).
 pub static FACTORIES: &[(&str, &str, LibType)] = &[
     ("sqlalchemy", "create_engine", "sqlalchemy.Engine"),
     // SQLModel (the ORM FastAPI's documentation teaches) re-exports SQLAlchemy's engine.
@@ -34,6 +35,8 @@ pub static FACTORIES: &[(&str, &str, LibType)] = &[
     ),
     ("sqlalchemy", "scoped_session", "sqlalchemy.sessionmaker"),
     ("asyncpg", "create_pool", "asyncpg.Pool"),
+    // `asyncpg.connect` is a coroutine, not a manager: the caller closes what it gives.
+    ("asyncpg", "connect", "asyncpg.Connection"),
     (
         "psycopg_pool",
         "ConnectionPool",
@@ -46,6 +49,16 @@ pub static FACTORIES: &[(&str, &str, LibType)] = &[
     ),
     ("aiomysql", "create_pool", "aiomysql.Pool"),
     ("asyncmy", "create_pool", "aiomysql.Pool"),
+    ("mysql", "MySQLConnectionPool", "mysql.Pool"),
+    ("aiopg", "create_pool", "aiopg.Pool"),
+    // `aiopg.sa.create_engine`.
+    ("aiopg", "create_engine", "aiopg.sa.Engine"),
+    ("oracledb", "create_pool", "oracledb.Pool"),
+    ("oracledb", "create_pool_async", "oracledb.Pool"),
+    ("databases", "Database", "databases.Database"),
+    ("pymongo", "MongoClient", "pymongo.Client"),
+    ("pymongo", "AsyncMongoClient", "pymongo.Client"),
+    ("motor", "AsyncIOMotorClient", "motor.Client"),
 ];
 
 /// Annotations that name a tracked type: `engine: AsyncEngine`.
@@ -59,7 +72,11 @@ pub static ANNOTATIONS: &[(&str, &str, LibType)] = &[
         "async_sessionmaker",
         "sqlalchemy.async_sessionmaker",
     ),
+    ("sqlalchemy", "Session", "sqlalchemy.Session"),
+    ("sqlalchemy", "AsyncSession", "sqlalchemy.Session"),
+    ("sqlmodel", "Session", "sqlalchemy.Session"),
     ("asyncpg", "Pool", "asyncpg.Pool"),
+    ("asyncpg", "Connection", "asyncpg.Connection"),
     (
         "psycopg_pool",
         "ConnectionPool",
@@ -70,8 +87,25 @@ pub static ANNOTATIONS: &[(&str, &str, LibType)] = &[
         "AsyncConnectionPool",
         "psycopg_pool.ConnectionPool",
     ),
+    ("psycopg", "Connection", "psycopg.Connection"),
+    ("psycopg", "AsyncConnection", "psycopg.Connection"),
     ("aiomysql", "Pool", "aiomysql.Pool"),
     ("asyncmy", "Pool", "aiomysql.Pool"),
+    ("pymysql", "Connection", "pymysql.Connection"),
+    ("aiopg", "Pool", "aiopg.Pool"),
+    ("aiopg", "Connection", "aiopg.Connection"),
+    // `aiopg.sa.Engine`, `aiopg.sa.SAConnection`.
+    ("aiopg", "Engine", "aiopg.sa.Engine"),
+    ("aiopg", "SAConnection", "aiopg.sa.Connection"),
+    ("oracledb", "Connection", "oracledb.Connection"),
+    ("oracledb", "AsyncConnection", "oracledb.Connection"),
+    ("oracledb", "ConnectionPool", "oracledb.Pool"),
+    ("oracledb", "AsyncConnectionPool", "oracledb.Pool"),
+    ("databases", "Database", "databases.Database"),
+    ("pymongo", "MongoClient", "pymongo.Client"),
+    ("pymongo", "AsyncMongoClient", "pymongo.Client"),
+    ("aiosqlite", "Connection", "aiosqlite.Connection"),
+    ("duckdb", "DuckDBPyConnection", "duckdb.Connection"),
 ];
 
 /// Handle types that a `with` closes or releases on exit whatever made them: a function declared
@@ -91,94 +125,387 @@ pub static BOUND_HANDLES: &[(&str, &str, HandleKind)] = &[
 pub enum OnExit {
     /// Closes it or gives it back to the pool: returning it hands out a dead handle.
     Closes(HandleKind),
-    /// Only commits or rolls back (`sqlite3`, `psycopg2` connections used as `with conn:`): the
-    /// handle lives on, so returning it is not this bug.
+    /// Only commits or rolls back (`sqlite3`, `psycopg2` connections used as `with conn:`), or
+    /// binds nothing that closes (asyncpg's `transaction()` binds `None`): returning the target
+    /// is not this bug.
     KeepsOpen,
 }
 
+/// A context manager of a library: what its exit does, the tracked type of what it binds (so
+/// `with pymysql.connect() as conn: with conn.cursor() as cur` resolves the cursor), and the
+/// library version its source was read at (`../shared/LIBRARIES.md` names file and line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Manager {
+    pub on_exit: OnExit,
+    pub binds: Option<LibType>,
+    pub checked: &'static str,
+}
+
+const fn closes(kind: HandleKind, binds: Option<LibType>, checked: &'static str) -> Manager {
+    Manager {
+        on_exit: OnExit::Closes(kind),
+        binds,
+        checked,
+    }
+}
+
+const fn keeps_open(binds: Option<LibType>, checked: &'static str) -> Manager {
+    Manager {
+        on_exit: OnExit::KeepsOpen,
+        binds,
+        checked,
+    }
+}
+
+use HandleKind::{Connection as Conn, Cursor, Session, Transaction as Tx};
+
+const SQLALCHEMY: &str = "SQLAlchemy 2.1.9";
+const ASYNCPG: &str = "asyncpg 0.32.0";
+const PSYCOPG: &str = "psycopg 3.3.9";
+const PSYCOPG_POOL: &str = "psycopg-pool 3.3.3";
+const PSYCOPG2: &str = "psycopg2 2.9.13";
+const PYMYSQL: &str = "PyMySQL 1.2.4";
+const MYSQL_CONNECTOR: &str = "mysql-connector-python 26.10.0";
+const AIOPG: &str = "aiopg 1.4.0";
+const ORACLEDB: &str = "oracledb 26.1.0";
+const TORTOISE: &str = "tortoise-orm 1.1.9";
+const DATABASES: &str = "databases 0.9.0";
+const PYMONGO: &str = "pymongo 4.20.1";
+const MOTOR: &str = "motor 3.7.1";
+const REDIS: &str = "redis 8.1.0";
+const DUCKDB: &str = "duckdb 2.0.1";
+const AIOSQLITE: &str = "aiosqlite 0.22.1";
+const SQLITE3: &str = "sqlite3 (CPython)";
+const PYODBC: &str = "pyodbc 5.5.0";
+const SNOWFLAKE: &str = "snowflake-connector-python 5.2.0";
+const CLICKHOUSE_CONNECT: &str = "clickhouse-connect 1.12.0";
+const CLICKHOUSE_DRIVER: &str = "clickhouse-driver 0.2.11";
+const VERTICA: &str = "vertica-python 1.4.0";
+/// Entries from before the libraries were read at a version (aiomysql, asyncmy, SQLModel).
+const UNVERSIONED: &str = "not rechecked";
+
 /// Methods of tracked types whose result, used in `with`, binds a handle:
-/// `(receiver type, method, on exit)`.
-pub static SCOPE_METHODS: &[(LibType, &str, OnExit)] = &[
+/// `(receiver type, method, manager)`.
+pub static SCOPE_METHODS: &[(LibType, &str, Manager)] = &[
     (
         "sqlalchemy.Engine",
         "connect",
-        OnExit::Closes(HandleKind::Connection),
+        closes(Conn, Some("sqlalchemy.Connection"), SQLALCHEMY),
     ),
     (
         "sqlalchemy.Engine",
         "begin",
-        OnExit::Closes(HandleKind::Connection),
+        closes(Conn, Some("sqlalchemy.Connection"), SQLALCHEMY),
     ),
     (
         "sqlalchemy.AsyncEngine",
         "connect",
-        OnExit::Closes(HandleKind::Connection),
+        closes(Conn, Some("sqlalchemy.Connection"), SQLALCHEMY),
     ),
     (
         "sqlalchemy.AsyncEngine",
         "begin",
-        OnExit::Closes(HandleKind::Connection),
+        closes(Conn, Some("sqlalchemy.Connection"), SQLALCHEMY),
     ),
+    // A connection's or a session's own `begin()` only commits or rolls back.
+    (
+        "sqlalchemy.Connection",
+        "begin",
+        keeps_open(None, SQLALCHEMY),
+    ),
+    ("sqlalchemy.Session", "begin", keeps_open(None, SQLALCHEMY)),
     (
         "sqlalchemy.sessionmaker",
         "begin",
-        OnExit::Closes(HandleKind::Session),
+        closes(Session, Some("sqlalchemy.Session"), SQLALCHEMY),
     ),
     (
         "sqlalchemy.async_sessionmaker",
         "begin",
-        OnExit::Closes(HandleKind::Session),
+        closes(Session, Some("sqlalchemy.Session"), SQLALCHEMY),
     ),
     (
         "asyncpg.Pool",
         "acquire",
-        OnExit::Closes(HandleKind::Connection),
+        closes(Conn, Some("asyncpg.Connection"), ASYNCPG),
+    ),
+    // `async with conn.transaction() as tx` binds `None`.
+    (
+        "asyncpg.Connection",
+        "transaction",
+        keeps_open(None, ASYNCPG),
     ),
     (
         "psycopg_pool.ConnectionPool",
         "connection",
-        OnExit::Closes(HandleKind::Connection),
+        closes(Conn, Some("psycopg.Connection"), PSYCOPG_POOL),
     ),
     (
-        "aiomysql.Pool",
-        "acquire",
-        OnExit::Closes(HandleKind::Connection),
+        "psycopg.Connection",
+        "cursor",
+        closes(Cursor, None, PSYCOPG),
     ),
+    (
+        "psycopg.Connection",
+        "transaction",
+        keeps_open(None, PSYCOPG),
+    ),
+    (
+        "psycopg2.Connection",
+        "cursor",
+        closes(Cursor, None, PSYCOPG2),
+    ),
+    ("aiomysql.Pool", "acquire", closes(Conn, None, UNVERSIONED)),
+    (
+        "pymysql.Connection",
+        "cursor",
+        closes(Cursor, None, PYMYSQL),
+    ),
+    (
+        "mysql.Connection",
+        "cursor",
+        closes(Cursor, None, MYSQL_CONNECTOR),
+    ),
+    (
+        "mysql.Pool",
+        "get_connection",
+        closes(Conn, Some("mysql.Connection"), MYSQL_CONNECTOR),
+    ),
+    (
+        "aiopg.Pool",
+        "acquire",
+        closes(Conn, Some("aiopg.Connection"), AIOPG),
+    ),
+    ("aiopg.Pool", "cursor", closes(Cursor, None, AIOPG)),
+    ("aiopg.Connection", "cursor", closes(Cursor, None, AIOPG)),
+    (
+        "aiopg.sa.Engine",
+        "acquire",
+        closes(Conn, Some("aiopg.sa.Connection"), AIOPG),
+    ),
+    ("aiopg.sa.Connection", "begin", keeps_open(None, AIOPG)),
+    (
+        "oracledb.Pool",
+        "acquire",
+        closes(Conn, Some("oracledb.Connection"), ORACLEDB),
+    ),
+    (
+        "oracledb.Connection",
+        "cursor",
+        closes(Cursor, None, ORACLEDB),
+    ),
+    (
+        "databases.Database",
+        "connection",
+        closes(Conn, None, DATABASES),
+    ),
+    // The transaction is finished on exit; returning it is useless, not a leaked connection.
+    (
+        "databases.Database",
+        "transaction",
+        keeps_open(None, DATABASES),
+    ),
+    (
+        "pymongo.Client",
+        "start_session",
+        closes(Session, Some("pymongo.Session"), PYMONGO),
+    ),
+    (
+        "pymongo.Session",
+        "start_transaction",
+        keeps_open(None, PYMONGO),
+    ),
+    // `async with await client.start_session()`: pymongo's session underneath.
+    (
+        "motor.Client",
+        "start_session",
+        closes(Session, Some("motor.Session"), MOTOR),
+    ),
+    (
+        "motor.Session",
+        "start_transaction",
+        keeps_open(None, MOTOR),
+    ),
+    // A pipeline is reset on exit (queued commands dropped), not closed: it can be used again.
+    ("redis.Redis", "pipeline", keeps_open(None, REDIS)),
+    ("duckdb.Connection", "cursor", closes(Cursor, None, DUCKDB)),
+    (
+        "aiosqlite.Connection",
+        "cursor",
+        closes(Cursor, None, AIOSQLITE),
+    ),
+    (
+        "aiosqlite.Connection",
+        "execute",
+        closes(Cursor, None, AIOSQLITE),
+    ),
+    (
+        "snowflake.Connection",
+        "cursor",
+        closes(Cursor, None, SNOWFLAKE),
+    ),
+    (
+        "clickhouse.Connection",
+        "cursor",
+        closes(Cursor, None, CLICKHOUSE_CONNECT),
+    ),
+    (
+        "vertica.Connection",
+        "cursor",
+        closes(Cursor, None, VERTICA),
+    ),
+    // pyodbc's cursor manager commits and leaves the cursor open.
+    ("pyodbc.Connection", "cursor", keeps_open(None, PYODBC)),
 ];
 
 /// Tracked types whose instances, called, make a session that closes on exit:
 /// `SessionLocal()` for `SessionLocal = sessionmaker(..)`.
-pub static CALLABLE_SCOPES: &[(LibType, OnExit)] = &[
+pub static CALLABLE_SCOPES: &[(LibType, Manager)] = &[
     (
         "sqlalchemy.sessionmaker",
-        OnExit::Closes(HandleKind::Session),
+        closes(Session, Some("sqlalchemy.Session"), SQLALCHEMY),
     ),
     (
         "sqlalchemy.async_sessionmaker",
-        OnExit::Closes(HandleKind::Session),
+        closes(Session, Some("sqlalchemy.Session"), SQLALCHEMY),
     ),
 ];
 
 /// Functions and classes whose result, used in `with`, binds a handle:
-/// `(package root, final name, on exit)`.
-pub static SCOPE_FUNCTIONS: &[(&str, &str, OnExit)] = &[
-    ("sqlalchemy", "Session", OnExit::Closes(HandleKind::Session)),
-    ("sqlmodel", "Session", OnExit::Closes(HandleKind::Session)),
+/// `(package root, final name, manager)`.
+pub static SCOPE_FUNCTIONS: &[(&str, &str, Manager)] = &[
+    (
+        "sqlalchemy",
+        "Session",
+        closes(Session, Some("sqlalchemy.Session"), SQLALCHEMY),
+    ),
+    (
+        "sqlmodel",
+        "Session",
+        closes(Session, Some("sqlalchemy.Session"), UNVERSIONED),
+    ),
     (
         "sqlalchemy",
         "AsyncSession",
-        OnExit::Closes(HandleKind::Session),
+        closes(Session, Some("sqlalchemy.Session"), SQLALCHEMY),
     ),
-    ("psycopg", "connect", OnExit::Closes(HandleKind::Connection)),
+    // Also `AsyncConnection.connect` (`async with await ..`): closed unless a pool owns it.
+    (
+        "psycopg",
+        "connect",
+        closes(Conn, Some("psycopg.Connection"), PSYCOPG),
+    ),
     (
         "aiosqlite",
         "connect",
-        OnExit::Closes(HandleKind::Connection),
+        closes(Conn, Some("aiosqlite.Connection"), AIOSQLITE),
     ),
-    ("duckdb", "connect", OnExit::Closes(HandleKind::Connection)),
-    ("sqlite3", "connect", OnExit::KeepsOpen),
-    ("psycopg2", "connect", OnExit::KeepsOpen),
+    (
+        "duckdb",
+        "connect",
+        closes(Conn, Some("duckdb.Connection"), DUCKDB),
+    ),
+    (
+        "pymysql",
+        "connect",
+        closes(Conn, Some("pymysql.Connection"), PYMYSQL),
+    ),
+    (
+        "pymysql",
+        "Connect",
+        closes(Conn, Some("pymysql.Connection"), PYMYSQL),
+    ),
+    // `mysql.connector.connect` and `mysql.connector.aio.connect` (a pooled one with `pool_name`).
+    (
+        "mysql",
+        "connect",
+        closes(Conn, Some("mysql.Connection"), MYSQL_CONNECTOR),
+    ),
+    (
+        "aiopg",
+        "connect",
+        closes(Conn, Some("aiopg.Connection"), AIOPG),
+    ),
+    (
+        "oracledb",
+        "connect",
+        closes(Conn, Some("oracledb.Connection"), ORACLEDB),
+    ),
+    (
+        "oracledb",
+        "connect_async",
+        closes(Conn, Some("oracledb.Connection"), ORACLEDB),
+    ),
+    // Pooled backends release the connection the wrapper still points at.
+    ("tortoise", "in_transaction", closes(Tx, None, TORTOISE)),
+    (
+        "snowflake",
+        "connect",
+        closes(Conn, Some("snowflake.Connection"), SNOWFLAKE),
+    ),
+    // The DB-API modules: `clickhouse_connect.dbapi.connect`, `clickhouse_driver.dbapi.connect`.
+    (
+        "clickhouse_connect",
+        "connect",
+        closes(Conn, Some("clickhouse.Connection"), CLICKHOUSE_CONNECT),
+    ),
+    (
+        "clickhouse_driver",
+        "connect",
+        closes(Conn, Some("clickhouse.Connection"), CLICKHOUSE_DRIVER),
+    ),
+    (
+        "clickhouse_connect",
+        "get_async_client",
+        closes(Conn, None, CLICKHOUSE_CONNECT),
+    ),
+    // The sync HTTP client closes only a pool it owns, and the native client reconnects on its
+    // next query: both stay usable after the block.
+    (
+        "clickhouse_connect",
+        "get_client",
+        keeps_open(None, CLICKHOUSE_CONNECT),
+    ),
+    (
+        "clickhouse_driver",
+        "Client",
+        keeps_open(None, CLICKHOUSE_DRIVER),
+    ),
+    (
+        "vertica_python",
+        "connect",
+        closes(Conn, Some("vertica.Connection"), VERTICA),
+    ),
+    // Commit or roll back only: the connection stays open.
+    (
+        "sqlite3",
+        "connect",
+        keeps_open(Some("sqlite3.Connection"), SQLITE3),
+    ),
+    (
+        "psycopg2",
+        "connect",
+        keeps_open(Some("psycopg2.Connection"), PSYCOPG2),
+    ),
+    (
+        "pyodbc",
+        "connect",
+        keeps_open(Some("pyodbc.Connection"), PYODBC),
+    ),
+    // The client releases its connections on exit and reconnects on the next command.
+    ("redis", "Redis", keeps_open(Some("redis.Redis"), REDIS)),
+    (
+        "redis",
+        "StrictRedis",
+        keeps_open(Some("redis.Redis"), REDIS),
+    ),
+    ("redis", "from_url", keeps_open(Some("redis.Redis"), REDIS)),
 ];
+
+/// The tracked type a call of `root ... name` makes: a factory's, or what a manager binds.
+pub fn made_by(root: &str, name: &str) -> Option<LibType> {
+    find(FACTORIES, root, name).or_else(|| find(SCOPE_FUNCTIONS, root, name)?.binds)
+}
 
 /// Wrappers that resolve to the awaitable they are given first: `asyncio.wait_for(coro, t)`.
 pub static AWAIT_WRAPPERS: &[(&str, &str)] = &[
@@ -268,12 +595,41 @@ mod tests {
 
     #[test]
     fn every_type_with_scope_methods_is_made_somewhere() {
+        let binds = SCOPE_FUNCTIONS
+            .iter()
+            .map(|(_, _, m)| m)
+            .chain(SCOPE_METHODS.iter().map(|(_, _, m)| m))
+            .chain(CALLABLE_SCOPES.iter().map(|(_, m)| m))
+            .filter_map(|m| m.binds);
+        let made: Vec<LibType> = FACTORIES
+            .iter()
+            .chain(ANNOTATIONS)
+            .map(|(_, _, t)| *t)
+            .chain(binds)
+            .collect();
         for (ty, _, _) in SCOPE_METHODS {
-            assert!(FACTORIES.iter().any(|(_, _, t)| t == ty), "{ty}");
+            assert!(made.contains(ty), "{ty}");
         }
         assert_eq!(
-            find(SCOPE_FUNCTIONS, "sqlite3", "connect"),
+            find(SCOPE_FUNCTIONS, "sqlite3", "connect").map(|m| m.on_exit),
             Some(OnExit::KeepsOpen)
         );
+    }
+
+    #[test]
+    fn every_manager_names_the_version_it_was_read_at() {
+        for m in SCOPE_FUNCTIONS
+            .iter()
+            .map(|(_, _, m)| m)
+            .chain(SCOPE_METHODS.iter().map(|(_, _, m)| m))
+            .chain(CALLABLE_SCOPES.iter().map(|(_, m)| m))
+        {
+            assert!(
+                m.checked == UNVERSIONED
+                    || m.checked.chars().any(|c| c.is_ascii_digit())
+                    || m.checked.contains("CPython"),
+                "{m:?}"
+            );
+        }
     }
 }

@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::catalog::{self, OnExit};
+use super::catalog::{self, LibType, Manager, OnExit};
 use super::names::ModuleNames;
 use super::{ClassRef, PyIndex, PyTy, written_name};
 use crate::ids::{FnKey, HandleKind};
@@ -65,8 +65,10 @@ pub(crate) fn each_stmt(body: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
 /// What `with <value> as x` binds, when the value is a scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Scope {
-    Closes(HandleKind),
-    KeepsOpen,
+    /// A library's manager that closes what it binds (of this tracked type, when known).
+    Closes(HandleKind, Option<LibType>),
+    /// A library's manager that leaves what it binds open.
+    KeepsOpen(Option<LibType>),
     /// The project's own scope: these functions' `yield` or `__enter__` decides.
     Project(Vec<FnKey>),
 }
@@ -245,6 +247,8 @@ struct Fx<'a> {
     returns: Vec<(TextRange, Vec<usize>)>,
     yields: Vec<(TextRange, Vec<usize>)>,
     stores: Vec<(TextRange, String, Vec<usize>)>,
+    /// Store targets a `finally` resets (`self._session = None`).
+    reset: HashSet<String>,
     depth: usize,
     /// The handle the function's return annotation names (`-> Session`), if any.
     declared: Option<HandleKind>,
@@ -276,6 +280,7 @@ fn summarize_fn(
         returns: Vec::new(),
         yields: Vec::new(),
         stores: Vec::new(),
+        reset: HashSet::default(),
         depth: 0,
         declared: None,
     };
@@ -358,8 +363,10 @@ fn summarize_fn(
             origins: keep(c),
         })
         .collect();
+    let reset = std::mem::take(&mut fx.reset);
     let stores = std::mem::take(&mut fx.stores)
         .into_iter()
+        .filter(|(_, target, _)| !reset.contains(target))
         .map(|(r, target, c)| StoreFlow {
             span: at(r),
             target,
@@ -441,6 +448,7 @@ impl Fx<'_> {
                 self.expr(&a.value);
             }
             Stmt::With(w) => {
+                let mut bound_names: Vec<(String, usize)> = Vec::new();
                 for item in &w.items {
                     let mut v = self.expr(&item.context_expr);
                     // `with (a() if reuse else b()) as c`: a scope whichever arm runs.
@@ -453,10 +461,11 @@ impl Fx<'_> {
                     }
                     let range = item.context_expr.range();
                     let bound = match &v.scope {
-                        Some(Scope::Closes(kind)) => {
+                        Some(Scope::Closes(kind, binds)) => {
                             let o = self.origin(OriginKind::WithBound(*kind), range);
                             PVal {
                                 carried: vec![o],
+                                ty: binds.map_or(PyTy::Unknown, PyTy::Lib),
                                 ..PVal::default()
                             }
                         }
@@ -467,7 +476,9 @@ impl Fx<'_> {
                                 ..PVal::default()
                             }
                         }
-                        Some(Scope::KeepsOpen) => PVal::default(),
+                        Some(Scope::KeepsOpen(binds)) => {
+                            PVal::typed(binds.map_or(PyTy::Unknown, PyTy::Lib))
+                        }
                         None if self.unresolved_manager(&item.context_expr) => {
                             // `def get_session() -> Session`: what the block binds is a session
                             // whatever made it, closed on exit.
@@ -485,9 +496,29 @@ impl Fx<'_> {
                     };
                     if let Some(target) = &item.optional_vars {
                         self.assign(target, &bound);
+                        if let (Expr::Name(n), [o]) = (&**target, bound.carried.as_slice()) {
+                            bound_names.push((n.id.to_string(), *o));
+                        }
                     }
                 }
+                let stored_before = self.stores.len();
                 self.block(&w.body);
+                // `self.ws = ws` and then a loop over `ws` that ends the block: the handle is
+                // published for as long as it lives (other tasks use it while the loop runs), not
+                // kept past the block.
+                if let Some(last) = w.body.last() {
+                    let published: Vec<usize> = bound_names
+                        .iter()
+                        .filter(|(name, _)| loops_over(last, name))
+                        .map(|(_, o)| *o)
+                        .collect();
+                    if !published.is_empty() {
+                        for (_, _, carried) in &mut self.stores[stored_before..] {
+                            carried.retain(|o| !published.contains(o));
+                        }
+                        self.stores.retain(|(_, _, carried)| !carried.is_empty());
+                    }
+                }
             }
             Stmt::If(s) => {
                 self.expr(&s.test);
@@ -529,6 +560,18 @@ impl Fx<'_> {
                 }
                 self.block(&s.orelse);
                 self.block(&s.finalbody);
+                // `finally: self._session = None`: a store to that target is undone on the way
+                // out, whatever the body stored there.
+                for stmt in &s.finalbody {
+                    let targets: &[Expr] = match stmt {
+                        Stmt::Assign(a) => &a.targets,
+                        Stmt::Delete(d) => &d.targets,
+                        Stmt::AnnAssign(a) => std::slice::from_ref(&*a.target),
+                        _ => &[],
+                    };
+                    self.reset
+                        .extend(targets.iter().filter_map(written_name).map(|w| w.join(".")));
+                }
             }
             Stmt::Match(m) => {
                 self.expr(&m.subject);
@@ -889,8 +932,8 @@ impl Fx<'_> {
                 ..first
             };
         }
-        if let Some(on_exit) = catalog::find(catalog::SCOPE_FUNCTIONS, root, last) {
-            return self.scope_value(on_exit, range);
+        if let Some(manager) = catalog::find(catalog::SCOPE_FUNCTIONS, root, last) {
+            return self.scope_value(manager, range);
         }
         if let Some(t) = catalog::find(catalog::FACTORIES, root, last) {
             return PVal::typed(PyTy::Lib(t));
@@ -1018,20 +1061,23 @@ impl Fx<'_> {
         Some(self.scope_value(on_exit, range))
     }
 
-    /// A call that makes a scope: used in `with`, it binds a handle; used bare, it obtains one.
-    fn scope_value(&mut self, on_exit: OnExit, range: TextRange) -> PVal {
-        match on_exit {
+    /// A call that makes a scope: used in `with`, it binds a handle; used bare, it obtains one
+    /// (of the type the manager binds: the libraries' managers bind themselves).
+    fn scope_value(&mut self, manager: Manager, range: TextRange) -> PVal {
+        let ty = manager.binds.map_or(PyTy::Unknown, PyTy::Lib);
+        match manager.on_exit {
             OnExit::Closes(kind) => {
                 let o = self.origin(OriginKind::Obtained(kind), range);
                 PVal {
                     carried: vec![o],
-                    ty: PyTy::Unknown,
-                    scope: Some(Scope::Closes(kind)),
+                    ty,
+                    scope: Some(Scope::Closes(kind, manager.binds)),
                     site: Some(range),
                 }
             }
             OnExit::KeepsOpen => PVal {
-                scope: Some(Scope::KeepsOpen),
+                ty,
+                scope: Some(Scope::KeepsOpen(manager.binds)),
                 ..PVal::default()
             },
         }
@@ -1045,6 +1091,53 @@ impl Fx<'_> {
             scope: Some(Scope::Project(keys)),
             site: Some(range),
         }
+    }
+}
+
+/// Whether `stmt` is a loop that runs on `name`: `for`/`async for` over it (or over a call on
+/// it, `ws.iter_messages()`), or a `while` whose body uses it (`await ws.recv()`).
+fn loops_over(stmt: &Stmt, name: &str) -> bool {
+    use ruff_python_ast::visitor::Visitor;
+    let mentions = |e: &Expr| {
+        let mut found = false;
+        Mentions {
+            name,
+            found: &mut found,
+        }
+        .visit_expr(e);
+        found
+    };
+    match stmt {
+        Stmt::For(f) => mentions(&f.iter),
+        Stmt::While(w) => {
+            let mut found = false;
+            let mut v = Mentions {
+                name,
+                found: &mut found,
+            };
+            for s in &w.body {
+                v.visit_stmt(s);
+            }
+            found
+        }
+        _ => false,
+    }
+}
+
+/// Finds a use of a name.
+struct Mentions<'n, 'f> {
+    name: &'n str,
+    found: &'f mut bool,
+}
+
+impl<'a> ruff_python_ast::visitor::Visitor<'a> for Mentions<'_, '_> {
+    fn visit_expr(&mut self, e: &'a Expr) {
+        if let Expr::Name(n) = e
+            && n.id.as_str() == self.name
+        {
+            *self.found = true;
+        }
+        ruff_python_ast::visitor::walk_expr(self, e);
     }
 }
 

@@ -374,7 +374,7 @@ impl PyIndex {
             },
             TyExpr::Call(q) => {
                 if let (Some(root), Some(last)) = (q.first(), q.last())
-                    && let Some(t) = catalog::find(catalog::FACTORIES, root, last)
+                    && let Some(t) = catalog::made_by(root, last)
                 {
                     return PyTy::Lib(t);
                 }

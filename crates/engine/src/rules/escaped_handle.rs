@@ -145,6 +145,7 @@ fn participle(kind: HandleKind) -> &'static str {
         HandleKind::Connection => "acquired",
         HandleKind::Transaction => "begun",
         HandleKind::Session => "started",
+        HandleKind::Cursor => "opened",
     }
 }
 
@@ -174,6 +175,7 @@ fn finding<S: Clone>(
                 HandleKind::Session => "use the session here and return the data; helpers take \
                     `&mut` to it"
                     .to_string(),
+                HandleKind::Cursor => "fetch the rows here and return them".to_string(),
             },
         ),
         Via::With | Via::Scope(_) => (
