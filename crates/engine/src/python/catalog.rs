@@ -616,6 +616,40 @@ mod tests {
         );
     }
 
+    /// `explain SDB001` names every library a manager of the catalog is from, and `explain SDB005`
+    /// says they are resolved.
+    #[test]
+    fn the_rule_docs_list_every_library() {
+        let plain = |s: &str| s.to_lowercase().replace(['-', '_'], "");
+        let sdb001 = plain(crate::rules::escaped_handle::INFO.docs);
+        let sdb005 = plain(crate::rules::escaped_with_target::INFO.docs);
+        for m in SCOPE_FUNCTIONS
+            .iter()
+            .map(|(_, _, m)| m)
+            .chain(SCOPE_METHODS.iter().map(|(_, _, m)| m))
+            .filter(|m| m.checked != UNVERSIONED)
+        {
+            let name = m.checked.rsplit_once(' ').map_or(m.checked, |(n, _)| n);
+            let name = name.trim_end_matches(" (CPython)");
+            let name = plain(name);
+            let name = ["python", "orm", "connector"]
+                .iter()
+                .fold(name, |n, suffix| {
+                    n.strip_suffix(suffix).map_or(n.clone(), str::to_string)
+                });
+            assert!(
+                sdb001.contains(&name),
+                "explain SDB001 does not name {name}"
+            );
+            if !matches!(m.on_exit, OnExit::KeepsOpen) {
+                assert!(
+                    sdb005.contains(&name),
+                    "explain SDB005 does not name {name}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_manager_names_the_version_it_was_read_at() {
         for m in SCOPE_FUNCTIONS

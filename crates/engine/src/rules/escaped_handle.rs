@@ -64,10 +64,20 @@ reported, and its callers must keep what it returns in their own scope.
 - tokio-postgres, postgres, rusqlite: the `Client`/`Connection` is not pooled and may be returned;
   its `Transaction`/`Savepoint` may not.
 - mongodb: the `Client` is a pool; `start_session` hands out a `ClientSession`.
-- Python: SQLAlchemy `engine.connect()`/`begin()`, sessions and session makers, asyncpg and
-  aiomysql `pool.acquire()`, psycopg `connect()` and `psycopg_pool` `connection()`, aiosqlite and
-  duckdb `connect()` close their handle when the `with` block exits; `sqlite3` and `psycopg2` do
-  not, and are never reported.
+- Python (each manager read from the library's source at a version, `../shared/LIBRARIES.md`):
+  close or release what their `with` binds: SQLAlchemy `engine.connect()`/`begin()`, sessions
+  and session makers; asyncpg and aiomysql `pool.acquire()`; psycopg `connect()` and cursors,
+  psycopg_pool `connection()`; psycopg2 cursors; PyMySQL and mysql-connector connections, pooled
+  connections and cursors (and `mysql.connector.aio`); aiopg `connect()`, `pool.acquire()`,
+  cursors and `aiopg.sa` `engine.acquire()`; oracledb `connect()`, `pool.acquire()`, cursors and
+  `connect_async()`; Tortoise `in_transaction()`; databases `connection()`; aiosqlite
+  `connect()`, `cursor()` and `execute()`; duckdb `connect()` and cursors; pymongo and motor
+  `start_session()`; snowflake `connect()` and cursors; clickhouse-connect and clickhouse-driver
+  DB-API `connect()` and cursors; vertica `connect()` and cursors. Never reported, because they do
+  not close what they bind: `sqlite3`, `psycopg2` and `pyodbc` connections, pyodbc cursors, asyncpg
+  and psycopg `transaction()`, SQLAlchemy `session.begin()` and `conn.begin()`, databases
+  `transaction()`, redis clients and pipelines, clickhouse-connect's HTTP client and
+  clickhouse-driver's native `Client`.
 
 ## Not reported
 A handle that came in as a parameter and goes back out (`fn step(tx: Transaction) ->

@@ -100,10 +100,14 @@ def get_session():
 ```
 
 ## Library notes
-- Resolved managers (SQLAlchemy engines, sessions and session makers, asyncpg and aiomysql pools,
-  psycopg, aiosqlite, duckdb) are SDB001; this rule covers the rest.
-- Exempt, because they do not close their target: `sqlite3.connect` and `psycopg2.connect`
-  connections, `unittest` `assertRaises`/`assertWarns`/`assertLogs` (and their `Regex` forms),
+- Resolved managers are SDB001 (the list is under `scoped-db explain SDB001`: SQLAlchemy, asyncpg,
+  aiomysql, asyncmy, psycopg, psycopg_pool, psycopg2, PyMySQL, mysql-connector, aiopg, oracledb,
+  Tortoise, databases, aiosqlite, duckdb, pymongo, motor, snowflake, clickhouse-connect,
+  clickhouse-driver, vertica); this rule covers the rest.
+- Exempt, because they do not close their target: `sqlite3`, `psycopg2` and `pyodbc`
+  connections, pyodbc cursors, asyncpg and psycopg `transaction()`, SQLAlchemy `session.begin()`,
+  redis clients and pipelines, clickhouse-connect's `get_client()` and clickhouse-driver's
+  `Client`, `unittest` `assertRaises`/`assertWarns`/`assertLogs` (and their `Regex` forms),
   `pytest.raises`/`warns`/`deprecated_call`, `warnings.catch_warnings`, `unittest.mock.patch`
   (and `mocker.patch`), `contextlib.nullcontext`, `redirect_stdout`/`redirect_stderr`, `suppress`,
   SQLAlchemy's testing `sql_execution_asserter`.
