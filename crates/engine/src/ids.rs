@@ -35,6 +35,8 @@ pub enum HandleKind {
     Session,
     /// A database cursor (Python DB-API), closed by the `with` that opened it.
     Cursor,
+    /// A pool or client that a Python `with` closes on exit (`async with asyncpg.create_pool()`).
+    Pool,
 }
 
 impl HandleKind {
@@ -45,6 +47,7 @@ impl HandleKind {
             HandleKind::Transaction => "transaction",
             HandleKind::Session => "session",
             HandleKind::Cursor => "cursor",
+            HandleKind::Pool => "pool",
         }
     }
 
@@ -55,6 +58,7 @@ impl HandleKind {
             HandleKind::Transaction => "began",
             HandleKind::Session => "started",
             HandleKind::Cursor => "opened",
+            HandleKind::Pool => "created",
         }
     }
 }

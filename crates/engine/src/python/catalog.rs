@@ -34,30 +34,13 @@ pub static FACTORIES: &[(&str, &str, LibType)] = &[
         "sqlalchemy.async_sessionmaker",
     ),
     ("sqlalchemy", "scoped_session", "sqlalchemy.sessionmaker"),
-    ("asyncpg", "create_pool", "asyncpg.Pool"),
     // `asyncpg.connect` is a coroutine, not a manager: the caller closes what it gives.
     ("asyncpg", "connect", "asyncpg.Connection"),
-    (
-        "psycopg_pool",
-        "ConnectionPool",
-        "psycopg_pool.ConnectionPool",
-    ),
-    (
-        "psycopg_pool",
-        "AsyncConnectionPool",
-        "psycopg_pool.ConnectionPool",
-    ),
     ("aiomysql", "create_pool", "aiomysql.Pool"),
     ("asyncmy", "create_pool", "aiomysql.Pool"),
     ("mysql", "MySQLConnectionPool", "mysql.Pool"),
-    ("aiopg", "create_pool", "aiopg.Pool"),
-    // `aiopg.sa.create_engine`.
-    ("aiopg", "create_engine", "aiopg.sa.Engine"),
     ("oracledb", "create_pool", "oracledb.Pool"),
     ("oracledb", "create_pool_async", "oracledb.Pool"),
-    ("databases", "Database", "databases.Database"),
-    ("pymongo", "MongoClient", "pymongo.Client"),
-    ("pymongo", "AsyncMongoClient", "pymongo.Client"),
     ("motor", "AsyncIOMotorClient", "motor.Client"),
 ];
 
@@ -157,7 +140,7 @@ const fn keeps_open(binds: Option<LibType>, checked: &'static str) -> Manager {
     }
 }
 
-use HandleKind::{Connection as Conn, Cursor, Session, Transaction as Tx};
+use HandleKind::{Connection as Conn, Cursor, Pool, Session, Transaction as Tx};
 
 const SQLALCHEMY: &str = "SQLAlchemy 2.1.9";
 const ASYNCPG: &str = "asyncpg 0.32.0";
@@ -315,6 +298,8 @@ pub static SCOPE_METHODS: &[(LibType, &str, Manager)] = &[
         "start_transaction",
         keeps_open(None, PYMONGO),
     ),
+    // `with s.bind():` ends the session on exit by default.
+    ("pymongo.Session", "bind", closes(Session, None, PYMONGO)),
     // `async with await client.start_session()`: pymongo's session underneath.
     (
         "motor.Client",
@@ -328,6 +313,9 @@ pub static SCOPE_METHODS: &[(LibType, &str, Manager)] = &[
     ),
     // A pipeline is reset on exit (queued commands dropped), not closed: it can be used again.
     ("redis.Redis", "pipeline", keeps_open(None, REDIS)),
+    // A pub/sub or monitor connection is released on exit.
+    ("redis.Redis", "pubsub", closes(Conn, None, REDIS)),
+    ("redis.Redis", "monitor", closes(Conn, None, REDIS)),
     ("duckdb.Connection", "cursor", closes(Cursor, None, DUCKDB)),
     (
         "aiosqlite.Connection",
@@ -500,6 +488,50 @@ pub static SCOPE_FUNCTIONS: &[(&str, &str, Manager)] = &[
         keeps_open(Some("redis.Redis"), REDIS),
     ),
     ("redis", "from_url", keeps_open(Some("redis.Redis"), REDIS)),
+    // Pools and clients closed on exit: made bare, they live on (`self.pool = await
+    // asyncpg.create_pool(..)`), but returned from their `with` they are closed.
+    (
+        "asyncpg",
+        "create_pool",
+        closes(Pool, Some("asyncpg.Pool"), ASYNCPG),
+    ),
+    (
+        "psycopg_pool",
+        "ConnectionPool",
+        closes(Pool, Some("psycopg_pool.ConnectionPool"), PSYCOPG_POOL),
+    ),
+    (
+        "psycopg_pool",
+        "AsyncConnectionPool",
+        closes(Pool, Some("psycopg_pool.ConnectionPool"), PSYCOPG_POOL),
+    ),
+    (
+        "aiopg",
+        "create_pool",
+        closes(Pool, Some("aiopg.Pool"), AIOPG),
+    ),
+    // `aiopg.sa.create_engine`.
+    (
+        "aiopg",
+        "create_engine",
+        closes(Pool, Some("aiopg.sa.Engine"), AIOPG),
+    ),
+    (
+        "databases",
+        "Database",
+        closes(Pool, Some("databases.Database"), DATABASES),
+    ),
+    (
+        "pymongo",
+        "MongoClient",
+        closes(Pool, Some("pymongo.Client"), PYMONGO),
+    ),
+    (
+        "pymongo",
+        "AsyncMongoClient",
+        closes(Pool, Some("pymongo.Client"), PYMONGO),
+    ),
+    ("redis", "ConnectionPool", closes(Pool, None, REDIS)),
 ];
 
 /// The tracked type a call of `root ... name` makes: a factory's, or what a manager binds.

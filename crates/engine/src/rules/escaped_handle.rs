@@ -73,7 +73,10 @@ reported, and its callers must keep what it returns in their own scope.
   `connect_async()`; Tortoise `in_transaction()`; databases `connection()`; aiosqlite
   `connect()`, `cursor()` and `execute()`; duckdb `connect()` and cursors; pymongo and motor
   `start_session()`; snowflake `connect()` and cursors; clickhouse-connect and clickhouse-driver
-  DB-API `connect()` and cursors; vertica `connect()` and cursors. Never reported, because they do
+  DB-API `connect()` and cursors; vertica `connect()` and cursors; and the pools and clients a
+  `with` closes (asyncpg and aiopg `create_pool()`, psycopg_pool pools, `aiopg.sa` engines,
+  databases `Database`, pymongo `MongoClient`, redis pub/sub and monitor connections), which a
+  function returns as a closed pool. Never reported, because they do
   not close what they bind: `sqlite3`, `psycopg2` and `pyodbc` connections, pyodbc cursors, asyncpg
   and psycopg `transaction()`, SQLAlchemy `session.begin()` and `conn.begin()`, databases
   `transaction()`, redis clients and pipelines, clickhouse-connect's HTTP client and
@@ -156,6 +159,7 @@ fn participle(kind: HandleKind) -> &'static str {
         HandleKind::Transaction => "begun",
         HandleKind::Session => "started",
         HandleKind::Cursor => "opened",
+        HandleKind::Pool => "created",
     }
 }
 
@@ -186,6 +190,9 @@ fn finding<S: Clone>(
                     `&mut` to it"
                     .to_string(),
                 HandleKind::Cursor => "fetch the rows here and return them".to_string(),
+                HandleKind::Pool => "create the pool once, for the application's lifetime, and \
+                    hand that out"
+                    .to_string(),
             },
         ),
         Via::With | Via::Scope(_) => (
