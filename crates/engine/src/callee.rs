@@ -38,6 +38,10 @@ pub(crate) enum Callee {
     FutureOutput,
     /// A blocking runner (`spawn_blocking(move || ..)`): what the closure it is given returns.
     RunsClosure,
+    /// A pooled object that runs the closure it is given on its connection (deadpool-sqlite
+    /// `conn.interact(|c| ..)`): the closure's parameter is a borrow of that connection, of this
+    /// type when the catalog knows it, and the call gives what the closure returns.
+    RunsOnConnection(Option<Ty>),
     /// Nothing known; `std` when it is the standard library's (which moves values around and
     /// acquires nothing).
     Unknown { std: bool },
@@ -109,6 +113,17 @@ impl Index {
                 Some(Method::Project(fns, ret)) => return Callee::Project(fns, ret),
                 Some(Method::Typed(ty)) => return Callee::Typed(ty),
                 None => {}
+            }
+            if let Some(ct) = self.catalog(recv)
+                && let Some(runner) = catalog::CONNECTION_RUNNERS.iter().find(|r| {
+                    r.library == ct.family.library && r.on == ct.entry.name && r.method == name
+                })
+            {
+                return Callee::RunsOnConnection(
+                    runner
+                        .param
+                        .map(|(krate, ty)| Ty::named(vec![krate.to_string(), ty.to_string()])),
+                );
             }
             if catalog::READ_METHODS.contains(&name) && self.catalog(recv).is_some() {
                 return Callee::Data;

@@ -44,6 +44,10 @@ pub struct Family {
     pub crates: &'static [&'static str],
     pub types: &'static [TypeEntry],
     pub methods: &'static [MethodEntry],
+    /// The crate versions this entry was read against, in their sources (`sqlx 0.9.0`): the
+    /// methods listed exist there and the handles they produce go back to a pool or roll back when
+    /// dropped.
+    pub checked: &'static str,
 }
 
 const fn ty(name: &'static str, role: Role) -> TypeEntry {
@@ -119,7 +123,7 @@ pub static FAMILIES: &[Family] = &[
             m(SQLX_POOLS, &["acquire", "try_acquire"], "PoolConnection"),
             m(
                 SQLX_POOLS,
-                &["begin", "try_begin", "begin_with"],
+                &["begin", "try_begin", "begin_with", "try_begin_with"],
                 "Transaction",
             ),
             m(&["Acquire"], &["acquire"], "PoolConnection"),
@@ -145,6 +149,7 @@ pub static FAMILIES: &[Family] = &[
                 "Pool",
             ),
         ],
+        checked: "sqlx 0.9.0 (sqlx-core 0.9.0)",
     },
     Family {
         library: "deadpool-postgres",
@@ -170,15 +175,15 @@ pub static FAMILIES: &[Family] = &[
             ),
             m(&["TransactionBuilder"], &["start"], "Transaction"),
         ],
+        checked: "deadpool-postgres 0.14.2",
     },
     Family {
         library: "deadpool",
         crates: &[
             "deadpool",
             "deadpool_redis",
-            "deadpool_sqlite",
-            "deadpool_diesel",
             "deadpool_lapin",
+            "deadpool_tiberius",
         ],
         types: &[
             ty("Pool", Pool),
@@ -186,6 +191,31 @@ pub static FAMILIES: &[Family] = &[
             ty("Connection", Handle(Conn)),
         ],
         methods: &[m(&["Pool"], &["get", "timeout_get"], "Object")],
+        checked: "deadpool 0.13.1, deadpool-tiberius 0.1.9",
+    },
+    // deadpool's sync wrappers: `interact(|conn| ..)` runs the closure on the pooled connection
+    // and gives back what it returns (see `CONNECTION_RUNNERS`).
+    Family {
+        library: "deadpool-sqlite",
+        crates: &["deadpool_sqlite"],
+        types: &[
+            ty("Pool", Pool),
+            ty("Object", Handle(Conn)),
+            ty("Connection", Handle(Conn)),
+        ],
+        methods: &[m(&["Pool"], &["get", "timeout_get"], "Object")],
+        checked: "deadpool-sqlite 0.14.0 (deadpool 0.13.1, deadpool-sync 0.1)",
+    },
+    Family {
+        library: "deadpool-diesel",
+        crates: &["deadpool_diesel"],
+        types: &[
+            ty("Pool", Pool),
+            ty("Object", Handle(Conn)),
+            ty("Connection", Handle(Conn)),
+        ],
+        methods: &[m(&["Pool"], &["get", "timeout_get"], "Object")],
+        checked: "deadpool-diesel 0.7.0 (deadpool 0.13.1, deadpool-sync 0.1)",
     },
     Family {
         library: "bb8",
@@ -199,6 +229,7 @@ pub static FAMILIES: &[Family] = &[
             m(&["Pool"], &["get", "get_owned"], "PooledConnection"),
             m(&["PooledConnection"], &["transaction"], "Transaction"),
         ],
+        checked: "bb8 0.9.1 (bb8-tiberius 0.16.0 is its manager)",
     },
     Family {
         library: "r2d2",
@@ -216,6 +247,7 @@ pub static FAMILIES: &[Family] = &[
             ),
             m(&["PooledConnection"], &["transaction"], "Transaction"),
         ],
+        checked: "r2d2 0.8.10, diesel 2.3.14 (`diesel::r2d2` re-exports r2d2)",
     },
     Family {
         library: "diesel-async",
@@ -226,12 +258,14 @@ pub static FAMILIES: &[Family] = &[
             ty("PooledConnection", Handle(Conn)),
         ],
         methods: &[m(&["Pool"], &["get", "get_owned", "timeout_get"], "Object")],
+        checked: "diesel-async 0.9.2",
     },
     Family {
         library: "mobc",
         crates: &["mobc"],
         types: &[ty("Pool", Pool), ty("Connection", Handle(Conn))],
         methods: &[m(&["Pool"], &["get", "get_timeout"], "Connection")],
+        checked: "mobc 0.9.0",
     },
     Family {
         library: "sea-orm",
@@ -250,10 +284,11 @@ pub static FAMILIES: &[Family] = &[
                     "DatabaseTransaction",
                     "TransactionTrait",
                 ],
-                &["begin", "begin_with_config"],
+                &["begin", "begin_with_config", "begin_with_options"],
                 "DatabaseTransaction",
             ),
         ],
+        checked: "sea-orm 2.0.4",
     },
     Family {
         library: "tokio-postgres",
@@ -272,6 +307,7 @@ pub static FAMILIES: &[Family] = &[
             m(&["Client"], &["build_transaction"], "TransactionBuilder"),
             m(&["TransactionBuilder"], &["start"], "Transaction"),
         ],
+        checked: "tokio-postgres 0.7.18, postgres 0.19.14",
     },
     Family {
         library: "rusqlite",
@@ -298,6 +334,7 @@ pub static FAMILIES: &[Family] = &[
                 "Savepoint",
             ),
         ],
+        checked: "rusqlite 0.43.0",
     },
     Family {
         library: "mongodb",
@@ -311,6 +348,7 @@ pub static FAMILIES: &[Family] = &[
             m(&["Database"], &["client"], "Client"),
             m(&["Client"], &["start_session"], "ClientSession"),
         ],
+        checked: "mongodb 3.9.1",
     },
     Family {
         library: "mysql_async",
@@ -324,6 +362,7 @@ pub static FAMILIES: &[Family] = &[
             m(&["Pool"], &["get_conn"], "Conn"),
             m(&["Pool", "Conn"], &["start_transaction"], "Transaction"),
         ],
+        checked: "mysql_async 0.37.1",
     },
     Family {
         library: "mysql",
@@ -341,6 +380,49 @@ pub static FAMILIES: &[Family] = &[
                 "Transaction",
             ),
         ],
+        checked: "mysql 28.0.4",
+    },
+    Family {
+        library: "libsql",
+        crates: &["libsql"],
+        types: &[
+            ty("Database", Pool),
+            ty("Connection", Connection),
+            ty("Transaction", Handle(Tx)),
+        ],
+        methods: &[
+            m(&["Database"], &["connect"], "Connection"),
+            m(
+                &["Connection"],
+                &["transaction", "transaction_with_behavior"],
+                "Transaction",
+            ),
+        ],
+        checked: "libsql 0.10.0",
+    },
+    Family {
+        library: "duckdb",
+        crates: &["duckdb"],
+        types: &[ty("Connection", Connection), ty("Transaction", Handle(Tx))],
+        methods: &[
+            m(
+                &["Connection"],
+                &[
+                    "open",
+                    "open_in_memory",
+                    "open_with_flags",
+                    "open_in_memory_with_flags",
+                    "try_clone",
+                ],
+                "Connection",
+            ),
+            m(
+                &["Connection"],
+                &["transaction", "unchecked_transaction"],
+                "Transaction",
+            ),
+        ],
+        checked: "duckdb 1.20000.1",
     },
 ];
 
@@ -527,6 +609,8 @@ pub static LEAK_METHODS: &[(&str, &str, &str)] = &[
     ("sqlx", "PoolConnection", "leak"),
     ("sqlx", "PoolConnection", "detach"),
     ("deadpool", "Object", "take"),
+    ("deadpool-sqlite", "Object", "take"),
+    ("deadpool-diesel", "Object", "take"),
     ("deadpool-postgres", "Object", "take"),
     ("deadpool-postgres", "Client", "take"),
 ];
@@ -652,6 +736,48 @@ pub static BLOCKING_RUNNERS: &[(&str, &str)] = &[
     ("async_std", "spawn_blocking"),
 ];
 
+/// A method that runs the closure it is given on the connection its receiver holds and gives back
+/// what the closure returns.
+#[derive(Debug)]
+pub struct ConnectionRunner {
+    /// The family, receiver type and method: `deadpool-sqlite`, `Object`, `interact`.
+    pub library: &'static str,
+    pub on: &'static str,
+    pub method: &'static str,
+    /// The closure parameter's catalog type, as crate and name, when the catalog has it.
+    pub param: Option<(&'static str, &'static str)>,
+}
+
+const fn runs_on(
+    library: &'static str,
+    on: &'static str,
+    param: Option<(&'static str, &'static str)>,
+) -> ConnectionRunner {
+    ConnectionRunner {
+        library,
+        on,
+        method: "interact",
+        param,
+    }
+}
+
+/// deadpool's sync wrappers (`SyncWrapper::interact`) take a `'static` closure, so nothing of the
+/// pooled object comes out; a transaction begun inside is the closure's to finish.
+pub static CONNECTION_RUNNERS: &[ConnectionRunner] = &[
+    runs_on(
+        "deadpool-sqlite",
+        "Object",
+        Some(("rusqlite", "Connection")),
+    ),
+    runs_on(
+        "deadpool-sqlite",
+        "Connection",
+        Some(("rusqlite", "Connection")),
+    ),
+    runs_on("deadpool-diesel", "Object", None),
+    runs_on("deadpool-diesel", "Connection", None),
+];
+
 /// Functions that store their argument in a container returned to the caller:
 /// `Box::new(conn)`, `Arc::new(Mutex::new(tx))`.
 pub static CONTAINER_CONSTRUCTORS: &[(&str, &str)] = &[
@@ -736,6 +862,42 @@ mod tests {
                         on
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_family_names_the_versions_it_was_checked_against() {
+        for family in FAMILIES {
+            let first = family.checked.split_whitespace().next().unwrap_or("");
+            assert_eq!(
+                first, family.library,
+                "{}: `checked` starts with another crate",
+                family.library
+            );
+            assert!(
+                family
+                    .checked
+                    .split_whitespace()
+                    .nth(1)
+                    .is_some_and(|v| v.chars().next().is_some_and(|c| c.is_ascii_digit())),
+                "{}: `checked` has no version",
+                family.library
+            );
+        }
+    }
+
+    #[test]
+    fn connection_runners_name_types_of_the_catalog() {
+        for runner in CONNECTION_RUNNERS {
+            let (library, on) = (runner.library, runner.on);
+            let family = FAMILIES.iter().find(|f| f.library == library).unwrap();
+            assert!(family.find(on).is_some(), "{library}: {on} is not declared");
+            if let Some((krate, name)) = runner.param {
+                assert!(
+                    lookup(krate, name).is_some(),
+                    "{krate}::{name} is not in the catalog"
+                );
             }
         }
     }

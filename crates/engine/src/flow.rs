@@ -1074,6 +1074,14 @@ impl<'t> Cx<'_, 't> {
                 ..body
             };
         }
+        let (callee, effects) = self
+            .index
+            .method_callee(recv.ty.as_ref(), &name, self.pools);
+        if let Callee::RunsOnConnection(param) = &callee
+            && let Some(Expr::Closure(c)) = mc.args.first()
+        {
+            return self.run_on_connection(e, c, param.clone());
+        }
         let on_outer = target_root(&mc.receiver).is_some_and(|(root, _)| self.outlives(&root));
         let args: Vec<Val<'t>> = mc
             .args
@@ -1086,9 +1094,6 @@ impl<'t> Cx<'_, 't> {
             })
             .collect();
         self.moved_by_value(mc.args.iter().zip(&args));
-        let (callee, effects) = self
-            .index
-            .method_callee(recv.ty.as_ref(), &name, self.pools);
         if effects.finishes {
             self.finished.extend(recv.carried.iter().copied());
         }
@@ -1149,7 +1154,38 @@ impl<'t> Cx<'_, 't> {
             Callee::Wraps(_)
             | Callee::FutureOutput
             | Callee::RunsClosure
+            | Callee::RunsOnConnection(_)
             | Callee::Unknown { .. } => self.unknown_method(e, mc, recv),
+        }
+    }
+
+    /// `conn.interact(|c| ..)`: the closure runs on a borrow of the pooled connection (typed as
+    /// `param` when the catalog knows it, carrying nothing of the pooled object, which the
+    /// `'static` closure cannot hold); the call gives what the closure returns.
+    fn run_on_connection(
+        &mut self,
+        e: &'t Expr,
+        c: &'t syn::ExprClosure,
+        param: Option<Ty>,
+    ) -> Val<'t> {
+        self.env.push(HashMap::default());
+        for (i, input) in c.inputs.iter().enumerate() {
+            let ty = if i == 0 { param.clone() } else { None };
+            self.bind(input, &Val::typed(ty));
+        }
+        self.sinks.push(Sink::Closure(Vec::new()));
+        let tail = self.expr(&c.body);
+        let Some(Sink::Closure(mut returned)) = self.sinks.pop() else {
+            self.env.pop();
+            return Val::default();
+        };
+        self.env.pop();
+        union_into(&mut returned, &tail.carried);
+        Val {
+            site: (!returned.is_empty()).then_some(Node::Expr(e)),
+            carried: returned,
+            ty: None,
+            maybe: tail.maybe,
         }
     }
 
@@ -1331,6 +1367,7 @@ impl<'t> Cx<'_, 't> {
             // A function nothing is known about (not `std`'s, which moves values around).
             Callee::Unknown { std: true } | Callee::Data => Val::default(),
             Callee::RunsClosure
+            | Callee::RunsOnConnection(_)
             | Callee::Unknown { std: false }
             | Callee::ConfiguredPool
             | Callee::Guard(_)

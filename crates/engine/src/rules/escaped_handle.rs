@@ -58,11 +58,13 @@ reported, and its callers must keep what it returns in their own scope.
 ## Library notes
 - sqlx: `Pool::acquire`/`begin`, `Connection::begin`, `Acquire::{acquire, begin}`; a `PgPool` is a
   pool (clone it freely), a `PoolConnection` or `Transaction` is the handle.
-- deadpool, bb8, r2d2, diesel-async, mobc: `Pool::get` (and `get_owned`, `timeout_get`) hands out
-  the pooled object; deadpool-postgres `Client::transaction` a `Transaction`.
+- deadpool (redis, lapin, tiberius), deadpool-sqlite, deadpool-diesel, bb8 (bb8-tiberius), r2d2,
+  diesel-async, mobc: `Pool::get` (and `get_owned`, `timeout_get`) hands out the pooled object;
+  deadpool-postgres `Client::transaction` a `Transaction`. deadpool-sqlite and deadpool-diesel
+  `conn.interact(|conn| ..)` give back what the closure returns, never the object.
 - sea-orm: `DatabaseConnection` is a pool; `begin` hands out a `DatabaseTransaction`.
-- tokio-postgres, postgres, rusqlite: the `Client`/`Connection` is not pooled and may be returned;
-  its `Transaction`/`Savepoint` may not.
+- tokio-postgres, postgres, rusqlite, libsql, duckdb: the `Client`/`Connection` is not pooled and
+  may be returned; its `Transaction`/`Savepoint` may not.
 - mongodb: the `Client` is a pool; `start_session` hands out a `ClientSession`.
 - Python (each manager read from the library's source at a version, `../shared/LIBRARIES.md`):
   close or release what their `with` binds: SQLAlchemy `engine.connect()`/`begin()`, sessions

@@ -17,7 +17,7 @@ pub static INFO: RuleInfo = RuleInfo {
 
 const DOCS: &str = r#"## What it does
 Reports a transaction begun in a function (sqlx, sea-orm, tokio-postgres and postgres, rusqlite,
-deadpool-postgres, mongodb's `start_transaction`) that the function never commits or rolls back,
+libsql, duckdb, deadpool-postgres, mongodb's `start_transaction`) that the function never commits or rolls back,
 and never moves out of it: not returned, not passed by value to another function, not stored.
 Transactions run by a closure (diesel `conn.transaction(|c| ..)`, sea-orm
 `db.transaction(|txn| ..)`, `redis::transaction`) commit themselves and are never reported.
@@ -59,7 +59,10 @@ A read-only transaction that is meant to end in a rollback says so: `tx.rollback
 - sqlx: dropping a `Transaction` queues a `ROLLBACK` on its connection.
 - sea-orm: dropping a `DatabaseTransaction` rolls it back.
 - tokio-postgres, postgres, deadpool-postgres: dropping a `Transaction` rolls it back.
-- rusqlite: a `Transaction` rolls back on drop (its default `DropBehavior::Rollback`).
+- rusqlite: a `Transaction` rolls back on drop (its default `DropBehavior::Rollback`); so does one
+  begun inside deadpool-sqlite's `conn.interact(|conn| ..)`.
+- libsql: a local `Transaction` rolls back on drop; a remote one sends a `ROLLBACK` when dropped.
+- duckdb: a `Transaction` rolls back on drop (its default `DropBehavior::Rollback`).
 - mongodb: a transaction left open when its `ClientSession` is dropped is aborted.
 "#;
 
@@ -68,6 +71,8 @@ fn on_drop(library: &str) -> &'static str {
         "sqlx" => "dropping a sqlx `Transaction` queues a `ROLLBACK`",
         "sea-orm" => "dropping a sea-orm `DatabaseTransaction` rolls it back",
         "rusqlite" => "a rusqlite `Transaction` rolls back on drop by default",
+        "libsql" => "dropping a libsql `Transaction` rolls it back",
+        "duckdb" => "a duckdb `Transaction` rolls back on drop by default",
         "mongodb" => "mongodb aborts a transaction left open when the session is dropped",
         "mysql_async" | "mysql" => "dropping a mysql `Transaction` rolls it back",
         _ => "dropping the `Transaction` rolls it back",
