@@ -46,6 +46,8 @@ if [ ! -d "$work/vendor" ]; then
 fi
 # Applications and application-level crates that use the libraries (where the real hazards are):
 # lemmy's database layer (diesel-async + deadpool), atuin's server (sqlx), job and session stores.
+# (Published crates carry no path dependencies, so these are checked one crate at a time; the
+# workspaces below are checked whole.)
 mkdir -p "$work/apps-corpus/src"
 cat > "$work/apps-corpus/Cargo.toml" <<'TOML'
 [package]
@@ -79,14 +81,36 @@ if [ ! -d "$work/pypi" ]; then
       sqlalchemy==2.0.36 asyncpg psycopg psycopg-pool alembic fastapi sqlmodel aiosqlite databases &&
     for f in *.tar.gz; do tar xzf "$f" && rm "$f"; done)
 fi
+# Whole workspaces of real applications that use a database crate, as their repositories have them
+# (every Cargo.toml with its path dependencies, so calls and types across their crates are
+# followed): cloned once at a pinned commit. A workspace that cannot be cloned (no network to
+# GitHub) is named and left out; put a checkout at realworld/workspaces/NAME to use it.
+workspaces=(
+  "lemmy https://github.com/LemmyNet/lemmy 439734dd638a2c06a2f907beab7dcf4646e88f86"
+  "crates.io https://github.com/rust-lang/crates.io 57fa000662f511321daa61e6769f190ea0e80771"
+)
+checked_workspaces=()
+mkdir -p "$work/workspaces"
+for entry in "${workspaces[@]}"; do
+  read -r name url commit <<<"$entry"
+  dir="$work/workspaces/$name"
+  if [ ! -d "$dir" ]; then
+    if ! (git clone --quiet "$url" "$dir" && git -C "$dir" checkout --quiet "$commit") 2>/dev/null; then
+      echo "realworld: could not clone $url; $name is not checked" >&2
+      rm -rf "$dir"
+      continue
+    fi
+  fi
+  checked_workspaces+=("$dir")
+done
 cargo build --release --quiet
 bin=target/release/scoped-db
 files=$(find "$work/vendor" -name '*.rs' | wc -l)
 pyfiles=$(find "$work/pypi" -name '*.py' | wc -l)
-echo "checking $files .rs files under $work/vendor and $pyfiles .py files under $work/pypi in one run" >&2
+echo "checking $files .rs files under $work/vendor, the apps and ${#checked_workspaces[@]} workspaces, and $pyfiles .py files under $work/pypi in one run" >&2
 report="$work/report.json"
 start=$(date +%s.%N)
-"$bin" check --format json "$work/vendor" "$work/apps" "$work/pypi" > "$report" || true
+"$bin" check --format json "$work/vendor" "$work/apps" "${checked_workspaces[@]}" "$work/pypi" > "$report" || true
 end=$(date +%s.%N)
 echo "took $(echo "$end - $start" | bc) s" >&2
 if [ "${1:-}" = "--json" ]; then
@@ -99,7 +123,7 @@ report = json.load(open(sys.argv[1]))
 by_crate = collections.defaultdict(list)
 for f in report["findings"]:
     parts = f["path"].split("/")
-    top = next((t for t in ("vendor", "apps", "pypi") if t in parts), parts[0])
+    top = next((t for t in ("vendor", "apps", "workspaces", "pypi") if t in parts), parts[0])
     crate = parts[parts.index(top) + 1] if top in parts else parts[0]
     by_crate[crate].append(f)
 for crate in sorted(by_crate):
