@@ -20,9 +20,6 @@ use crate::emit::{self, Emitter, visible};
 use crate::report::{FileError, Outcome, Skipped, SourceFile};
 use crate::{baseline, output};
 
-/// Stack for the analysis threads: parsing deeply nested expressions recurses.
-const STACK_BYTES: usize = 256 * 1024 * 1024;
-
 /// Which rules the command line keeps.
 struct Selection {
     select: Vec<Rule>,
@@ -404,7 +401,7 @@ fn analyze(
     }
 
     let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(STACK_BYTES)
+        .stack_size(engine::STACK_BYTES)
         .build()
         .expect("the analysis thread pool starts");
     // A panic in one file must not end the run: it becomes an error on that file. The default hook

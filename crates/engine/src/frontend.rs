@@ -161,10 +161,14 @@ fn is_python(path: &str) -> bool {
     path.ends_with(".py")
 }
 
-/// A file after the first pass: its declarations, and its tree when the second pass can use it.
-/// A Python tree is plain data and waits for the second pass, so a Python file is parsed once per
-/// run; a syn tree cannot leave the thread that parsed it (`!Send`), so a Rust file is parsed
-/// again.
+pub(crate) fn is_rust(path: &str) -> bool {
+    path.ends_with(".rs")
+}
+
+/// A Python file after the first pass: its declarations, and its tree when the second pass can use
+/// it. A Python tree is plain data and waits for the second pass on any thread; a syn tree cannot
+/// leave the thread that parsed it (`!Send`), so a Rust tree waits on a keeper thread instead
+/// ([`crate::pipeline`]'s keepers).
 pub struct Parsed {
     pub decls: FileDecls,
     pub(crate) tree: Option<Tree>,
@@ -233,6 +237,41 @@ pub fn index_source(path: &str, src: &str, options: &Options) -> Result<FileDecl
     Ok(decls)
 }
 
+/// Step 1 for a Rust file whose tree a keeper thread holds for step 2
+/// ([`summarize_rust_tree`]): parsed once, and its spans kept (the thread releases them when the
+/// run ends, see [`crate::pipeline`]'s keepers).
+pub(crate) fn read_rust(
+    path: &str,
+    src: &str,
+    options: &Options,
+) -> Result<(FileDecls, syn::File), SourceError> {
+    crate::parse_count::record(path);
+    let file = parse(src)?;
+    let items: Vec<&syn::Item> = file.items.iter().collect();
+    let decls = FileDecls::collect(&items, &file_scope(path, options));
+    Ok((decls, file))
+}
+
+/// Step 2 over a tree [`read_rust`] kept, on the thread that parsed it.
+pub(crate) fn summarize_rust_tree(
+    path: &str,
+    file: &syn::File,
+    index: &Index,
+    options: &Options,
+) -> Vec<FnSummary<Location>> {
+    let items: Vec<&syn::Item> = file.items.iter().collect();
+    summarize_items(&items, &file_scope(path, options), index, options)
+        .into_iter()
+        .map(|s| s.map_spans(Location::of))
+        .collect()
+}
+
+/// Whether step 2 can give `path` any summary once its step 1 parsed: not for a catalog library's
+/// own source (vendored, or a registry checkout), which manages its handles by design.
+pub(crate) fn has_summaries(path: &str) -> bool {
+    is_python(path) || !catalog::is_catalog_crate(&crate_name(&crate_root(path)))
+}
+
 /// Step 2: the summaries of one file's functions.
 pub fn summarize_source(
     path: &str,
@@ -250,18 +289,14 @@ pub fn summarize_source(
     // A catalog library's own source (vendored, or a registry checkout) manages its handles by
     // design: its functions are the API the catalog describes, not code to report.
     crate::parse_count::record(path);
-    if catalog::is_catalog_crate(&crate_name(&crate_root(path))) {
+    if !has_summaries(path) {
         parse(src)?;
         release_spans();
         return Ok(Vec::new());
     }
     let summaries = {
         let file = parse(src)?;
-        let items: Vec<&syn::Item> = file.items.iter().collect();
-        summarize_items(&items, &file_scope(path, options), index, options)
-            .into_iter()
-            .map(|s| s.map_spans(Location::of))
-            .collect()
+        summarize_rust_tree(path, &file, index, options)
     };
     release_spans();
     Ok(summaries)

@@ -45,7 +45,7 @@ pub use frontend::{
 pub use ids::{FnKey, HandleKind, Provider};
 pub use index::{FileDecls, Index};
 pub use location::{LineCol, LineIndex, Location, SpanRange};
-pub use options::{CrateNames, MAX_NESTING, Options, SourceError};
+pub use options::{CrateNames, MAX_NESTING, Options, STACK_BYTES, SourceError};
 pub use pipeline::link;
 pub use rules::{Rule, RuleInfo, Severity};
 pub use summary::FnSummary;

@@ -47,6 +47,10 @@ impl std::error::Error for SourceError {}
 /// level, and a stack overflow would end the whole run. Real code stays far below it.
 pub const MAX_NESTING: usize = 1000;
 
+/// The stack a thread that parses and walks sources needs for [`MAX_NESTING`] levels (the
+/// engine's own keeper threads have it; a driver gives its thread pool the same).
+pub const STACK_BYTES: usize = 256 * 1024 * 1024;
+
 /// An upper bound of the nesting depth of `src`: its opening delimiters and, for Python, its
 /// deepest indentation (each level of which is at least one leading whitespace character).
 pub(crate) fn depth_bound(src: &str) -> usize {

@@ -6,10 +6,16 @@
 //! [`crate::frontend::Parsed`]).
 
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 
 use crate::finding::Finding;
-use crate::frontend::{Tree, read_source, summarize_source, summarize_tree};
+use crate::frontend::{
+    Parsed, Tree, has_summaries, is_rust, read_source, summarize_source, summarize_tree,
+};
 use crate::index::{FileDecls, Index};
+use keepers::{Answer, Keepers};
+
+mod keepers;
 use crate::location::Location;
 use crate::options::{Options, SourceError};
 use crate::prefilter::{self, Needles};
@@ -66,6 +72,36 @@ pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
 
 /// [`check`], keeping the trees of at most `keep` bytes of source for the second pass.
 fn check_keeping(sources: &dyn SourceSet, prefilter: bool, keep: usize) -> Outcome {
+    std::thread::scope(|scope| {
+        let keepers = Keepers::spawn(scope, sources, threads());
+        run(sources, prefilter, keep, &keepers)
+    })
+}
+
+/// The threads a step runs on.
+fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        1
+    }
+}
+
+/// A source's summaries, or why it has none.
+type Summarized = Result<Vec<FnSummary<Location>>, Failure>;
+
+/// What reading a source gave, on the thread that read it.
+enum Read {
+    /// Parsed here: a Python file (its tree, when kept) or a Rust file the budget had no room for.
+    Here(Box<Result<Parsed, Failure>>),
+    /// A Rust file handed to a keeper, whose answer brings its declarations.
+    Kept,
+}
+
+fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<'_>) -> Outcome {
     let n = sources.len();
     let mut failed: Vec<Option<Failure>> = vec![None; n];
     let mut parsed = vec![!prefilter; n];
@@ -75,7 +111,7 @@ fn check_keeping(sources: &dyn SourceSet, prefilter: bool, keep: usize) -> Outco
     let mut trees: Vec<Option<Tree>> = (0..n).map(|_| None).collect();
     let kept = Budget::new(keep);
     let mut indexed = vec![false; n];
-    let mut index = Index::default();
+    let mut index = Arc::new(Index::default());
     let mut groups: Vec<Vec<FnSummary<Location>>> = vec![Vec::new(); n];
     // The index generation each source was summarized against (0: not yet); a generation ends
     // when new declarations come in.
@@ -90,22 +126,52 @@ fn check_keeping(sources: &dyn SourceSet, prefilter: bool, keep: usize) -> Outco
             .filter(|&i| parsed[i] && !indexed[i] && failed[i].is_none())
             .collect();
         let read = map(&new, |i| {
-            let text = sources.text(i).map_err(Failure::Unreadable)?;
+            let path = sources.path(i);
+            let text = match sources.text(i) {
+                Ok(text) => text,
+                Err(message) => return Read::Here(Box::new(Err(Failure::Unreadable(message)))),
+            };
             let size = text.len();
-            let mut parsed = guarded(|| read_source(sources.path(i), text, sources.options(i)))?;
-            if parsed.tree.is_some() && !kept.admit(size) {
-                parsed.tree = None;
+            if is_rust(path) && has_summaries(path) && kept.admit(size) {
+                keepers.read(i, text);
+                return Read::Kept;
             }
-            Ok(parsed)
+            Read::Here(Box::new(
+                guarded(|| read_source(path, text, sources.options(i))).map(|mut parsed| {
+                    if parsed.tree.is_some() && !kept.admit(size) {
+                        parsed.tree = None;
+                    }
+                    parsed
+                }),
+            ))
         });
-        for (i, result) in new.iter().zip(read) {
-            indexed[*i] = true;
+        let mut read: Vec<(usize, Result<Parsed, Failure>)> = new
+            .iter()
+            .zip(read)
+            .filter_map(|(&i, read)| match read {
+                Read::Here(result) => Some((i, *result)),
+                Read::Kept => None,
+            })
+            .collect();
+        read.extend(
+            keepers
+                .collect()
+                .into_iter()
+                .filter_map(|answer| match answer {
+                    Answer::Read(i, decls) => {
+                        Some((i, decls.map(|decls| Parsed { decls, tree: None })))
+                    }
+                    Answer::Summarized(..) => None,
+                }),
+        );
+        for (i, result) in read {
+            indexed[i] = true;
             match result {
                 Ok(parsed) => {
-                    decls[*i] = Some(parsed.decls);
-                    trees[*i] = parsed.tree;
+                    decls[i] = Some(parsed.decls);
+                    trees[i] = parsed.tree;
                 }
-                Err(e) => failed[*i] = Some(e),
+                Err(e) => failed[i] = Some(e),
             }
         }
         // The last round: every source against the final index.
@@ -115,11 +181,11 @@ fn check_keeping(sources: &dyn SourceSet, prefilter: bool, keep: usize) -> Outco
             // The declarations are kept for a later index only while a source is left that a
             // later round could let through.
             let more_rounds = prefilter && (0..n).any(|i| !parsed[i] && failed[i].is_none());
-            index = if more_rounds {
+            index = Arc::new(if more_rounds {
                 Index::new(decls.iter().flatten().cloned())
             } else {
                 Index::new(decls.iter_mut().filter_map(Option::take))
-            };
+            });
         }
         let todo: Vec<usize> = (0..n)
             .filter(|&i| {
@@ -132,8 +198,21 @@ fn check_keeping(sources: &dyn SourceSet, prefilter: bool, keep: usize) -> Outco
                     }
             })
             .collect();
-        let results = map(&todo, |i| {
+        for &i in &todo {
+            if keepers.holds(i) {
+                keepers.summarize(i, &index);
+            }
+        }
+        let here: Vec<usize> = todo
+            .iter()
+            .copied()
+            .filter(|&i| !keepers.holds(i))
+            .collect();
+        let results = map(&here, |i| {
             let (path, options) = (sources.path(i), sources.options(i));
+            if !has_summaries(path) {
+                return Ok(Vec::new());
+            }
             if let Some(tree) = &trees[i] {
                 return guarded(|| {
                     crate::fault::point("summarize", path);
@@ -146,13 +225,23 @@ fn check_keeping(sources: &dyn SourceSet, prefilter: bool, keep: usize) -> Outco
                 summarize_source(path, &text, &index, options)
             })
         });
-        for (i, result) in todo.iter().zip(results) {
-            summarized[*i] = generation;
+        let mut results: Vec<(usize, Summarized)> = here.into_iter().zip(results).collect();
+        results.extend(
+            keepers
+                .collect()
+                .into_iter()
+                .filter_map(|answer| match answer {
+                    Answer::Summarized(i, summaries) => Some((i, summaries)),
+                    Answer::Read(..) => None,
+                }),
+        );
+        for (i, result) in results {
+            summarized[i] = generation;
             match result {
-                Ok(s) => groups[*i] = s,
+                Ok(s) => groups[i] = s,
                 Err(e) => {
-                    groups[*i] = Vec::new();
-                    failed[*i] = Some(e);
+                    groups[i] = Vec::new();
+                    failed[i] = Some(e);
                 }
             }
         }
@@ -373,11 +462,11 @@ mod tests {
         }
     }
 
-    /// Python files in a run whose Rust takes two rounds of the prefilter (`b.rs` names only what
-    /// `a.rs` hands out): the Python is read in the first round and summarized again against the
-    /// final index, and still parsed once.
+    /// A run whose Rust takes two rounds of the prefilter (`b.rs` names only what `a.rs` hands
+    /// out): a file read in the first round is summarized again against the final index, and every
+    /// file, Rust and Python, is still parsed once.
     #[test]
-    fn a_python_file_is_parsed_once_per_run_across_the_prefilter_rounds() {
+    fn a_file_is_parsed_once_per_run_across_the_prefilter_rounds() {
         let options = Options::default();
         let a = "from sqlalchemy.ext.asyncio import create_async_engine\n\
             engine = create_async_engine('postgresql+asyncpg://app')\n\
@@ -422,8 +511,8 @@ mod tests {
             found,
             ["front", "lease", "relay", "rust_lease", "rust_relay"]
         );
-        // A syn tree cannot wait for the second pass (`!Send`): Rust is parsed per pass.
-        for path in &paths[..3] {
+        // A syn tree waits on the keeper thread that parsed it.
+        for path in &paths {
             assert_eq!(crate::parse_count::parses(path), 1, "{path}");
         }
         // With no room for trees, every file is parsed again for its summaries: same answers.
@@ -431,7 +520,9 @@ mod tests {
         let kept = super::check(&crate::InMemory(&sources), true);
         let none_kept = super::check_keeping(&crate::InMemory(&sources), true, 0);
         assert_eq!(shown(&kept), shown(&none_kept));
+        // Then every pass parses again: the first round, the summaries of each generation.
         assert_eq!(crate::parse_count::parses(paths[0]), 1 + 1 + 3);
+        assert_eq!(crate::parse_count::parses(paths[3]), 1 + 1 + 3);
     }
 
     #[test]
