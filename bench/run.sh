@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: scoped-db next to a syn parse-only floor, ast-grep and ruff, on the same files in
-# one run each, and writes bench/results.md (a table) and bench/results.svg (a chart).
+# one run each, and the language server's latency; writes bench/results.md (a table) and
+# bench/results.svg (a chart).
 #
 #   bench/run.sh            # fetch what is missing, measure, write the results
 #
@@ -88,12 +89,15 @@ for threads in 2 1; do
     "$ruff" check --no-cache --isolated --select SIM115 --exit-zero pypi
 done
 chain=$(cd "$root" && cargo bench --quiet -p scoped-db-engine 2>/dev/null | grep propagation || true)
+# The language server: didChange to publishDiagnostics on generated workspaces and bench/pypi.
+server=$(cd "$root" && cargo bench --quiet --bench server 2>/dev/null | grep "edits:" || true)
 
 # --- writing --------------------------------------------------------------------------------
-python3 - "$results" "$chain" <<'PY'
+python3 - "$results" "$chain" "$server" <<'PY'
 import html, platform, subprocess, sys
 rows = [l.rstrip("\n").split("|") for l in open(sys.argv[1]) if l.strip()]
 chain = sys.argv[2]
+server = [l for l in sys.argv[3].splitlines() if l.strip()]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 mem = next((int(l.split()[1]) // 1024 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
@@ -109,6 +113,8 @@ for name, files, size, threads, timing in rows:
     bars.append((f"{name} ({threads} thr)", wall))
 if chain:
     out += ["", f"Propagation (`cargo bench -p scoped-db-engine`): {chain}"]
+if server:
+    out += ["", "Language server (`cargo bench --bench server`):", ""] + [f"- {l}" for l in server]
 open("results.md", "w").write("\n".join(out) + "\n")
 width, bar_h, left = 760, 22, 300
 top = max(w for _, w in bars) or 1

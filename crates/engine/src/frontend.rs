@@ -218,6 +218,65 @@ pub(crate) fn summarize_tree(
     }
 }
 
+/// A file parsed on the calling thread and held for its own step 2 there ([`summarize_held`]):
+/// a long-lived run's edit parses the edited file once.
+pub(crate) enum Held {
+    Rust(syn::File),
+    #[cfg(feature = "python")]
+    Python(python::Module),
+}
+
+/// Step 1 of one file, holding its tree for [`summarize_held`] on the same thread. Its spans stay
+/// registered until that call.
+pub(crate) fn read_held(
+    path: &str,
+    text: String,
+    options: &Options,
+) -> Result<(FileDecls, Held), SourceError> {
+    #[cfg(feature = "python")]
+    if is_python(path) {
+        let (decls, module) = python::read(path, text)?;
+        return Ok((FileDecls::python(decls), Held::Python(module)));
+    }
+    if is_python(path) {
+        return Err(python_disabled());
+    }
+    let read = read_rust(path, &text, options);
+    if read.is_err() {
+        release_spans();
+    }
+    read.map(|(decls, file)| (decls, Held::Rust(file)))
+}
+
+/// Step 2 over what [`read_held`] gave, then the thread's spans are released.
+pub(crate) fn summarize_held(
+    path: &str,
+    held: Held,
+    index: &Index,
+    options: &Options,
+) -> Vec<FnSummary<Location>> {
+    match held {
+        Held::Rust(file) => {
+            let summaries = if has_summaries(path) {
+                summarize_rust_tree(path, &file, index, options)
+            } else {
+                Vec::new()
+            };
+            drop(file);
+            release_spans();
+            summaries
+        }
+        #[cfg(feature = "python")]
+        Held::Python(module) => python::summarize_parsed(path, &module, index.python(), options),
+    }
+}
+
+/// Drops what [`read_held`] gave without summarizing it, releasing the thread's spans.
+pub(crate) fn release_held(held: Held) {
+    drop(held);
+    release_spans();
+}
+
 /// Step 1: the declarations of one file.
 pub fn index_source(path: &str, src: &str, options: &Options) -> Result<FileDecls, SourceError> {
     #[cfg(feature = "python")]

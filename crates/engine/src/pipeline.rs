@@ -67,10 +67,10 @@ pub struct Outcome {
 /// summarized again against the final index (what a source declares may change how another
 /// resolves), and the words that gives are searched for too, so the run ends only at a fixpoint.
 pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
-    check_keeping(sources, prefilter, KEPT_SOURCE_BYTES)
+    check_keeping(sources, prefilter, KEPT_TREE_BYTES)
 }
 
-/// [`check`], keeping the trees of at most `keep` bytes of source for the second pass.
+/// [`check`], keeping trees of at most about `keep` bytes for the second pass.
 fn check_keeping(sources: &dyn SourceSet, prefilter: bool, keep: usize) -> Outcome {
     std::thread::scope(|scope| {
         let keepers = Keepers::spawn(scope, sources, threads());
@@ -132,13 +132,13 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
                 Err(message) => return Read::Here(Box::new(Err(Failure::Unreadable(message)))),
             };
             let size = text.len();
-            if is_rust(path) && has_summaries(path) && kept.admit(size) {
+            if is_rust(path) && has_summaries(path) && kept.admit(size * RUST_TREE_PER_BYTE) {
                 keepers.read(i, text);
                 return Read::Kept;
             }
             Read::Here(Box::new(
                 guarded(|| read_source(path, text, sources.options(i))).map(|mut parsed| {
-                    if parsed.tree.is_some() && !kept.admit(size) {
+                    if parsed.tree.is_some() && !kept.admit(size * PYTHON_TREE_PER_BYTE) {
                         parsed.tree = None;
                     }
                     parsed
@@ -268,11 +268,16 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
     }
 }
 
-/// How much source the kept trees may stand for. A Python tree takes about seven times its text,
-/// so a run keeps at most about 250 MB of trees; that covers the Python of most projects (the
-/// SQLAlchemy, psycopg, asyncpg, alembic and FastAPI sources together are 27 MB). Past it, a file
-/// is parsed again for its summaries: the same answers, bounded memory.
-const KEPT_SOURCE_BYTES: usize = 32 << 20;
+/// How much memory the kept trees may take, estimated from their source: a Python tree takes about
+/// seven times its text, a syn tree about thirty-six (its spans and identifiers, and the copy of
+/// the text its thread's source map keeps: keeping 32 MB of the benchmark's vendored Rust took the
+/// peak from 1.05 to 2.26 GB). That covers the Python of most projects (the SQLAlchemy, psycopg,
+/// asyncpg, alembic and FastAPI sources together are 27 MB) and the Rust a prefiltered run of the
+/// benchmark's 179 MB of crates parses. Past it, a file is parsed again for its summaries: the
+/// same answers, bounded memory.
+const KEPT_TREE_BYTES: usize = 256 << 20;
+const PYTHON_TREE_PER_BYTE: usize = 7;
+const RUST_TREE_PER_BYTE: usize = 36;
 
 /// Bytes handed out up to a limit, from any thread.
 struct Budget {

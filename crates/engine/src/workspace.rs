@@ -7,14 +7,15 @@
 //! prefilter's argument, on the names of one file).
 //!
 //! Unlike a command-line run there is no prefilter: the set of files that can matter changes as
-//! the user types, so every source is parsed once when the workspace is opened.
+//! the user types, so every source is parsed when the workspace is opened. An edited file is
+//! parsed once per edit: its tree is held from its declarations to its summaries.
 
 use std::panic::{self, AssertUnwindSafe};
 
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::finding::Finding;
-use crate::frontend::{index_source, summarize_source};
+use crate::frontend::{Held, read_held, release_held, summarize_held, summarize_source};
 use crate::index::{FileDecls, Index};
 use crate::location::Location;
 use crate::options::{Options, SourceError};
@@ -76,7 +77,9 @@ impl Workspace {
             ws.groups.push(Vec::new());
         }
         for i in 0..ws.entries.len() {
-            ws.read_decls(i, texts);
+            if let Some(held) = ws.read_decls(i, texts) {
+                release_held(held);
+            }
         }
         ws.rebuild(texts);
         ws
@@ -102,15 +105,19 @@ impl Workspace {
             }
         };
         let before = self.entries[i].decls.clone();
-        self.read_decls(i, texts);
+        // The edited file is parsed once: its tree is held for its own summaries.
+        let held = self.read_decls(i, texts);
         if self.entries[i].decls == before {
-            self.summarize(i, texts);
+            self.summarize_from(i, held);
             self.link();
             return Update::OneFile;
         }
         let changed = FileDecls::changed_names(before.as_ref(), self.entries[i].decls.as_ref());
         let needles = changed.map(crate::prefilter::Needles::of);
         self.index = Index::new(self.entries.iter().filter_map(|e| e.decls.clone()));
+        // Before any other file: reading one releases the thread's spans, which a held Rust tree
+        // still needs.
+        self.summarize_from(i, held);
         let mut dependents = 0;
         for j in 0..self.entries.len() {
             let names_one = j != i
@@ -122,9 +129,9 @@ impl Workspace {
                         .text(&self.entries[j].path)
                         .is_ok_and(|text| needles.found_in(&text)),
                 };
-            if j == i || names_one {
+            if names_one {
                 self.summarize(j, texts);
-                dependents += usize::from(j != i);
+                dependents += 1;
             }
         }
         self.link();
@@ -170,7 +177,8 @@ impl Workspace {
         self.entries.iter().map(|e| e.path.as_str())
     }
 
-    fn read_decls(&mut self, i: usize, texts: &dyn Texts) {
+    /// Reads the declarations of source `i`, and gives its tree for [`Workspace::summarize_from`].
+    fn read_decls(&mut self, i: usize, texts: &dyn Texts) -> Option<Held> {
         let entry = &mut self.entries[i];
         let read = texts.text(&entry.path).map_err(|message| SourceError {
             message,
@@ -178,15 +186,34 @@ impl Workspace {
         });
         let path = entry.path.clone();
         let options = &entry.options;
-        match read.and_then(|text| contained(|| index_source(&path, &text, options))) {
-            Ok(decls) => {
+        match read.and_then(|text| contained(|| read_held(&path, text, options))) {
+            Ok((decls, held)) => {
                 entry.decls = Some(decls);
                 entry.error = None;
+                Some(held)
             }
             Err(e) => {
                 entry.decls = None;
                 entry.error = Some(e);
                 self.groups[i].clear();
+                None
+            }
+        }
+    }
+
+    /// Summarizes source `i` from the tree [`Workspace::read_decls`] gave.
+    fn summarize_from(&mut self, i: usize, held: Option<Held>) {
+        let Some(held) = held else {
+            return;
+        };
+        let entry = &self.entries[i];
+        let (path, options) = (&entry.path, &entry.options);
+        let index = &self.index;
+        match contained(|| Ok(summarize_held(path, held, index, options))) {
+            Ok(s) => self.groups[i] = s,
+            Err(e) => {
+                self.groups[i].clear();
+                self.entries[i].error = Some(e);
             }
         }
     }
@@ -299,6 +326,42 @@ mod tests {
             .iter()
             .map(|f| format!("{} {}", f.rule.code(), f.function))
             .collect()
+    }
+
+    #[test]
+    fn an_edit_parses_the_edited_file_once() {
+        let (db, service) = ("edit_once/src/db.rs", "edit_once/src/service.rs");
+        let texts = Buffers::default();
+        texts.set(db, DB);
+        texts.set(service, CALLER);
+        let mut ws = Workspace::open(
+            vec![
+                (db.into(), Options::default()),
+                (service.into(), Options::default()),
+            ],
+            &texts,
+        );
+        let opened = crate::parse_count::parses(db);
+        // In a body, then in a signature (the caller, which names `conn`, is read again).
+        texts.set(
+            db,
+            &DB.replace("pool.acquire().await", "pool.acquire().await.map(|c| c)"),
+        );
+        assert_eq!(ws.update(db, Options::default(), &texts), Update::OneFile);
+        assert_eq!(crate::parse_count::parses(db), opened + 1);
+        texts.set(
+            db,
+            &DB.replace(
+                "sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>>",
+                "Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error>",
+            ),
+        );
+        assert_eq!(
+            ws.update(db, Options::default(), &texts),
+            Update::Dependents(1)
+        );
+        assert_eq!(crate::parse_count::parses(db), opened + 2);
+        assert_eq!(names(&ws, service), ["SDB001 wrapper"]);
     }
 
     #[test]
