@@ -24,10 +24,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use miette::{Diagnostic, NamedSource, SourceSpan};
-use scoped_db_engine::{Rule, Severity};
+use scoped_db_engine::{CrateNames, Options, Rule, Severity};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -113,6 +114,19 @@ impl Settings {
     /// The severity a rule reports at, or `None` when it is off.
     pub fn severity(&self, rule: Rule) -> Option<Severity> {
         self.severities.get(&rule).copied().flatten()
+    }
+
+    /// The engine's options for a file under these settings: the one path from configuration to
+    /// engine, for `check` and the server alike. `include_tests` is the command line's flag
+    /// (or-ed with the file's setting); `crates` what the file's manifest names.
+    pub fn options(&self, include_tests: bool, crates: Arc<CrateNames>) -> Options {
+        Options {
+            include_tests: include_tests || self.include_tests,
+            handles: self.handles.clone(),
+            providers: self.providers.clone(),
+            pools: self.pools.clone(),
+            crates,
+        }
     }
 
     /// Whether a file or directory is excluded: it, or a directory it is in, matches a pattern

@@ -13,6 +13,7 @@ mod report;
 mod rules;
 mod run;
 mod server;
+mod settle;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

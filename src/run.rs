@@ -18,6 +18,7 @@ use crate::config::{self, Settings};
 use crate::discover::{Walk, discover, io_message};
 use crate::emit::{self, Emitter, visible};
 use crate::report::{FileError, Outcome, Skipped, SourceFile};
+use crate::settle::{Settled, settle};
 use crate::{baseline, output};
 
 /// Which rules the command line keeps.
@@ -388,13 +389,7 @@ fn analyze(
             .entry((settings_index, Arc::as_ptr(&names)))
             .or_insert_with(|| {
                 let settings = &settings[settings_index];
-                options.push(Options {
-                    include_tests: args.include_tests || settings.include_tests,
-                    handles: settings.handles.clone(),
-                    providers: settings.providers.clone(),
-                    pools: settings.pools.clone(),
-                    crates: names.clone(),
-                });
+                options.push(settings.options(args.include_tests, names.clone()));
                 options.len() - 1
             });
         options_of.push(at);
@@ -636,24 +631,31 @@ fn settle_findings(
     let mut kept = Vec::new();
     for (file, mut finding) in std::mem::take(&mut outcome.findings) {
         let settings = &settings[settings_of[file]];
-        let Some(severity) = settings.severity(finding.rule) else {
-            continue;
-        };
         if !selection.keeps(finding.rule) {
             continue;
         }
-        finding.severity = severity;
-        if let Some(text) = &outcome.files[file].text {
+        let mut entry = outcome.files[file].text.as_deref().map(|text| {
             let (list, used) = suppressions.entry(file).or_insert_with(|| {
                 let list = suppress::parse(text, outcome.files[file].path.ends_with(".py"));
                 let used = vec![false; list.len()];
                 (list, used)
             });
-            if let Some(i) = suppress::silencing(&finding, list, text) {
-                used[i] = true;
+            (text, list, used)
+        });
+        let comments = entry
+            .as_ref()
+            .map(|(text, list, _)| (list.as_slice(), *text));
+        let severity = match settle(&finding, settings, comments) {
+            Settled::Off => continue,
+            Settled::Suppressed(i) => {
+                if let Some((_, _, used)) = entry.as_mut() {
+                    used[i] = true;
+                }
                 continue;
             }
-        }
+            Settled::Kept(severity) => severity,
+        };
+        finding.severity = severity;
         let fail_on = match args.fail_on {
             Some(FailOn::Error) => Severity::Error,
             Some(FailOn::Warning) => Severity::Warning,

@@ -22,6 +22,8 @@ use scoped_db_engine::rules::Rule;
 use scoped_db_engine::workspace::{Texts, Workspace};
 use scoped_db_engine::{Finding, LineCol, Location, Options, Severity, suppress};
 
+use crate::settle::{Settled, settle};
+
 use crate::config::{self, Settings};
 use crate::discover::{Walk, discover};
 
@@ -185,14 +187,11 @@ impl Server {
     }
 
     fn options_for(&mut self, path: &Path) -> Options {
-        let s = self.settings_for(path);
-        Options {
-            include_tests: s.include_tests,
-            handles: s.handles.clone(),
-            providers: s.providers.clone(),
-            pools: s.pools.clone(),
-            crates: self.crate_names.get(path).cloned().unwrap_or_default(),
-        }
+        let settings = self.settings_for(path);
+        settings.options(
+            false,
+            self.crate_names.get(path).cloned().unwrap_or_default(),
+        )
     }
 
     /// Reads every source of the workspace folders, found the way `check` finds them.
@@ -460,13 +459,12 @@ impl Server {
         let uri = path_to_uri(path);
         ws.findings(&key)
             .into_iter()
-            .filter_map(|f| {
-                let severity = settings.severity(f.rule)?;
-                if suppress::silencing(f, &suppressions, &text).is_some() {
-                    return None;
-                }
-                Some(diagnostic(f, severity, &text, uri.as_ref()))
-            })
+            .filter_map(
+                |f| match settle(f, &settings, Some((&suppressions, &text))) {
+                    Settled::Kept(severity) => Some(diagnostic(f, severity, &text, uri.as_ref())),
+                    Settled::Off | Settled::Suppressed(_) => None,
+                },
+            )
             .collect()
     }
 
