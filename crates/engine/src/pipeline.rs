@@ -101,31 +101,106 @@ enum Read {
     Kept,
 }
 
+/// The state of a batch run between its rounds, by source.
+struct Run<'a, 'k> {
+    sources: &'a dyn SourceSet,
+    keepers: &'a Keepers<'k>,
+    kept: Budget,
+    failed: Vec<Option<Failure>>,
+    decls: Vec<Option<FileDecls>>,
+    trees: Vec<Option<Tree>>,
+    groups: Vec<Vec<FnSummary<Location>>>,
+}
+
 fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<'_>) -> Outcome {
     let n = sources.len();
-    let mut failed: Vec<Option<Failure>> = vec![None; n];
+    let mut state = Run {
+        sources,
+        keepers,
+        kept: Budget::new(keep),
+        failed: vec![None; n],
+        decls: vec![None; n],
+        trees: (0..n).map(|_| None).collect(),
+        groups: vec![Vec::new(); n],
+    };
     let mut parsed = vec![!prefilter; n];
     let mut needles = Needles::base((0..n).map(|i| sources.options(i)));
     let mut fresh = Needles::base((0..n).map(|i| sources.options(i)));
-    let mut decls: Vec<Option<FileDecls>> = vec![None; n];
-    let mut trees: Vec<Option<Tree>> = (0..n).map(|_| None).collect();
-    let kept = Budget::new(keep);
     let mut indexed = vec![false; n];
     let mut index = Arc::new(Index::default());
-    let mut groups: Vec<Vec<FnSummary<Location>>> = vec![Vec::new(); n];
     // The index generation each source was summarized against (0: not yet); a generation ends
     // when new declarations come in.
     let mut summarized = vec![0usize; n];
     let mut generation = 0;
     loop {
         if prefilter {
-            scan(sources, &fresh, &mut parsed, &mut failed);
+            scan(sources, &fresh, &mut parsed, &mut state.failed);
         }
         // Declarations of the sources newly let through.
         let new: Vec<usize> = (0..n)
-            .filter(|&i| parsed[i] && !indexed[i] && failed[i].is_none())
+            .filter(|&i| parsed[i] && !indexed[i] && state.failed[i].is_none())
             .collect();
-        let read = map(&new, |i| {
+        state.read_round(&new);
+        for &i in &new {
+            indexed[i] = true;
+        }
+        // The last round: every source against the final index.
+        let settling = new.is_empty();
+        if !new.is_empty() || generation == 0 {
+            generation += 1;
+            // The declarations are kept for a later index only while a source is left that a
+            // later round could let through.
+            let more_rounds = prefilter && (0..n).any(|i| !parsed[i] && state.failed[i].is_none());
+            index = Arc::new(if more_rounds {
+                Index::new(state.decls.iter().flatten().cloned())
+            } else {
+                Index::new(state.decls.iter_mut().filter_map(Option::take))
+            });
+        }
+        let todo: Vec<usize> = (0..n)
+            .filter(|&i| {
+                parsed[i]
+                    && state.failed[i].is_none()
+                    && if settling {
+                        summarized[i] < generation
+                    } else {
+                        summarized[i] == 0
+                    }
+            })
+            .collect();
+        state.summarize_round(&todo, &index);
+        for &i in &todo {
+            summarized[i] = generation;
+        }
+        let (findings, facts) =
+            match panic::catch_unwind(AssertUnwindSafe(|| link_with_facts(&state.groups))) {
+                Ok(linked) => linked,
+                // The cross-file step failed: each source is linked alone, as if checked alone,
+                // and one whose own link fails again is an internal error on it. No later round.
+                Err(_) => {
+                    let findings = link_alone(&state.groups, &mut state.failed);
+                    return outcome(findings, state.failed, &parsed);
+                }
+            };
+        if !prefilter {
+            return outcome(findings, state.failed, &parsed);
+        }
+        // What the parsed sources declare and hand out: a source that names it can matter.
+        let mut words: Vec<String> = index.db_names();
+        words.extend(facts.handing_out().map(str::to_string));
+        fresh = needles.extend(words);
+        if settling && fresh.is_empty() {
+            return outcome(findings, state.failed, &parsed);
+        }
+    }
+}
+
+impl Run<'_, '_> {
+    /// Step 1 for the sources `new`: a Rust file the budget has room for goes to a keeper, the
+    /// rest is parsed here (a Python tree kept while the budget lasts).
+    fn read_round(&mut self, new: &[usize]) {
+        let (sources, keepers, kept) = (self.sources, self.keepers, &self.kept);
+        let read = map(new, |i| {
             let path = sources.path(i);
             let text = match sources.text(i) {
                 Ok(text) => text,
@@ -165,42 +240,23 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
                 }),
         );
         for (i, result) in read {
-            indexed[i] = true;
             match result {
                 Ok(parsed) => {
-                    decls[i] = Some(parsed.decls);
-                    trees[i] = parsed.tree;
+                    self.decls[i] = Some(parsed.decls);
+                    self.trees[i] = parsed.tree;
                 }
-                Err(e) => failed[i] = Some(e),
+                Err(e) => self.failed[i] = Some(e),
             }
         }
-        // The last round: every source against the final index.
-        let settling = new.is_empty();
-        if !new.is_empty() || generation == 0 {
-            generation += 1;
-            // The declarations are kept for a later index only while a source is left that a
-            // later round could let through.
-            let more_rounds = prefilter && (0..n).any(|i| !parsed[i] && failed[i].is_none());
-            index = Arc::new(if more_rounds {
-                Index::new(decls.iter().flatten().cloned())
-            } else {
-                Index::new(decls.iter_mut().filter_map(Option::take))
-            });
-        }
-        let todo: Vec<usize> = (0..n)
-            .filter(|&i| {
-                parsed[i]
-                    && failed[i].is_none()
-                    && if settling {
-                        summarized[i] < generation
-                    } else {
-                        summarized[i] == 0
-                    }
-            })
-            .collect();
-        for &i in &todo {
+    }
+
+    /// Step 2 for the sources `todo` against `index`: on their keeper, from a kept Python tree, or
+    /// parsed again here.
+    fn summarize_round(&mut self, todo: &[usize], index: &Arc<Index>) {
+        let (sources, keepers, trees) = (self.sources, self.keepers, &self.trees);
+        for &i in todo {
             if keepers.holds(i) {
-                keepers.summarize(i, &index);
+                keepers.summarize(i, index);
             }
         }
         let here: Vec<usize> = todo
@@ -216,13 +272,13 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
             if let Some(tree) = &trees[i] {
                 return guarded(|| {
                     crate::fault::point("summarize", path);
-                    Ok(summarize_tree(path, tree, &index, options))
+                    Ok(summarize_tree(path, tree, index, options))
                 });
             }
             let text = sources.text(i).map_err(Failure::Unreadable)?;
             guarded(|| {
                 crate::fault::point("summarize", path);
-                summarize_source(path, &text, &index, options)
+                summarize_source(path, &text, index, options)
             })
         });
         let mut results: Vec<(usize, Summarized)> = here.into_iter().zip(results).collect();
@@ -236,34 +292,13 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
                 }),
         );
         for (i, result) in results {
-            summarized[i] = generation;
             match result {
-                Ok(s) => groups[i] = s,
+                Ok(s) => self.groups[i] = s,
                 Err(e) => {
-                    groups[i] = Vec::new();
-                    failed[i] = Some(e);
+                    self.groups[i] = Vec::new();
+                    self.failed[i] = Some(e);
                 }
             }
-        }
-        let (findings, facts) =
-            match panic::catch_unwind(AssertUnwindSafe(|| link_with_facts(&groups))) {
-                Ok(linked) => linked,
-                // The cross-file step failed: each source is linked alone, as if checked alone,
-                // and one whose own link fails again is an internal error on it. No later round.
-                Err(_) => {
-                    let findings = link_alone(&groups, &mut failed);
-                    return outcome(findings, failed, &parsed);
-                }
-            };
-        if !prefilter {
-            return outcome(findings, failed, &parsed);
-        }
-        // What the parsed sources declare and hand out: a source that names it can matter.
-        let mut words: Vec<String> = index.db_names();
-        words.extend(facts.handing_out().map(str::to_string));
-        fresh = needles.extend(words);
-        if settling && fresh.is_empty() {
-            return outcome(findings, failed, &parsed);
         }
     }
 }
