@@ -97,7 +97,7 @@ fn chain_link(n: usize) -> (Duration, usize) {
                 .expect("generated code parses")
         })
         .collect();
-    let index = scoped_db_engine::Index::new(decls);
+    let index = scoped_db_engine::RunIndex::new(decls);
     let groups: Vec<_> = sources
         .iter()
         .map(|(p, t)| {

@@ -2,13 +2,15 @@
 //! ([`index_source`]) and its functions' summaries ([`summarize_source`]), Rust through syn and
 //! Python through `python/`; and how a file's path names its crate and module.
 
+use std::collections::BTreeMap;
+
 use proc_macro2::Span;
 
 use crate::attrs::Inherited;
 use crate::catalog;
 use crate::flow;
 use crate::ids::Provider;
-use crate::index::{self, Decl, FileDecls, FnItem, Index};
+use crate::index::{self, Decl, FnItem, Index, RustDecls};
 use crate::lex_error;
 use crate::location::{LineCol, LineIndex, Location, SpanRange};
 use crate::options::{MAX_NESTING, Options, SourceError, depth_bound};
@@ -165,6 +167,94 @@ pub(crate) fn is_rust(path: &str) -> bool {
     path.ends_with(".rs")
 }
 
+/// A file's declarations, in its language: the languages never resolve against each other.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileDecls {
+    Rust(RustDecls),
+    #[cfg(feature = "python")]
+    Python(python::PyDecls),
+}
+
+impl FileDecls {
+    /// What cannot be tied to names: a Rust file's glob imports, the module a Python file is.
+    fn untied(&self) -> Vec<String> {
+        match self {
+            FileDecls::Rust(d) => d.globs(),
+            #[cfg(feature = "python")]
+            FileDecls::Python(d) => vec![d.identity()],
+        }
+    }
+
+    /// What the file declares under each name, each declaration written out.
+    fn by_name(&self) -> BTreeMap<String, Vec<String>> {
+        match self {
+            FileDecls::Rust(d) => d.by_name(),
+            #[cfg(feature = "python")]
+            FileDecls::Python(d) => {
+                let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for (name, decl) in d.by_name() {
+                    out.entry(name).or_default().push(decl);
+                }
+                out
+            }
+        }
+    }
+
+    /// The names whose declarations differ between two versions of a file: a source that names
+    /// none of them resolves as it did. `None` when what changed is not tied to names (glob
+    /// imports, the module a Python file is): every source may resolve differently.
+    pub(crate) fn changed_names(
+        before: Option<&FileDecls>,
+        after: Option<&FileDecls>,
+    ) -> Option<Vec<String>> {
+        if before.map(FileDecls::untied) != after.map(FileDecls::untied) {
+            return None;
+        }
+        let (before, after) = (
+            before.map(FileDecls::by_name).unwrap_or_default(),
+            after.map(FileDecls::by_name).unwrap_or_default(),
+        );
+        let mut names: Vec<String> = before
+            .keys()
+            .chain(after.keys())
+            .filter(|n| before.get(*n) != after.get(*n))
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        Some(names)
+    }
+}
+
+/// The index of a run: each language's, from its files' declarations.
+#[derive(Default)]
+pub struct RunIndex {
+    pub(crate) rust: Index,
+    #[cfg(feature = "python")]
+    pub(crate) python: python::PyIndex,
+}
+
+impl RunIndex {
+    /// Merges the declarations of every file of the run, each into its language's index.
+    pub fn new(files: impl IntoIterator<Item = FileDecls>) -> RunIndex {
+        let mut rust = Vec::new();
+        #[cfg(feature = "python")]
+        let mut py = Vec::new();
+        for file in files {
+            match file {
+                FileDecls::Rust(d) => rust.push(d),
+                #[cfg(feature = "python")]
+                FileDecls::Python(d) => py.push(d),
+            }
+        }
+        RunIndex {
+            rust: Index::new(rust),
+            #[cfg(feature = "python")]
+            python: python::PyIndex::new(py),
+        }
+    }
+}
+
 /// A Python file after the first pass: its declarations, and its tree when the second pass can use
 /// it. A Python tree is plain data and waits for the second pass on any thread; a syn tree cannot
 /// leave the thread that parsed it (`!Send`), so a Rust tree waits on a keeper thread instead
@@ -190,7 +280,7 @@ pub(crate) fn read_source(
     if is_python(path) {
         let (decls, module) = python::read(path, text)?;
         return Ok(Parsed {
-            decls: FileDecls::python(decls),
+            decls: FileDecls::Python(decls),
             tree: Some(Tree::Python(module)),
         });
     }
@@ -204,12 +294,12 @@ pub(crate) fn read_source(
 pub(crate) fn summarize_tree(
     path: &str,
     tree: &Tree,
-    index: &Index,
+    index: &RunIndex,
     options: &Options,
 ) -> Vec<FnSummary<Location>> {
     #[cfg(feature = "python")]
     match tree {
-        Tree::Python(module) => python::summarize_parsed(path, module, index.python(), options),
+        Tree::Python(module) => python::summarize_parsed(path, module, &index.python, options),
     }
     #[cfg(not(feature = "python"))]
     {
@@ -236,7 +326,7 @@ pub(crate) fn read_held(
     #[cfg(feature = "python")]
     if is_python(path) {
         let (decls, module) = python::read(path, text)?;
-        return Ok((FileDecls::python(decls), Held::Python(module)));
+        return Ok((FileDecls::Python(decls), Held::Python(module)));
     }
     if is_python(path) {
         return Err(python_disabled());
@@ -245,20 +335,20 @@ pub(crate) fn read_held(
     if read.is_err() {
         release_spans();
     }
-    read.map(|(decls, file)| (decls, Held::Rust(file)))
+    read.map(|(decls, file)| (FileDecls::Rust(decls), Held::Rust(file)))
 }
 
 /// Step 2 over what [`read_held`] gave, then the thread's spans are released.
 pub(crate) fn summarize_held(
     path: &str,
     held: Held,
-    index: &Index,
+    index: &RunIndex,
     options: &Options,
 ) -> Vec<FnSummary<Location>> {
     match held {
         Held::Rust(file) => {
             let summaries = if has_summaries(path) {
-                summarize_rust_tree(path, &file, index, options)
+                summarize_rust_tree(path, &file, &index.rust, options)
             } else {
                 Vec::new()
             };
@@ -267,7 +357,7 @@ pub(crate) fn summarize_held(
             summaries
         }
         #[cfg(feature = "python")]
-        Held::Python(module) => python::summarize_parsed(path, &module, index.python(), options),
+        Held::Python(module) => python::summarize_parsed(path, &module, &index.python, options),
     }
 }
 
@@ -281,7 +371,7 @@ pub(crate) fn release_held(held: Held) {
 pub fn index_source(path: &str, src: &str, options: &Options) -> Result<FileDecls, SourceError> {
     #[cfg(feature = "python")]
     if is_python(path) {
-        return Ok(FileDecls::python(python::index(path, src)?));
+        return Ok(FileDecls::Python(python::index(path, src)?));
     }
     if is_python(path) {
         return Err(python_disabled());
@@ -290,10 +380,10 @@ pub fn index_source(path: &str, src: &str, options: &Options) -> Result<FileDecl
     let decls = {
         let file = parse(src)?;
         let items: Vec<&syn::Item> = file.items.iter().collect();
-        FileDecls::collect(&items, &file_scope(path, options))
+        RustDecls::collect(&items, &file_scope(path, options))
     };
     release_spans();
-    Ok(decls)
+    Ok(FileDecls::Rust(decls))
 }
 
 /// Step 1 for a Rust file whose tree a keeper thread holds for step 2
@@ -303,11 +393,11 @@ pub(crate) fn read_rust(
     path: &str,
     src: &str,
     options: &Options,
-) -> Result<(FileDecls, syn::File), SourceError> {
+) -> Result<(RustDecls, syn::File), SourceError> {
     crate::parse_count::record(path);
     let file = parse(src)?;
     let items: Vec<&syn::Item> = file.items.iter().collect();
-    let decls = FileDecls::collect(&items, &file_scope(path, options));
+    let decls = RustDecls::collect(&items, &file_scope(path, options));
     Ok((decls, file))
 }
 
@@ -335,12 +425,12 @@ pub(crate) fn has_summaries(path: &str) -> bool {
 pub fn summarize_source(
     path: &str,
     src: &str,
-    index: &Index,
+    index: &RunIndex,
     options: &Options,
 ) -> Result<Vec<FnSummary<Location>>, SourceError> {
     #[cfg(feature = "python")]
     if is_python(path) {
-        return python::summarize(path, src, index.python(), options);
+        return python::summarize(path, src, &index.python, options);
     }
     if is_python(path) {
         return Err(python_disabled());
@@ -355,7 +445,7 @@ pub fn summarize_source(
     }
     let summaries = {
         let file = parse(src)?;
-        summarize_rust_tree(path, &file, index, options)
+        summarize_rust_tree(path, &file, &index.rust, options)
     };
     release_spans();
     Ok(summaries)

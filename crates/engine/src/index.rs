@@ -444,7 +444,7 @@ pub struct FnDecl {
 
 /// The declarations of one file, taken by the first pass.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct FileDecls {
+pub struct RustDecls {
     structs: Vec<(Path, Vec<(String, Ty)>)>,
     traits: Vec<Path>,
     aliases: Vec<(Vec<String>, Vec<String>, Ty)>,
@@ -454,15 +454,12 @@ pub struct FileDecls {
     fns: Vec<FnDecl>,
     /// The trait implemented by the function of the same position in `fns`, if any.
     implements: Vec<Option<Vec<String>>>,
-    /// A Python module's declarations.
-    #[cfg(feature = "python")]
-    python: Option<crate::python::PyDecls>,
 }
 
-impl FileDecls {
+impl RustDecls {
     /// What the file declares under each name (the last segment of each path; functions under
     /// their name and their owner's), each declaration written out, to compare two versions.
-    fn by_name(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+    pub(crate) fn by_name(&self) -> std::collections::BTreeMap<String, Vec<String>> {
         let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         let mut add = |name: Option<&String>, decl: String| {
             if let Some(name) = name {
@@ -492,65 +489,19 @@ impl FileDecls {
             add(Some(&f.key.name), decl.clone());
             add(f.key.owner.as_ref(), decl);
         }
-        #[cfg(feature = "python")]
-        if let Some(py) = &self.python {
-            for (name, decl) in py.by_name() {
-                add(Some(&name), decl);
-            }
-        }
         out
     }
 
-    /// The names whose declarations differ between two versions of a file: a source that names
-    /// none of them resolves as it did. `None` when what changed is not tied to names (glob
-    /// imports, the module a Python file is): every source may resolve differently.
-    pub(crate) fn changed_names(
-        before: Option<&FileDecls>,
-        after: Option<&FileDecls>,
-    ) -> Option<Vec<String>> {
-        let globs = |d: Option<&FileDecls>| {
-            d.map(|d| {
-                let g: Vec<String> = d
-                    .imports
-                    .iter()
-                    .map(|(m, i)| format!("{m:?} {:?}", i.globs))
-                    .collect();
-                #[cfg(feature = "python")]
-                let g: Vec<String> = g
-                    .into_iter()
-                    .chain(d.python.as_ref().map(|p| p.identity()))
-                    .collect();
-                g
-            })
-        };
-        if globs(before) != globs(after) {
-            return None;
-        }
-        let (before, after) = (
-            before.map(FileDecls::by_name).unwrap_or_default(),
-            after.map(FileDecls::by_name).unwrap_or_default(),
-        );
-        let mut names: Vec<String> = before
-            .keys()
-            .chain(after.keys())
-            .filter(|n| before.get(*n) != after.get(*n))
-            .cloned()
-            .collect();
-        names.sort();
-        names.dedup();
-        Some(names)
+    /// The glob imports of the file, written out: what a change of cannot be tied to names.
+    pub(crate) fn globs(&self) -> Vec<String> {
+        self.imports
+            .iter()
+            .map(|(m, i)| format!("{m:?} {:?}", i.globs))
+            .collect()
     }
 
-    #[cfg(feature = "python")]
-    pub(crate) fn python(decls: crate::python::PyDecls) -> FileDecls {
-        FileDecls {
-            python: Some(decls),
-            ..FileDecls::default()
-        }
-    }
-
-    pub(crate) fn collect(items: &[&Item], scope: &Scope) -> FileDecls {
-        let mut decls = FileDecls::default();
+    pub(crate) fn collect(items: &[&Item], scope: &Scope) -> RustDecls {
+        let mut decls = RustDecls::default();
         walk(
             items,
             scope,
@@ -604,8 +555,6 @@ pub struct Index {
     names: HashSet<(String, String)>,
     /// `(crate root, name)` for every name a `use` item of the run brings in.
     imported: HashSet<(String, String)>,
-    #[cfg(feature = "python")]
-    python: crate::python::PyIndex,
 }
 
 /// What counts as declared when a path is resolved.
@@ -667,19 +616,10 @@ const MAX_RESOLVE: usize = 8;
 
 impl Index {
     /// Merges the declarations of every file of the run.
-    pub fn new(files: impl IntoIterator<Item = FileDecls>) -> Index {
+    pub fn new(files: impl IntoIterator<Item = RustDecls>) -> Index {
         let mut index = Index::default();
-        #[cfg(feature = "python")]
-        let mut python = Vec::new();
         let mut fns = Vec::new();
         for file in files {
-            #[cfg(feature = "python")]
-            let mut file = file;
-            #[cfg(feature = "python")]
-            if let Some(py) = file.python.take() {
-                python.push(py);
-                continue;
-            }
             for (path, fields) in file.structs {
                 let entry = index.structs.entry(path).or_default();
                 for (field, ty) in fields {
@@ -785,16 +725,7 @@ impl Index {
         }
         // Answers given while the index was still being built may have changed.
         index.memo = Memo::default();
-        #[cfg(feature = "python")]
-        {
-            index.python = crate::python::PyIndex::new(python);
-        }
         index
-    }
-
-    #[cfg(feature = "python")]
-    pub(crate) fn python(&self) -> &crate::python::PyIndex {
-        &self.python
     }
 
     /// A glob into another crate of the run (`use db::prelude::*;`) brings in what that crate

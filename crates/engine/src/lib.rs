@@ -3,7 +3,7 @@
 //! The analysis runs in three steps, so a caller can run the first two in parallel and drop each
 //! syntax tree as soon as it has been read:
 //! 1. [`index_source`]: a file's declarations (struct fields, type aliases, signatures);
-//! 2. [`summarize_source`]: with the [`Index`] of the whole run, each function's summary (which
+//! 2. [`summarize_source`]: with the [`RunIndex`] of the whole run, each function's summary (which
 //!    handles it obtains and which of them flow into its return values);
 //! 3. [`link`]: a fixpoint over all summaries, so a wrapper in one file that returns what a function
 //!    in another file let escape is reported too.
@@ -40,10 +40,11 @@ pub mod workspace;
 pub use attrs::{AllowArgs, ScopedDbArgs};
 pub use finding::{Finding, Label};
 pub use frontend::{
-    crate_name, crate_root, index_source, is_source_path, module_path, summarize_source,
+    FileDecls, RunIndex, crate_name, crate_root, index_source, is_source_path, module_path,
+    summarize_source,
 };
 pub use ids::{FnKey, HandleKind, Provider};
-pub use index::{FileDecls, Index};
+pub use index::{Index, RustDecls};
 pub use location::{LineCol, LineIndex, Location, SpanRange};
 pub use options::{CrateNames, MAX_NESTING, Options, STACK_BYTES, SourceError};
 pub use pipeline::link;
@@ -138,7 +139,7 @@ pub fn check_run_with(sources: &[Source<'_>], prefilter: bool) -> Report {
 pub fn check_item(item: &syn::Item, options: &Options) -> Vec<Finding<SpanRange>> {
     let items = [item];
     let scope = Scope::item_only();
-    let index = Index::new([FileDecls::collect(&items, &scope)]);
+    let index = Index::new([RustDecls::collect(&items, &scope)]);
     let summaries = summarize_items(&items, &scope, &index, options);
     // Spans have no order: link over their positions in a table, then map back.
     let mut table = Vec::new();

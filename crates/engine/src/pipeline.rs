@@ -1,18 +1,18 @@
 //! One pipeline for every door that checks a run of sources (the command line, the tests, the
 //! benchmark): prefilter, declarations, index, summaries, link. The sources come from a
-//! [`SourceSet`], which reads a text when asked; the engine itself never touches a file. A Rust
-//! text is dropped as soon as the step that read it is done; a Python file's tree and text wait
-//! for the last summary of it, so a Python file is parsed once per run (see
-//! [`crate::frontend::Parsed`]).
+//! [`SourceSet`], which reads a text when asked; the engine itself never touches a file. A file is
+//! parsed once per run: a Python tree waits for the last summary of it here, a Rust tree on the
+//! keeper thread that parsed it (`keepers`), within a budget of memory; past the budget a file is
+//! parsed again for its summaries.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
 use crate::finding::Finding;
+use crate::frontend::{FileDecls, RunIndex};
 use crate::frontend::{
     Parsed, Tree, has_summaries, is_rust, read_source, summarize_source, summarize_tree,
 };
-use crate::index::{FileDecls, Index};
 use keepers::{Answer, Keepers};
 
 mod keepers;
@@ -127,7 +127,7 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
     let mut needles = Needles::base((0..n).map(|i| sources.options(i)));
     let mut fresh = Needles::base((0..n).map(|i| sources.options(i)));
     let mut indexed = vec![false; n];
-    let mut index = Arc::new(Index::default());
+    let mut index = Arc::new(RunIndex::default());
     // The index generation each source was summarized against (0: not yet); a generation ends
     // when new declarations come in.
     let mut summarized = vec![0usize; n];
@@ -152,9 +152,9 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
             // later round could let through.
             let more_rounds = prefilter && (0..n).any(|i| !parsed[i] && state.failed[i].is_none());
             index = Arc::new(if more_rounds {
-                Index::new(state.decls.iter().flatten().cloned())
+                RunIndex::new(state.decls.iter().flatten().cloned())
             } else {
-                Index::new(state.decls.iter_mut().filter_map(Option::take))
+                RunIndex::new(state.decls.iter_mut().filter_map(Option::take))
             });
         }
         let todo: Vec<usize> = (0..n)
@@ -186,7 +186,7 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
             return outcome(findings, state.failed, &parsed);
         }
         // What the parsed sources declare and hand out: a source that names it can matter.
-        let mut words: Vec<String> = index.db_names();
+        let mut words: Vec<String> = index.rust.db_names();
         words.extend(facts.handing_out().map(str::to_string));
         fresh = needles.extend(words);
         if settling && fresh.is_empty() {
@@ -233,9 +233,13 @@ impl Run<'_, '_> {
                 .collect()
                 .into_iter()
                 .filter_map(|answer| match answer {
-                    Answer::Read(i, decls) => {
-                        Some((i, decls.map(|decls| Parsed { decls, tree: None })))
-                    }
+                    Answer::Read(i, decls) => Some((
+                        i,
+                        decls.map(|decls| Parsed {
+                            decls: FileDecls::Rust(decls),
+                            tree: None,
+                        }),
+                    )),
                     Answer::Summarized(..) => None,
                 }),
         );
@@ -252,7 +256,7 @@ impl Run<'_, '_> {
 
     /// Step 2 for the sources `todo` against `index`: on their keeper, from a kept Python tree, or
     /// parsed again here.
-    fn summarize_round(&mut self, todo: &[usize], index: &Arc<Index>) {
+    fn summarize_round(&mut self, todo: &[usize], index: &Arc<RunIndex>) {
         let (sources, keepers, trees) = (self.sources, self.keepers, &self.trees);
         for &i in todo {
             if keepers.holds(i) {

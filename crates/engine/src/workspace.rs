@@ -15,8 +15,9 @@ use std::panic::{self, AssertUnwindSafe};
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::finding::Finding;
-use crate::frontend::{Held, read_held, release_held, summarize_held, summarize_source};
-use crate::index::{FileDecls, Index};
+use crate::frontend::{
+    FileDecls, Held, RunIndex, read_held, release_held, summarize_held, summarize_source,
+};
 use crate::location::Location;
 use crate::options::{Options, SourceError};
 use crate::pipeline::link;
@@ -42,7 +43,7 @@ pub struct Workspace {
     /// Each entry's summaries, by the same index: linked as they are, never copied.
     groups: Vec<Vec<FnSummary<Location>>>,
     by_path: HashMap<String, usize>,
-    index: Index,
+    index: RunIndex,
     findings: Vec<(usize, Finding<Location>)>,
 }
 
@@ -63,7 +64,7 @@ impl Workspace {
             entries: Vec::new(),
             groups: Vec::new(),
             by_path: HashMap::default(),
-            index: Index::default(),
+            index: RunIndex::default(),
             findings: Vec::new(),
         };
         for (path, options) in sources {
@@ -114,7 +115,7 @@ impl Workspace {
         }
         let changed = FileDecls::changed_names(before.as_ref(), self.entries[i].decls.as_ref());
         let needles = changed.map(crate::prefilter::Needles::of);
-        self.index = Index::new(self.entries.iter().filter_map(|e| e.decls.clone()));
+        self.index = RunIndex::new(self.entries.iter().filter_map(|e| e.decls.clone()));
         // Before any other file: reading one releases the thread's spans, which a held Rust tree
         // still needs.
         self.summarize_from(i, held);
@@ -242,7 +243,7 @@ impl Workspace {
     }
 
     fn rebuild(&mut self, texts: &dyn Texts) {
-        self.index = Index::new(self.entries.iter().filter_map(|e| e.decls.clone()));
+        self.index = RunIndex::new(self.entries.iter().filter_map(|e| e.decls.clone()));
         for i in 0..self.entries.len() {
             self.summarize(i, texts);
         }

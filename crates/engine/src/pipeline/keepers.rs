@@ -14,7 +14,8 @@ use std::thread::{Scope, ScopedJoinHandle};
 
 use super::{Failure, SourceSet, guarded};
 use crate::frontend;
-use crate::index::{FileDecls, Index};
+use crate::frontend::RunIndex;
+use crate::index::RustDecls;
 use crate::location::Location;
 use crate::summary::FnSummary;
 
@@ -22,12 +23,12 @@ enum Job {
     /// Parse source `i` from this text; keep its tree.
     Read(usize, String),
     /// Summarize the kept tree of source `i` against this index.
-    Summarize(usize, Arc<Index>),
+    Summarize(usize, Arc<RunIndex>),
 }
 
 /// A keeper's answer to one job.
 pub(crate) enum Answer {
-    Read(usize, Box<Result<FileDecls, Failure>>),
+    Read(usize, Box<Result<RustDecls, Failure>>),
     Summarized(usize, Result<Vec<FnSummary<Location>>, Failure>),
 }
 
@@ -105,7 +106,7 @@ impl<'scope> Keepers<'scope> {
 
     /// Asks the keeper of source `i` (which [`Keepers::holds`] it) for its summaries against
     /// `index`; they come back from [`Keepers::collect`].
-    pub(crate) fn summarize(&self, i: usize, index: &Arc<Index>) {
+    pub(crate) fn summarize(&self, i: usize, index: &Arc<RunIndex>) {
         let keeper = self
             .owner
             .lock()
@@ -159,7 +160,12 @@ fn keep(sources: &dyn SourceSet, jobs: &Receiver<Job>, answers: &Sender<Answer>)
                 let summaries = match trees.get(&i) {
                     Some(file) => guarded(|| {
                         crate::fault::point("summarize", path);
-                        Ok(frontend::summarize_rust_tree(path, file, &index, options))
+                        Ok(frontend::summarize_rust_tree(
+                            path,
+                            file,
+                            &index.rust,
+                            options,
+                        ))
                     }),
                     None => Err(Failure::Internal(format!(
                         "{path}: no tree was kept for its summaries"
