@@ -187,6 +187,10 @@ cargo package --list --locked --workspace > "$work/crates.txt"
 allowed='^(\.cargo_vcs_info\.json|Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|LICENSE-MIT|LICENSE-APACHE|README\.md|CHANGELOG\.md|build\.rs|src/.+\.rs)$'
 if grep -Ev "$allowed" "$work/crates.txt"; then fail "the crates above would ship more than their sources and docs"; fi
 # In a target directory of its own: the packages it verifies would otherwise leave their binaries,
-# built without a git checkout, where the tests look for the workspace's.
-CARGO_TARGET_DIR=$work/publish-target cargo publish --dry-run --locked --workspace
+# built without a git checkout, where the tests look for the workspace's. A new one each run: cargo
+# unpacks the packages it verifies into its own cache under a name made from this directory and
+# the version, and would build a stale copy of an unchanged version from an earlier run.
+publish_target=$(mktemp -d "$work/publish-target.XXXXXX")
+CARGO_TARGET_DIR=$publish_target cargo publish --dry-run --locked --workspace
+rm -rf "$publish_target"
 echo "packaging: the wheel is $(basename "$wheel")"
