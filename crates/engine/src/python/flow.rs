@@ -447,79 +447,7 @@ impl Fx<'_> {
             Stmt::AugAssign(a) => {
                 self.expr(&a.value);
             }
-            Stmt::With(w) => {
-                let mut bound_names: Vec<(String, usize)> = Vec::new();
-                for item in &w.items {
-                    let mut v = self.expr(&item.context_expr);
-                    // `with (a() if reuse else b()) as c`: a scope whichever arm runs.
-                    if v.scope.is_none()
-                        && let Expr::If(i) = &item.context_expr
-                    {
-                        v.scope = [&*i.body, &*i.orelse]
-                            .into_iter()
-                            .find_map(|arm| self.expr(arm).scope);
-                    }
-                    let range = item.context_expr.range();
-                    let bound = match &v.scope {
-                        Some(Scope::Closes(kind, binds)) => {
-                            let o = self.origin(OriginKind::WithBound(*kind), range);
-                            PVal {
-                                carried: vec![o],
-                                ty: binds.map_or(PyTy::Unknown, PyTy::Lib),
-                                ..PVal::default()
-                            }
-                        }
-                        Some(Scope::Project(keys)) => {
-                            let o = self.origin(OriginKind::Enter(keys.clone()), range);
-                            PVal {
-                                carried: vec![o],
-                                ..PVal::default()
-                            }
-                        }
-                        Some(Scope::KeepsOpen(binds)) => {
-                            PVal::typed(binds.map_or(PyTy::Unknown, PyTy::Lib))
-                        }
-                        None if self.unresolved_manager(&item.context_expr) => {
-                            // `def get_session() -> Session`: what the block binds is a session
-                            // whatever made it, closed on exit.
-                            let kind = match self.declared {
-                                Some(kind) => OriginKind::WithBound(kind),
-                                None => OriginKind::WithTarget,
-                            };
-                            let o = self.origin(kind, range);
-                            PVal {
-                                carried: vec![o],
-                                ..PVal::default()
-                            }
-                        }
-                        None => PVal::default(),
-                    };
-                    if let Some(target) = &item.optional_vars {
-                        self.assign(target, &bound);
-                        if let (Expr::Name(n), [o]) = (&**target, bound.carried.as_slice()) {
-                            bound_names.push((n.id.to_string(), *o));
-                        }
-                    }
-                }
-                let stored_before = self.stores.len();
-                self.block(&w.body);
-                // `self.ws = ws` and then a loop over `ws` that ends the block: the handle is
-                // published for as long as it lives (other tasks use it while the loop runs), not
-                // kept past the block.
-                if let Some(last) = w.body.last() {
-                    let published: Vec<usize> = bound_names
-                        .iter()
-                        .filter(|(name, _)| loops_over(last, name))
-                        .map(|(_, o)| *o)
-                        .collect();
-                    if !published.is_empty() {
-                        for (_, _, carried) in &mut self.stores[stored_before..] {
-                            carried.retain(|o| !published.contains(o));
-                        }
-                        self.stores.retain(|(_, _, carried)| !carried.is_empty());
-                    }
-                }
-            }
+            Stmt::With(w) => self.with_stmt(w),
             Stmt::If(s) => {
                 self.expr(&s.test);
                 self.block(&s.body);
@@ -550,29 +478,7 @@ impl Fx<'_> {
                 self.block(&s.body);
                 self.block(&s.orelse);
             }
-            Stmt::Try(s) => {
-                self.block(&s.body);
-                for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
-                    if let Some(name) = &h.name {
-                        self.env.insert(name.to_string(), PVal::default());
-                    }
-                    self.block(&h.body);
-                }
-                self.block(&s.orelse);
-                self.block(&s.finalbody);
-                // `finally: self._session = None`: a store to that target is undone on the way
-                // out, whatever the body stored there.
-                for stmt in &s.finalbody {
-                    let targets: &[Expr] = match stmt {
-                        Stmt::Assign(a) => &a.targets,
-                        Stmt::Delete(d) => &d.targets,
-                        Stmt::AnnAssign(a) => std::slice::from_ref(&*a.target),
-                        _ => &[],
-                    };
-                    self.reset
-                        .extend(targets.iter().filter_map(written_name).map(|w| w.join(".")));
-                }
-            }
+            Stmt::Try(s) => self.try_stmt(s),
             Stmt::Match(m) => {
                 self.expr(&m.subject);
                 for case in &m.cases {
@@ -584,6 +490,107 @@ impl Fx<'_> {
             }
             // Nested functions and classes are summarized on their own.
             _ => {}
+        }
+    }
+
+    /// A `with` statement: what each manager binds (a handle of the library when it closes it on
+    /// exit, the project's own scope, or data), then the block.
+    fn with_stmt(&mut self, w: &ast::StmtWith) {
+        let mut bound_names: Vec<(String, usize)> = Vec::new();
+        for item in &w.items {
+            let mut v = self.expr(&item.context_expr);
+            // `with (a() if reuse else b()) as c`: a scope whichever arm runs.
+            if v.scope.is_none()
+                && let Expr::If(i) = &item.context_expr
+            {
+                v.scope = [&*i.body, &*i.orelse]
+                    .into_iter()
+                    .find_map(|arm| self.expr(arm).scope);
+            }
+            let range = item.context_expr.range();
+            let bound = match &v.scope {
+                Some(Scope::Closes(kind, binds)) => {
+                    let o = self.origin(OriginKind::WithBound(*kind), range);
+                    PVal {
+                        carried: vec![o],
+                        ty: binds.map_or(PyTy::Unknown, PyTy::Lib),
+                        ..PVal::default()
+                    }
+                }
+                Some(Scope::Project(keys)) => {
+                    let o = self.origin(OriginKind::Enter(keys.clone()), range);
+                    PVal {
+                        carried: vec![o],
+                        ..PVal::default()
+                    }
+                }
+                Some(Scope::KeepsOpen(binds)) => {
+                    PVal::typed(binds.map_or(PyTy::Unknown, PyTy::Lib))
+                }
+                None if self.unresolved_manager(&item.context_expr) => {
+                    // `def get_session() -> Session`: what the block binds is a session
+                    // whatever made it, closed on exit.
+                    let kind = match self.declared {
+                        Some(kind) => OriginKind::WithBound(kind),
+                        None => OriginKind::WithTarget,
+                    };
+                    let o = self.origin(kind, range);
+                    PVal {
+                        carried: vec![o],
+                        ..PVal::default()
+                    }
+                }
+                None => PVal::default(),
+            };
+            if let Some(target) = &item.optional_vars {
+                self.assign(target, &bound);
+                if let (Expr::Name(n), [o]) = (&**target, bound.carried.as_slice()) {
+                    bound_names.push((n.id.to_string(), *o));
+                }
+            }
+        }
+        let stored_before = self.stores.len();
+        self.block(&w.body);
+        // `self.ws = ws` and then a loop over `ws` that ends the block: the handle is
+        // published for as long as it lives (other tasks use it while the loop runs), not
+        // kept past the block.
+        if let Some(last) = w.body.last() {
+            let published: Vec<usize> = bound_names
+                .iter()
+                .filter(|(name, _)| loops_over(last, name))
+                .map(|(_, o)| *o)
+                .collect();
+            if !published.is_empty() {
+                for (_, _, carried) in &mut self.stores[stored_before..] {
+                    carried.retain(|o| !published.contains(o));
+                }
+                self.stores.retain(|(_, _, carried)| !carried.is_empty());
+            }
+        }
+    }
+
+    /// A `try` statement; stores its `finally` resets are undone.
+    fn try_stmt(&mut self, s: &ast::StmtTry) {
+        self.block(&s.body);
+        for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
+            if let Some(name) = &h.name {
+                self.env.insert(name.to_string(), PVal::default());
+            }
+            self.block(&h.body);
+        }
+        self.block(&s.orelse);
+        self.block(&s.finalbody);
+        // `finally: self._session = None`: a store to that target is undone on the way
+        // out, whatever the body stored there.
+        for stmt in &s.finalbody {
+            let targets: &[Expr] = match stmt {
+                Stmt::Assign(a) => &a.targets,
+                Stmt::Delete(d) => &d.targets,
+                Stmt::AnnAssign(a) => std::slice::from_ref(&*a.target),
+                _ => &[],
+            };
+            self.reset
+                .extend(targets.iter().filter_map(written_name).map(|w| w.join(".")));
         }
     }
 
