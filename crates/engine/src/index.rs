@@ -1047,12 +1047,20 @@ impl Index {
     /// field that may (a wrapper), a container of one, or a type nothing is known about (a generic
     /// parameter). Primitives, strings, pools and other libraries' types may not.
     pub fn may_hold_handle(&self, ty: &Ty) -> bool {
-        self.may_hold(ty, &mut Vec::new())
+        self.holds(ty, true, &mut Vec::new())
     }
 
-    fn may_hold(&self, ty: &Ty, seen: &mut Vec<Vec<String>>) -> bool {
+    /// Whether a value of type `ty` surely holds a handle: a catalog handle, or a project struct
+    /// with a field that surely does, or a container of one. Unlike [`Index::may_hold_handle`], a
+    /// type nothing is known about (declared outside the run, a generic parameter) does not.
+    pub fn surely_holds_handle(&self, ty: &Ty) -> bool {
+        self.holds(ty, false, &mut Vec::new())
+    }
+
+    /// The walk behind both: `unknown` is the answer for a type nothing is known about.
+    fn holds(&self, ty: &Ty, unknown: bool, seen: &mut Vec<Vec<String>>) -> bool {
         if seen.len() > 16 {
-            return true;
+            return unknown;
         }
         let ty = self.expand(ty);
         if let Some(ct) = self.catalog_exact(&ty) {
@@ -1066,59 +1074,25 @@ impl Index {
                 }
                 let fields = &self.structs[&path];
                 seen.push(path);
-                let holds = fields.values().any(|f| self.may_hold(f, seen))
-                    || ty.args.iter().any(|a| self.may_hold(a, seen));
+                let holds = fields.values().any(|f| self.holds(f, unknown, seen))
+                    || ty.args.iter().any(|a| self.holds(a, unknown, seen));
                 seen.pop();
                 return holds;
             }
             if catalog::DATA_TYPES.contains(&name) {
                 return false;
             }
-            if name == "Result" && ty.args.len() == 2 {
-                // The error side is never the handle.
-                return self.may_hold(&ty.args[0], seen);
-            }
             if !catalog::STD_CONTAINERS.contains(&name) && ty.args.is_empty() {
                 // A name the checked code does not declare: a generic parameter, a type from a glob
                 // import, or (in the macro door) anything outside the item.
-                return true;
+                return unknown;
             }
         }
-        ty.args.iter().any(|a| self.may_hold(a, seen))
-    }
-
-    /// Whether a value of type `ty` surely holds a handle: a catalog handle, or a project struct
-    /// with a field that surely does, or a container of one. Unlike [`Index::may_hold_handle`], a
-    /// type nothing is known about (declared outside the run, a generic parameter) does not.
-    pub fn surely_holds_handle(&self, ty: &Ty) -> bool {
-        self.surely_holds(ty, &mut Vec::new())
-    }
-
-    fn surely_holds(&self, ty: &Ty, seen: &mut Vec<Vec<String>>) -> bool {
-        if seen.len() > 16 {
-            return false;
+        if name == "Result" && ty.args.len() == 2 {
+            // The error side is never the handle.
+            return self.holds(&ty.args[0], unknown, seen);
         }
-        let ty = self.expand(ty);
-        if let Some(ct) = self.catalog_exact(&ty) {
-            return matches!(ct.role(), catalog::Role::Handle(_));
-        }
-        if ty.is_local()
-            && let Some(path) = self.struct_path(&ty)
-        {
-            if seen.contains(&path) {
-                return false;
-            }
-            let fields = &self.structs[&path];
-            seen.push(path);
-            let holds = fields.values().any(|f| self.surely_holds(f, seen))
-                || ty.args.iter().any(|a| self.surely_holds(a, seen));
-            seen.pop();
-            return holds;
-        }
-        if ty.last() == "Result" && ty.args.len() == 2 {
-            return self.surely_holds(&ty.args[0], seen);
-        }
-        ty.args.iter().any(|a| self.surely_holds(a, seen))
+        ty.args.iter().any(|a| self.holds(a, unknown, seen))
     }
 
     /// The names the prefilter looks for once these declarations are known: types that hold a
