@@ -171,15 +171,18 @@ pub(crate) fn summarize(
     }
     // What only maybe carries a handle is returned as one when the declared type surely holds
     // one: a catalog handle, or a project type that wraps one.
-    let surely = declared_kind.is_some()
-        || ret_ty
-            .as_ref()
-            .is_some_and(|t| holds_project_wrapper(index, t, 0));
+    // Asked only when some return only maybe carries one (most functions have none).
+    let surely = std::cell::LazyCell::new(|| {
+        declared_kind.is_some()
+            || ret_ty
+                .as_ref()
+                .is_some_and(|t| holds_project_wrapper(index, t, 0))
+    });
     // A transaction committed or rolled back in the function carries nothing into what is
     // built after it: what only maybe holds it (a value read through it) holds data.
     let finished = &cx.finished;
     for (_, carried, maybe) in &mut cx.returns {
-        carried.retain(|o| !maybe.contains(o) || (surely && !finished.contains(o)));
+        carried.retain(|o| !maybe.contains(o) || (*surely && !finished.contains(o)));
     }
     cx.returns.retain(|(_, carried, _)| !carried.is_empty());
     // Spans are computed only for what a finding can show: the returned expressions and the

@@ -550,7 +550,11 @@ pub struct Index {
     methods: HashMap<Vec<String>, HashMap<String, Vec<FnDecl>>>,
     /// Answers of [`Index::resolve`], which glob-heavy crates (`web-sys`: a `pub use
     /// features::*` over 1,500 modules that each `use super::*`) would otherwise recompute.
-    memo: Memo,
+    memo: Memo<(Kind, Path), Option<Path>>,
+    /// Answers of [`Index::holds`] for a declared struct's fields, by `(unknown, path)`: a struct
+    /// is walked once per run, not once per type that reaches it (struct graphs are DAGs with
+    /// many paths to a node).
+    holds_memo: Memo<(bool, Path), bool>,
     /// `(crate root, name)` for every name the run declares.
     names: HashSet<(String, String)>,
     /// `(crate root, name)` for every name a `use` item of the run brings in.
@@ -574,17 +578,34 @@ enum Kind {
     Reexport,
 }
 
-/// A cache of resolved paths, shared by the threads that read the index.
-#[derive(Default)]
-struct Memo(std::sync::RwLock<HashMap<(Kind, Path), Option<Path>>>);
+/// A cache of answers, shared by the threads that read the index; a clone starts empty.
+struct Memo<K, V>(std::sync::RwLock<HashMap<K, V>>);
 
-impl Clone for Memo {
-    fn clone(&self) -> Memo {
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo(std::sync::RwLock::new(HashMap::default()))
+    }
+}
+
+impl<K: Eq + std::hash::Hash, V: Clone> Memo<K, V> {
+    fn get(&self, key: &K) -> Option<V> {
+        self.0.read().ok()?.get(key).cloned()
+    }
+
+    fn insert(&self, key: K, value: V) {
+        if let Ok(mut memo) = self.0.write() {
+            memo.insert(key, value);
+        }
+    }
+}
+
+impl<K, V> Clone for Memo<K, V> {
+    fn clone(&self) -> Self {
         Memo::default()
     }
 }
 
-impl std::fmt::Debug for Memo {
+impl<K, V> std::fmt::Debug for Memo<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Memo")
     }
@@ -725,6 +746,7 @@ impl Index {
         }
         // Answers given while the index was still being built may have changed.
         index.memo = Memo::default();
+        index.holds_memo = Memo::default();
         index
     }
 
@@ -789,17 +811,13 @@ impl Index {
             return None;
         }
         let key = (kind, path.to_vec());
-        if let Ok(memo) = self.memo.0.read()
-            && let Some(found) = memo.get(&key)
-        {
-            return found.clone();
+        if let Some(found) = self.memo.get(&key) {
+            return found;
         }
         let declared = |p: &[String]| self.declared(kind, p);
         let external = kind == Kind::Reexport;
         let found = self.resolve_depth(path, &declared, external, 0, &mut HashSet::default());
-        if let Ok(mut memo) = self.memo.0.write() {
-            memo.insert(key, found.clone());
-        }
+        self.memo.insert(key, found.clone());
         found
     }
 
@@ -1047,19 +1065,24 @@ impl Index {
     /// field that may (a wrapper), a container of one, or a type nothing is known about (a generic
     /// parameter). Primitives, strings, pools and other libraries' types may not.
     pub fn may_hold_handle(&self, ty: &Ty) -> bool {
-        self.holds(ty, true, &mut Vec::new())
+        self.holds(ty, true, &mut Vec::new(), &mut false)
     }
 
     /// Whether a value of type `ty` surely holds a handle: a catalog handle, or a project struct
     /// with a field that surely does, or a container of one. Unlike [`Index::may_hold_handle`], a
     /// type nothing is known about (declared outside the run, a generic parameter) does not.
     pub fn surely_holds_handle(&self, ty: &Ty) -> bool {
-        self.holds(ty, false, &mut Vec::new())
+        self.holds(ty, false, &mut Vec::new(), &mut false)
     }
 
-    /// The walk behind both: `unknown` is the answer for a type nothing is known about.
-    fn holds(&self, ty: &Ty, unknown: bool, seen: &mut Vec<Vec<String>>) -> bool {
+    /// The walk behind both: `unknown` is the answer for a type nothing is known about. `seen`
+    /// holds the structs being walked; `cut` is set when an answer was cut short by one of them
+    /// (a recursive struct) or by the depth bound, so it depends on where the walk started and is
+    /// not remembered. An answer of `true` never depends on that: a field that holds a handle
+    /// holds one wherever the walk came from.
+    fn holds(&self, ty: &Ty, unknown: bool, seen: &mut Vec<Path>, cut: &mut bool) -> bool {
         if seen.len() > 16 {
+            *cut = true;
             return unknown;
         }
         let ty = self.expand(ty);
@@ -1069,15 +1092,8 @@ impl Index {
         let name = ty.last();
         if ty.is_local() {
             if let Some(path) = self.struct_path(&ty) {
-                if seen.contains(&path) {
-                    return false;
-                }
-                let fields = &self.structs[&path];
-                seen.push(path);
-                let holds = fields.values().any(|f| self.holds(f, unknown, seen))
-                    || ty.args.iter().any(|a| self.holds(a, unknown, seen));
-                seen.pop();
-                return holds;
+                return self.struct_holds(path, unknown, seen, cut)
+                    || ty.args.iter().any(|a| self.holds(a, unknown, seen, cut));
             }
             if catalog::DATA_TYPES.contains(&name) {
                 return false;
@@ -1090,9 +1106,39 @@ impl Index {
         }
         if name == "Result" && ty.args.len() == 2 {
             // The error side is never the handle.
-            return self.holds(&ty.args[0], unknown, seen);
+            return self.holds(&ty.args[0], unknown, seen, cut);
         }
-        ty.args.iter().any(|a| self.holds(a, unknown, seen))
+        ty.args.iter().any(|a| self.holds(a, unknown, seen, cut))
+    }
+
+    /// Whether a field of the declared struct at `path` holds a handle, for [`Index::holds`].
+    fn struct_holds(
+        &self,
+        path: Path,
+        unknown: bool,
+        seen: &mut Vec<Path>,
+        cut: &mut bool,
+    ) -> bool {
+        if seen.contains(&path) {
+            *cut = true;
+            return false;
+        }
+        let key = (unknown, path);
+        if let Some(known) = self.holds_memo.get(&key) {
+            return known;
+        }
+        let fields = &self.structs[&key.1];
+        let mut cut_here = false;
+        seen.push(key.1.clone());
+        let holds = fields
+            .values()
+            .any(|f| self.holds(f, unknown, seen, &mut cut_here));
+        seen.pop();
+        if holds || !cut_here {
+            self.holds_memo.insert(key, holds);
+        }
+        *cut |= cut_here && !holds;
+        holds
     }
 
     /// The names the prefilter looks for once these declarations are known: types that hold a
@@ -1197,5 +1243,50 @@ fn substitute(ty: &Ty, subst: &HashMap<&str, &Ty>) -> Ty {
     Ty {
         path: ty.path.clone(),
         args: ty.args.iter().map(|a| substitute(a, subst)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frontend::{FileDecls, index_source};
+    use crate::options::Options;
+
+    fn index(src: &str) -> Index {
+        match index_source("src/lib.rs", src, &Options::default()) {
+            Ok(FileDecls::Rust(decls)) => Index::new([decls]),
+            other => panic!("not Rust declarations: {other:?}"),
+        }
+    }
+
+    fn struct_ty(index: &Index, name: &str) -> Ty {
+        let path = index.structs.keys().find(|p| p.last().is_some_and(|l| l == name));
+        Ty::named(path.unwrap_or_else(|| panic!("no struct {name}")).clone())
+    }
+
+    /// A walk cut short by a recursive struct is not remembered: asking for the struct that closes
+    /// the cycle first must not make the other one's answer `false` for the rest of the run.
+    #[test]
+    fn recursive_structs_hold_a_handle_whichever_is_asked_first() {
+        let src = "
+            struct Outer { inner: Inner }
+            struct Inner { back: Option<Box<Outer>>, tx: sqlx::Transaction<'static, sqlx::Postgres> }
+            struct Lone { next: Option<Box<Lone>>, name: String }
+        ";
+        for first in ["Outer", "Inner"] {
+            let index = index(src);
+            let other = if first == "Outer" { "Inner" } else { "Outer" };
+            for name in [first, other] {
+                let ty = struct_ty(&index, name);
+                assert!(index.surely_holds_handle(&ty), "{name} after {first}");
+                assert!(index.may_hold_handle(&ty), "{name} after {first}");
+            }
+            // Asked twice: the remembered answer is the walked one.
+            let lone = struct_ty(&index, "Lone");
+            for _ in 0..2 {
+                assert!(!index.surely_holds_handle(&lone));
+                assert!(!index.may_hold_handle(&lone));
+            }
+        }
     }
 }
