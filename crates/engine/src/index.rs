@@ -1260,7 +1260,10 @@ mod tests {
     }
 
     fn struct_ty(index: &Index, name: &str) -> Ty {
-        let path = index.structs.keys().find(|p| p.last().is_some_and(|l| l == name));
+        let path = index
+            .structs
+            .keys()
+            .find(|p| p.last().is_some_and(|l| l == name));
         Ty::named(path.unwrap_or_else(|| panic!("no struct {name}")).clone())
     }
 

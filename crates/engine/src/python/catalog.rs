@@ -598,6 +598,20 @@ pub fn keeps_target_open(name: &[String], method: bool) -> bool {
                 .is_some_and(|m| NON_CLOSING_METHODS.contains(&m.as_str())))
 }
 
+/// Methods that keep their arguments in the receiver (`conns.append(c)`, `cache.update(..)`).
+pub static STORE_METHODS: &[&str] = &[
+    "append",
+    "appendleft",
+    "add",
+    "insert",
+    "extend",
+    "put",
+    "put_nowait",
+    "setdefault",
+    "update",
+    "push",
+];
+
 /// Request-scoped storage, by an attribute or name on the way to it: ASGI's `scope[..]`,
 /// Starlette's `request.state`, Flask's `g`. A handle kept there lives as long as the request,
 /// which the `with` block that opened it usually encloses (a middleware): not a store.

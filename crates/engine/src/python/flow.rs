@@ -11,6 +11,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
+use super::callee::Callee;
 use super::catalog::{self, LibType, Manager, OnExit};
 use super::names::ModuleNames;
 use super::{ClassRef, PyIndex, PyTy, written_name};
@@ -866,41 +867,13 @@ impl Fx<'_> {
             .map(|k| self.expr(&k.value))
             .collect();
         let range = e.range();
-
-        // A method call on a value: `self.engine.begin()`, `pool.acquire()`, `items.append(x)`.
-        if let Expr::Attribute(attr) = &*c.func
+        let callee = if let Expr::Attribute(attr) = &*c.func
             && !self.is_module_path(&attr.value)
         {
-            let method = attr.attr.as_str();
+            // A method call on a value: `self.engine.begin()`, `pool.acquire()`, `items.append(x)`.
             let recv = self.expr(&attr.value);
-            if let Some(v) = self.scope_method(&recv.ty, method, range) {
-                return v;
-            }
-            if let PyTy::Class(class) = &recv.ty {
-                // A class attribute holding a session factory: `self.session_factory()`.
-                if let PyTy::Lib(t) = self.index.attr(class, method)
-                    && let Some(v) = self.callable_scope(t, range)
-                {
-                    return v;
-                }
-                let keys: Vec<FnKey> = self
-                    .index
-                    .method(class, method)
-                    .into_iter()
-                    .map(|(k, _)| k)
-                    .collect();
-                if !keys.is_empty() {
-                    let ty = self
-                        .index
-                        .method(class, method)
-                        .first()
-                        .map_or(PyTy::Unknown, |(key, ret)| {
-                            self.names.resolve_in(&key.module, ret)
-                        });
-                    return self.project_call(keys, ty, range);
-                }
-            }
-            if ADDERS.contains(&method) {
+            let callee = self.names.method_callee(&recv.ty, attr.attr.as_str());
+            if let Callee::Stores = callee {
                 let mut added = PVal::default();
                 for a in args.iter().chain(&kwargs) {
                     union_into(&mut added.carried, &a.carried);
@@ -908,82 +881,51 @@ impl Fx<'_> {
                 }
                 self.store_into(&attr.value, &c.func, &added);
             }
-            return PVal::default();
-        }
-
-        let Some(written) = written_name(&c.func) else {
+            callee
+        } else if let Some(written) = written_name(&c.func) {
+            match self.env.get(&written[0]) {
+                // A local callable: a session factory held in a variable, or a closure.
+                Some(local) if written.len() == 1 => self.names.value_callee(&local.ty),
+                _ => {
+                    let q = self.canonical(&written);
+                    self.names.path_callee(&q, || self.name_ty_of(&written))
+                }
+            }
+        } else {
             self.expr(&c.func);
-            return PVal::default();
+            Callee::Unknown
         };
-        // A local callable: a session factory held in a variable, or a closure.
-        if written.len() == 1
-            && let Some(local) = self.env.get(&written[0]).cloned()
-        {
-            if let PyTy::Lib(t) = local.ty
-                && let Some(v) = self.callable_scope(t, range)
-            {
-                return v;
+        match callee {
+            Callee::FirstArgument => {
+                let first = args.into_iter().next().unwrap_or_default();
+                PVal {
+                    site: first.site.map(|_| range),
+                    ..first
+                }
             }
-            return PVal::default();
-        }
-        let q = self.canonical(&written);
-        let (root, last) = (q[0].as_str(), q[q.len() - 1].as_str());
-
-        if catalog::AWAIT_WRAPPERS
-            .iter()
-            .any(|(r, n)| *r == root && *n == last)
-        {
-            let first = args.into_iter().next().unwrap_or_default();
-            return PVal {
-                site: first.site.map(|_| range),
-                ..first
-            };
-        }
-        if let Some(manager) = catalog::find(catalog::SCOPE_FUNCTIONS, root, last) {
-            return self.scope_value(manager, range);
-        }
-        if let Some(t) = catalog::find(catalog::FACTORIES, root, last) {
-            return PVal::typed(PyTy::Lib(t));
-        }
-        // A module global called: `SessionLocal()` for `SessionLocal = sessionmaker(..)`.
-        if let PyTy::Lib(t) = self.name_ty_of(&written)
-            && let Some(v) = self.callable_scope(t, range)
-        {
-            return v;
-        }
-        // A project class: an instance, which holds what it was given, and a scope if it has
-        // `__enter__`/`__aenter__`.
-        if let PyTy::Class(class) = self.names.resolve(&super::TyExpr::Call(q.clone()))
-            && self.names.is_class(&q)
-        {
-            let enters: Vec<FnKey> = ["__aenter__", "__enter__"]
-                .iter()
-                .flat_map(|m| self.index.method(&class, m))
-                .map(|(k, _)| k)
-                .collect();
-            let mut v = PVal {
-                ty: PyTy::Class(class),
-                site: Some(range),
-                ..PVal::default()
-            };
-            for a in args.iter().chain(&kwargs) {
-                union_into(&mut v.carried, &a.carried);
+            Callee::Scope(manager) => self.scope_value(manager, range),
+            Callee::Lib(t) => PVal::typed(PyTy::Lib(t)),
+            // An instance holds what it was given, and is a scope if it has `__enter__`.
+            Callee::Class(class, enters) => {
+                let mut v = PVal {
+                    ty: PyTy::Class(class),
+                    site: Some(range),
+                    ..PVal::default()
+                };
+                for a in args.iter().chain(&kwargs) {
+                    union_into(&mut v.carried, &a.carried);
+                }
+                if v.carried.is_empty() {
+                    v.site = None;
+                }
+                if !enters.is_empty() {
+                    v.scope = Some(Scope::Project(enters));
+                }
+                v
             }
-            if v.carried.is_empty() {
-                v.site = None;
-            }
-            if !enters.is_empty() {
-                v.scope = Some(Scope::Project(enters));
-            }
-            return v;
+            Callee::Project(keys, ty) => self.project_call(keys, ty, range),
+            Callee::Stores | Callee::Unknown => PVal::default(),
         }
-        let fns = self.names.functions(&q);
-        if !fns.is_empty() {
-            let ty = self.names.resolve_in(&fns[0].0.module, &fns[0].1);
-            let keys = fns.into_iter().map(|(k, _)| k).collect();
-            return self.project_call(keys, ty, range);
-        }
-        PVal::default()
     }
 
     /// What an item or an iteration of a value carries: a container of handles gives handles, but
@@ -1047,25 +989,6 @@ impl Fx<'_> {
         } else {
             self.names.global(&self.canonical(written))
         }
-    }
-
-    fn scope_method(&mut self, ty: &PyTy, method: &str, range: TextRange) -> Option<PVal> {
-        let PyTy::Lib(t) = ty else {
-            return None;
-        };
-        let on_exit = catalog::SCOPE_METHODS
-            .iter()
-            .find(|(lib, m, _)| lib == t && *m == method)
-            .map(|(_, _, on_exit)| *on_exit)?;
-        Some(self.scope_value(on_exit, range))
-    }
-
-    fn callable_scope(&mut self, t: &str, range: TextRange) -> Option<PVal> {
-        let on_exit = catalog::CALLABLE_SCOPES
-            .iter()
-            .find(|(lib, _)| *lib == t)
-            .map(|(_, on_exit)| *on_exit)?;
-        Some(self.scope_value(on_exit, range))
     }
 
     /// A call that makes a scope: used in `with`, it binds a handle; used bare, it obtains one
@@ -1159,20 +1082,6 @@ fn bound_handle(ty: &super::TyExpr) -> Option<HandleKind> {
         .find(|(r, n, _)| r == root && n == last)
         .map(|(_, _, kind)| *kind)
 }
-
-/// Methods that put their argument into the receiver.
-const ADDERS: &[&str] = &[
-    "append",
-    "appendleft",
-    "add",
-    "insert",
-    "extend",
-    "put",
-    "put_nowait",
-    "setdefault",
-    "update",
-    "push",
-];
 
 /// The name an attribute or item chain starts from: `self` in `self.pool[k].x`.
 fn root_name(e: &Expr) -> Option<String> {

@@ -5,6 +5,7 @@
 //! attributes with the types their assignments or annotations give them, and function return
 //! types. Pass 2 ([`summarize`]) reads each function body with the run's declarations in view.
 
+mod callee;
 mod catalog;
 mod flow;
 mod names;

@@ -35,6 +35,11 @@ impl<'a> ModuleNames<'a> {
         }
     }
 
+    /// The run's index these answers come from.
+    pub(crate) fn index(&self) -> &'a PyIndex {
+        self.index
+    }
+
     /// Whether a canonical dotted name is a project class.
     pub(crate) fn is_class(&self, q: &[String]) -> bool {
         memo(&self.classes, q, || self.index.is_class(self.module, q))
