@@ -179,23 +179,56 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
                 // and one whose own link fails again is an internal error on it. No later round.
                 Err(_) => {
                     let findings = link_alone(&state.groups, &mut state.failed);
-                    return outcome(findings, state.failed, &parsed);
+                    return state.finish(findings, index, &parsed);
                 }
             };
         if !prefilter {
-            return outcome(findings, state.failed, &parsed);
+            return state.finish(findings, index, &parsed);
         }
         // What the parsed sources declare and hand out: a source that names it can matter.
         let mut words: Vec<String> = index.rust.db_names();
         words.extend(facts.handing_out().map(str::to_string));
         fresh = needles.extend(words);
         if settling && fresh.is_empty() {
-            return outcome(findings, state.failed, &parsed);
+            return state.finish(findings, index, &parsed);
         }
     }
 }
 
 impl Run<'_, '_> {
+    /// The outcome, once what the run kept is released: the trees, summaries and index are freed
+    /// across the pool, since freeing hundreds of megabytes on one thread is a serial tail as long
+    /// as linking.
+    fn finish(
+        self,
+        findings: Vec<(usize, Finding<Location>)>,
+        index: Arc<RunIndex>,
+        parsed: &[bool],
+    ) -> Outcome {
+        let Run {
+            failed,
+            trees,
+            groups,
+            ..
+        } = self;
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            rayon::join(
+                || drop(index),
+                || {
+                    rayon::join(
+                        || trees.into_par_iter().for_each(drop),
+                        || groups.into_par_iter().for_each(drop),
+                    )
+                },
+            );
+        }
+        #[cfg(not(feature = "parallel"))]
+        drop((index, trees, groups));
+        outcome(findings, failed, parsed)
+    }
+
     /// Step 1 for the sources `new`: a Rust file the budget has room for goes to a keeper, the
     /// rest is parsed here (a Python tree kept while the budget lasts).
     fn read_round(&mut self, new: &[usize]) {

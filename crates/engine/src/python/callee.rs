@@ -93,8 +93,9 @@ impl ModuleNames<'_> {
         if let Callee::Scope(manager) = self.value_callee(&ty_of_name()) {
             return Callee::Scope(manager);
         }
-        if let PyTy::Class(class) = self.resolve(&TyExpr::Call(q.to_vec()))
-            && self.is_class(q)
+        // Whether it is a class first: a remembered yes or no, where resolving is a walk.
+        if self.is_class(q)
+            && let PyTy::Class(class) = self.resolve(&TyExpr::Call(q.to_vec()))
         {
             let enters = ["__aenter__", "__enter__"]
                 .iter()

@@ -1053,8 +1053,13 @@ fn summarize_tree(
     index: &PyIndex,
     options: &Options,
 ) -> Vec<FnSummary<Location>> {
-    let lines = LineIndex::new(src);
-    let at = |r: ruff_text_size::TextRange| lines.location(src, r.start().into(), r.end().into());
+    // Built on the first position asked for: most modules have nothing to report.
+    let lines = std::cell::OnceCell::new();
+    let at = |r: ruff_text_size::TextRange| {
+        lines
+            .get_or_init(|| LineIndex::new(src))
+            .location(src, r.start().into(), r.end().into())
+    };
     let module_path = module_path(path);
     let mut summaries = flow::summarize_module(&module.body, &module_path, index, options, &at);
     for s in &mut summaries {
