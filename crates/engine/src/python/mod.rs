@@ -238,27 +238,28 @@ impl PyIndex {
         self.dependency_types.get(key)
     }
 
-    /// The modules a dotted name names, imported from module `from`: the one in `from`'s own
-    /// root, else the module with exactly that path, else every module of the run with that name
-    /// relative to its root (two projects with an `app/db.py` each: both answer).
-    fn modules_named(&self, from: &[String], dotted: &[String]) -> Vec<&PyDecls> {
+    /// The module a dotted name names, imported from module `from`: the one in `from`'s own root,
+    /// else the module with exactly that path, else the one module of the run with that name
+    /// relative to its root. When several have it (two projects with an `app/db.py` each, neither
+    /// the importer's), nothing in the code says which is meant: none is.
+    fn modules_named(&self, from: &[String], dotted: &[String]) -> Option<&PyDecls> {
         if dotted.is_empty() {
-            return Vec::new();
+            return None;
         }
         if let Some(&root) = self.roots.get(from) {
             let mut own = from[..root].to_vec();
             own.extend(dotted.iter().cloned());
             if let Some(d) = self.modules.get(&own) {
-                return vec![d];
+                return Some(d);
             }
         }
         if let Some(d) = self.modules.get(dotted) {
-            return vec![d];
+            return Some(d);
         }
-        self.relative
-            .get(dotted)
-            .map(|paths| paths.iter().filter_map(|p| self.modules.get(p)).collect())
-            .unwrap_or_default()
+        match self.relative.get(dotted)?.as_slice() {
+            [one] => self.modules.get(one),
+            _ => None,
+        }
     }
 
     /// Where a dotted name is defined: through the `import`s of the modules it names
@@ -270,16 +271,16 @@ impl PyIndex {
             let Some((name, module)) = dotted.split_last() else {
                 break;
             };
-            let candidates = self.modules_named(&from, module);
-            if candidates.iter().any(|d| d.defines(name)) {
-                break;
-            }
-            let Some((next_from, target)) = candidates
-                .iter()
-                .find_map(|d| d.imports.get(name).map(|t| (d.module.clone(), t.clone())))
-            else {
+            let Some(decls) = self.modules_named(&from, module) else {
                 break;
             };
+            if decls.defines(name) {
+                break;
+            }
+            let Some(target) = decls.imports.get(name).cloned() else {
+                break;
+            };
+            let next_from = decls.module.clone();
             if target == dotted {
                 break;
             }
@@ -288,26 +289,20 @@ impl PyIndex {
         (from, dotted)
     }
 
-    fn classes(&self, from: &[String], dotted: &[String]) -> Vec<(&PyDecls, &ClassDecl)> {
+    fn class(&self, from: &[String], dotted: &[String]) -> Option<(&PyDecls, &ClassDecl)> {
         let (from, dotted) = self.follow(from, dotted);
         let (from, dotted) = (from.as_slice(), dotted.as_slice());
-        let Some((name, module)) = dotted.split_last() else {
-            return Vec::new();
-        };
-        self.modules_named(from, module)
-            .into_iter()
-            .filter_map(|decls| {
-                decls
-                    .classes
-                    .iter()
-                    .find(|c| &c.name == name)
-                    .map(|c| (decls, c))
-            })
-            .collect()
+        let (name, module) = dotted.split_last()?;
+        let decls = self.modules_named(from, module)?;
+        decls
+            .classes
+            .iter()
+            .find(|c| &c.name == name)
+            .map(|c| (decls, c))
     }
 
     /// The functions a canonical dotted name calls from module `from`: a module function, or a
-    /// class's method; every candidate's when the name is ambiguous.
+    /// class's method; each definition when the module defines it more than once.
     pub(crate) fn functions(&self, from: &[String], dotted: &[String]) -> Vec<(FnKey, TyExpr)> {
         let (from, dotted) = self.follow(from, dotted);
         let (from, dotted) = (from.as_slice(), dotted.as_slice());
@@ -315,7 +310,7 @@ impl PyIndex {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for decls in self.modules_named(from, prefix) {
+        if let Some(decls) = self.modules_named(from, prefix) {
             out.extend(
                 decls
                     .fns
@@ -324,10 +319,10 @@ impl PyIndex {
                     .cloned(),
             );
         }
-        if out.is_empty() {
-            for (decls, class) in self.classes(from, prefix) {
-                out.extend(self.methods(decls, class, name));
-            }
+        if out.is_empty()
+            && let Some((decls, class)) = self.class(from, prefix)
+        {
+            out.extend(self.methods(decls, class, name));
         }
         out
     }
@@ -369,7 +364,7 @@ impl PyIndex {
         };
         match ty {
             TyExpr::Unknown => PyTy::Unknown,
-            TyExpr::Class(q) => match self.classes(from, q).first() {
+            TyExpr::Class(q) => match self.class(from, q) {
                 Some((decls, c)) => class_ref(decls, c),
                 None => self.lib_annotation(q),
             },
@@ -379,7 +374,7 @@ impl PyIndex {
                 {
                     return PyTy::Lib(t);
                 }
-                if let Some((decls, c)) = self.classes(from, q).first() {
+                if let Some((decls, c)) = self.class(from, q) {
                     return class_ref(decls, c);
                 }
                 self.functions(from, q)
@@ -489,7 +484,7 @@ impl PyIndex {
 
     /// Whether a canonical dotted name, seen from `from`, is a project class.
     pub(crate) fn is_class(&self, from: &[String], dotted: &[String]) -> bool {
-        !self.classes(from, dotted).is_empty()
+        self.class(from, dotted).is_some()
     }
 
     /// Whether the module is a package's `__init__`.
