@@ -107,6 +107,8 @@ struct FnDef<'a> {
     def: &'a ast::StmtFunctionDef,
     class: Option<ClassRef>,
     qual_name: String,
+    /// Defined inside another function (at any depth, a method of a class there included).
+    nested: bool,
 }
 
 /// All functions of a module, summarized.
@@ -147,6 +149,7 @@ fn collect_defs<'a>(
                     def: f,
                     class: class.cloned(),
                     qual_name: own.clone(),
+                    nested: prefix.is_some(),
                 });
                 // Functions nested in this one.
                 collect_nested(&f.body, module, &own, out);
@@ -222,7 +225,7 @@ fn decorators(
 
 /// pytest fixtures and test functions exist for tests.
 fn is_test_code(d: &FnDef<'_>, imports: &HashMap<String, Vec<String>>, module: &[String]) -> bool {
-    if d.class.is_none() && !d.qual_name.contains('.') && d.def.name.as_str().starts_with("test_") {
+    if d.class.is_none() && !d.nested && d.def.name.as_str().starts_with("test_") {
         return true;
     }
     decorators(d.def, imports, module).iter().any(|q| {
@@ -285,14 +288,20 @@ fn summarize_fn(
         depth: 0,
         declared: None,
     };
-    let key = FnKey {
-        module: module.to_vec(),
-        owner: if d.qual_name.contains('.') && d.class.is_none() {
-            None
-        } else {
-            d.class.as_ref().map(|c| c.name.clone())
-        },
-        name: d.def.name.to_string(),
+    // A function nested in another is its own: keyed by its qualified name (`outer.inner`), never
+    // the key of a module function or method of the same name, and never what a call links to.
+    let key = if d.nested {
+        FnKey {
+            module: module.to_vec(),
+            owner: None,
+            name: d.qual_name.clone(),
+        }
+    } else {
+        FnKey {
+            module: module.to_vec(),
+            owner: d.class.as_ref().map(|c| c.name.clone()),
+            name: d.def.name.to_string(),
+        }
     };
     // What the function's return annotation says it returns, else what the consumers of it as a
     // FastAPI dependency declare they get.
