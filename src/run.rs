@@ -257,6 +257,170 @@ fn analyze(
     exclude: &globset::GlobSet,
     stdin: Option<String>,
 ) -> Outcome {
+    let Gathered {
+        paths,
+        settings,
+        settings_of,
+        mut errors,
+        mut context_errors,
+        skipped,
+        reported,
+    } = gather(args, roots, exclude, stdin.as_deref());
+
+    // Each root's configuration applies to its own files: one project's providers or pools never
+    // change what is found in another checked in the same run. Each crate sees the crates it
+    // depends on, by the names its manifest gives them.
+    let written: Vec<String> = paths.iter().map(|p| display(p)).collect();
+    let pairs: Vec<(&Path, &str)> = paths
+        .iter()
+        .zip(&written)
+        .map(|(p, w)| (p.as_path(), w.as_str()))
+        .collect();
+    let (crate_names, manifest_problems) =
+        engine::manifests::crate_names(&pairs, &mut |p| std::fs::read_to_string(p));
+    note_manifest_problems(&manifest_problems);
+    let mut options: Vec<Options> = Vec::new();
+    let mut options_of: Vec<usize> = Vec::with_capacity(paths.len());
+    let mut known: HashMap<(usize, *const engine::CrateNames), usize> = HashMap::new();
+    for (i, names) in crate_names.into_iter().enumerate() {
+        let settings_index = settings_of[i];
+        let at = *known
+            .entry((settings_index, Arc::as_ptr(&names)))
+            .or_insert_with(|| {
+                let settings = &settings[settings_index];
+                options.push(settings.options(args.include_tests, names.clone()));
+                options.len() - 1
+            });
+        options_of.push(at);
+    }
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(engine::STACK_BYTES)
+        .build()
+        .expect("the analysis thread pool starts");
+    // A panic in one file must not end the run: it becomes an error on that file. The default hook
+    // would print a backtrace in the middle of the output.
+    let previous_hook = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+
+    let outcome = pool.install(|| {
+        let mut files: Vec<SourceFile> = paths
+            .iter()
+            .map(|p| SourceFile {
+                path: display(p),
+                text: None,
+            })
+            .collect();
+        let checked = engine::pipeline::check(
+            &Files {
+                paths: &paths,
+                files: &files,
+                options: &options,
+                options_of: &options_of,
+                stdin: stdin.as_deref(),
+                reported,
+            },
+            !args.no_prefilter,
+        );
+        // Only the checked files are reported; the context's files are dropped from here on.
+        files.truncate(reported);
+        let mut failed = vec![false; files.len()];
+        for (i, failure) in checked.failures {
+            if i < reported {
+                failed[i] = true;
+                errors.push(file_error(i, &files[i].path, failure));
+            } else {
+                context_errors.push(file_error(i, &display(&paths[i]), failure));
+            }
+        }
+        let files_checked = failed.iter().filter(|failed| !**failed).count();
+        let findings: Vec<_> = checked
+            .findings
+            .into_iter()
+            .filter(|(i, _)| *i < reported)
+            .collect();
+
+        // The texts shown again: files with findings (for their suppression comments and
+        // snippets), files whose parse error has a position, and every checked file when unused
+        // suppressions are asked for.
+        let mut wanted = vec![false; files.len()];
+        for (i, _) in &findings {
+            wanted[*i] = true;
+        }
+        for e in &errors {
+            if let Some(i) = e.file {
+                wanted[i] = true;
+            }
+        }
+        if args.report_unused_suppressions {
+            for (i, failed) in failed.iter().enumerate() {
+                wanted[i] |= !failed;
+            }
+        }
+        let texts: Vec<Option<Arc<str>>> = paths[..reported]
+            .par_iter()
+            .zip(&files)
+            .zip(&wanted)
+            .map(|((path, f), wanted)| {
+                let text = || match &stdin {
+                    Some(text) => Some(Arc::from(text.as_str())),
+                    None => read(path, &f.path).ok().map(Arc::from),
+                };
+                wanted.then(text).flatten()
+            })
+            .collect();
+        for (f, text) in files.iter_mut().zip(texts) {
+            f.text = text;
+        }
+        Outcome {
+            files,
+            findings,
+            errors: Vec::new(),
+            files_checked,
+            unused_suppressions: None,
+            fails: Vec::new(),
+            skipped: Vec::new(),
+        }
+    });
+    panic::set_hook(previous_hook);
+    if !context_errors.is_empty() {
+        note_context_errors(&context_errors);
+    }
+
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut outcome = Outcome {
+        errors,
+        skipped,
+        ..outcome
+    };
+    settle_findings(&mut outcome, args, &settings, &settings_of, selection);
+    outcome
+}
+
+/// The files of a run, found under its roots, with the settings each is checked with.
+struct Gathered {
+    paths: Vec<PathBuf>,
+    /// The settings of the run: each root's, then those of nearer configurations.
+    settings: Vec<Settings>,
+    /// By file, its index into `settings`.
+    settings_of: Vec<usize>,
+    /// What went wrong finding the checked files.
+    errors: Vec<FileError>,
+    /// What went wrong in the context: it only weakens what the checked files can see.
+    context_errors: Vec<FileError>,
+    /// Files over the size limit, left out and said so.
+    skipped: Vec<Skipped>,
+    /// Files `0..reported` are checked and reported; the rest are context.
+    reported: usize,
+}
+
+/// Finds the files under `roots` (`stdin` stands in for the one checked file when given).
+fn gather(
+    args: &CheckArgs,
+    roots: &[Root],
+    exclude: &globset::GlobSet,
+    stdin: Option<&str>,
+) -> Gathered {
     let mut paths = Vec::new();
     // The settings each file is checked with, by index into `settings`: its root's, or those of
     // the nearest configuration between the file and its root (a monorepo's projects each bring
@@ -367,163 +531,44 @@ fn analyze(
     // sources `0..checked` are reported, the rest are context.
     let reported = roles.iter().take_while(|r| **r == Role::Checked).count();
     debug_assert!(roles[reported..].iter().all(|r| *r == Role::Context));
-
-    // Each root's configuration applies to its own files: one project's providers or pools never
-    // change what is found in another checked in the same run. Each crate sees the crates it
-    // depends on, by the names its manifest gives them.
-    let written: Vec<String> = paths.iter().map(|p| display(p)).collect();
-    let pairs: Vec<(&Path, &str)> = paths
-        .iter()
-        .zip(&written)
-        .map(|(p, w)| (p.as_path(), w.as_str()))
-        .collect();
-    let (crate_names, manifest_problems) =
-        engine::manifests::crate_names(&pairs, &mut |p| std::fs::read_to_string(p));
-    note_manifest_problems(&manifest_problems);
-    let mut options: Vec<Options> = Vec::new();
-    let mut options_of: Vec<usize> = Vec::with_capacity(paths.len());
-    let mut known: HashMap<(usize, *const engine::CrateNames), usize> = HashMap::new();
-    for (i, names) in crate_names.into_iter().enumerate() {
-        let settings_index = settings_of[i];
-        let at = *known
-            .entry((settings_index, Arc::as_ptr(&names)))
-            .or_insert_with(|| {
-                let settings = &settings[settings_index];
-                options.push(settings.options(args.include_tests, names.clone()));
-                options.len() - 1
-            });
-        options_of.push(at);
-    }
-
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(engine::STACK_BYTES)
-        .build()
-        .expect("the analysis thread pool starts");
-    // A panic in one file must not end the run: it becomes an error on that file. The default hook
-    // would print a backtrace in the middle of the output.
-    let previous_hook = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
-
-    let outcome = pool.install(|| {
-        let mut files: Vec<SourceFile> = paths
-            .iter()
-            .map(|p| SourceFile {
-                path: display(p),
-                text: None,
-            })
-            .collect();
-        // The engine's pipeline reads each file when a step needs it and drops the text (and the
-        // syntax tree) as soon as that step is done: memory holds declarations and summaries.
-        struct Files<'a> {
-            paths: &'a [PathBuf],
-            files: &'a [SourceFile],
-            options: &'a [Options],
-            options_of: &'a [usize],
-            /// Standard input: the text of the one checked source (any others are context).
-            stdin: Option<&'a str>,
-            reported: usize,
-        }
-        impl engine::pipeline::SourceSet for Files<'_> {
-            fn len(&self) -> usize {
-                self.paths.len()
-            }
-            fn path(&self, i: usize) -> &str {
-                &self.files[i].path
-            }
-            fn options(&self, i: usize) -> &Options {
-                &self.options[self.options_of[i]]
-            }
-            fn text(&self, i: usize) -> Result<String, String> {
-                match self.stdin {
-                    Some(text) if i < self.reported => Ok(text.to_string()),
-                    _ => read(&self.paths[i], &self.files[i].path).map_err(|e| e.message),
-                }
-            }
-        }
-        let checked = engine::pipeline::check(
-            &Files {
-                paths: &paths,
-                files: &files,
-                options: &options,
-                options_of: &options_of,
-                stdin: stdin.as_deref(),
-                reported,
-            },
-            !args.no_prefilter,
-        );
-        // Only the checked files are reported; the context's files are dropped from here on.
-        files.truncate(reported);
-        let mut failed = vec![false; files.len()];
-        for (i, failure) in checked.failures {
-            if i < reported {
-                failed[i] = true;
-                errors.push(file_error(i, &files[i].path, failure));
-            } else {
-                context_errors.push(file_error(i, &display(&paths[i]), failure));
-            }
-        }
-        let files_checked = failed.iter().filter(|failed| !**failed).count();
-        let findings: Vec<_> = checked
-            .findings
-            .into_iter()
-            .filter(|(i, _)| *i < reported)
-            .collect();
-
-        // The texts shown again: files with findings (for their suppression comments and
-        // snippets), files whose parse error has a position, and every checked file when unused
-        // suppressions are asked for.
-        let mut wanted = vec![false; files.len()];
-        for (i, _) in &findings {
-            wanted[*i] = true;
-        }
-        for e in &errors {
-            if let Some(i) = e.file {
-                wanted[i] = true;
-            }
-        }
-        if args.report_unused_suppressions {
-            for (i, failed) in failed.iter().enumerate() {
-                wanted[i] |= !failed;
-            }
-        }
-        let texts: Vec<Option<Arc<str>>> = paths[..reported]
-            .par_iter()
-            .zip(&files)
-            .zip(&wanted)
-            .map(|((path, f), wanted)| {
-                let text = || match &stdin {
-                    Some(text) => Some(Arc::from(text.as_str())),
-                    None => read(path, &f.path).ok().map(Arc::from),
-                };
-                wanted.then(text).flatten()
-            })
-            .collect();
-        for (f, text) in files.iter_mut().zip(texts) {
-            f.text = text;
-        }
-        Outcome {
-            files,
-            findings,
-            errors: Vec::new(),
-            files_checked,
-            unused_suppressions: None,
-            fails: Vec::new(),
-            skipped: Vec::new(),
-        }
-    });
-    panic::set_hook(previous_hook);
-    if !context_errors.is_empty() {
-        note_context_errors(&context_errors);
-    }
-
-    errors.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut outcome = Outcome {
+    Gathered {
+        paths,
+        settings,
+        settings_of,
         errors,
+        context_errors,
         skipped,
-        ..outcome
-    };
-    settle_findings(&mut outcome, args, &settings, &settings_of, selection);
-    outcome
+        reported,
+    }
+}
+
+// The engine's pipeline reads each file when a step needs it and drops the text (and the
+// syntax tree) as soon as that step is done: memory holds declarations and summaries.
+struct Files<'a> {
+    paths: &'a [PathBuf],
+    files: &'a [SourceFile],
+    options: &'a [Options],
+    options_of: &'a [usize],
+    /// Standard input: the text of the one checked source (any others are context).
+    stdin: Option<&'a str>,
+    reported: usize,
+}
+impl engine::pipeline::SourceSet for Files<'_> {
+    fn len(&self) -> usize {
+        self.paths.len()
+    }
+    fn path(&self, i: usize) -> &str {
+        &self.files[i].path
+    }
+    fn options(&self, i: usize) -> &Options {
+        &self.options[self.options_of[i]]
+    }
+    fn text(&self, i: usize) -> Result<String, String> {
+        match self.stdin {
+            Some(text) if i < self.reported => Ok(text.to_string()),
+            _ => read(&self.paths[i], &self.files[i].path).map_err(|e| e.message),
+        }
+    }
 }
 
 /// Names each manifest that could not be read on standard error, once, with the reason: the run

@@ -706,28 +706,7 @@ impl<'t> Cx<'_, 't> {
 
     fn expr_inner(&mut self, e: &'t Expr) -> Val<'t> {
         match e {
-            Expr::Path(p) => {
-                if p.qself.is_none()
-                    && let Some(ident) = p.path.get_ident()
-                    && let Some(v) = self.lookup(&ident.to_string())
-                {
-                    let mut v = v.clone();
-                    v.site = Some(Node::Expr(e));
-                    return v;
-                }
-                // A `static` or `const` of the project: typed, and never a handle obtained here.
-                if p.qself.is_none() {
-                    let written: Vec<String> = p
-                        .path
-                        .segments
-                        .iter()
-                        .map(|s| s.ident.to_string())
-                        .collect();
-                    let path = self.scope.absolute(&written);
-                    return Val::typed(self.index.static_ty(&path).cloned());
-                }
-                Val::default()
-            }
+            Expr::Path(p) => self.path_expr(e, p),
             Expr::Paren(p) => self.expr(&p.expr),
             Expr::Group(g) => self.expr(&g.expr),
             Expr::Reference(r) => self.expr(&r.expr),
@@ -784,54 +763,8 @@ impl<'t> Cx<'_, 't> {
             Expr::Unsafe(u) => self.block(&u.block),
             Expr::Const(c) => self.block(&c.block),
             Expr::TryBlock(t) => self.block(&t.block),
-            Expr::Async(a) => {
-                self.sinks.push(Sink::AsyncBlock(Vec::new()));
-                let tail = self.block(&a.block);
-                let Some(Sink::AsyncBlock(mut returned)) = self.sinks.pop() else {
-                    return Val::default();
-                };
-                union_into(&mut returned, &tail.carried);
-                Val {
-                    carried: returned,
-                    ty: tail.ty,
-                    site: tail.site,
-                    maybe: Vec::new(),
-                }
-            }
-            Expr::Closure(c) => {
-                self.sinks.push(Sink::Closure(Vec::new()));
-                self.env.push(HashMap::default());
-                // `CURRENT.with(|cell| ..)` on a static: the closure's parameters are the static.
-                let outer = std::mem::take(&mut self.closure_params_outlive);
-                let mut added = Vec::new();
-                for input in &c.inputs {
-                    self.bind(input, &Val::default());
-                    if outer {
-                        for name in pat_names(input) {
-                            if self.params.insert(name.clone()) {
-                                added.push(name);
-                            }
-                        }
-                    }
-                }
-                let tail = self.expr(&c.body);
-                for name in added {
-                    self.params.remove(&name);
-                }
-                self.env.pop();
-                let Some(Sink::Closure(mut returned)) = self.sinks.pop() else {
-                    return Val::default();
-                };
-                union_into(&mut returned, &tail.carried);
-                // What calling it would give: only maybe a handle until a runner that calls it
-                // (`spawn_blocking`) says so, and never a store.
-                Val {
-                    site: (!returned.is_empty()).then_some(Node::Expr(e)),
-                    maybe: returned.clone(),
-                    carried: returned,
-                    ty: None,
-                }
-            }
+            Expr::Async(a) => self.async_block(&a.block),
+            Expr::Closure(c) => self.closure(e, c),
             Expr::If(i) => {
                 self.env.push(HashMap::default());
                 self.cond(&i.cond);
@@ -898,53 +831,8 @@ impl<'t> Cx<'_, 't> {
                 }
                 Val::default()
             }
-            Expr::Assign(a) => {
-                let v = self.expr(&a.right);
-                if let Expr::Path(p) = &*a.left
-                    && let Some(ident) = p.path.get_ident()
-                {
-                    let name = ident.to_string();
-                    if let Some(slot) = self.env.iter_mut().rev().find_map(|s| s.get_mut(&name)) {
-                        for &o in &v.maybe {
-                            if !slot.carried.contains(&o) {
-                                slot.maybe.push(o);
-                            }
-                        }
-                        union_into(&mut slot.carried, &v.carried);
-                        if slot.ty.is_none() {
-                            slot.ty = v.ty;
-                        }
-                        if v.site.is_some() {
-                            slot.site = v.site;
-                        }
-                    }
-                } else {
-                    self.expr(&a.left);
-                    self.store_into(&a.left, e, &v);
-                }
-                Val::default()
-            }
-            Expr::Field(f) => {
-                let base = self.expr(&f.base);
-                let ty = match (&f.member, &base.ty) {
-                    (syn::Member::Named(name), Some(t)) => self.index.field(t, &name.to_string()),
-                    (syn::Member::Unnamed(i), Some(t)) => {
-                        let t = self.index.expand(t);
-                        if t.path == ["(tuple)"] {
-                            t.args.get(i.index as usize).cloned()
-                        } else {
-                            self.index.field(&t, &i.index.to_string())
-                        }
-                    }
-                    _ => None,
-                };
-                Val {
-                    carried: base.carried,
-                    ty,
-                    site: Some(Node::Expr(e)),
-                    maybe: base.maybe.clone(),
-                }
-            }
+            Expr::Assign(a) => self.assign(e, a),
+            Expr::Field(f) => self.field(e, f),
             Expr::Index(i) => {
                 let base = self.expr(&i.expr);
                 self.expr(&i.index);
@@ -974,6 +862,133 @@ impl<'t> Cx<'_, 't> {
                 Val::default()
             }
             _ => Val::default(),
+        }
+    }
+
+    /// A name: a binding in scope, else a `static` or `const` of the project.
+    fn path_expr(&mut self, e: &'t Expr, p: &'t syn::ExprPath) -> Val<'t> {
+        if p.qself.is_none()
+            && let Some(ident) = p.path.get_ident()
+            && let Some(v) = self.lookup(&ident.to_string())
+        {
+            let mut v = v.clone();
+            v.site = Some(Node::Expr(e));
+            return v;
+        }
+        // A `static` or `const` of the project: typed, and never a handle obtained here.
+        if p.qself.is_none() {
+            let written: Vec<String> = p
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            let path = self.scope.absolute(&written);
+            return Val::typed(self.index.static_ty(&path).cloned());
+        }
+        Val::default()
+    }
+
+    /// An `async` block: what it returns or ends with.
+    fn async_block(&mut self, block: &'t syn::Block) -> Val<'t> {
+        self.sinks.push(Sink::AsyncBlock(Vec::new()));
+        let tail = self.block(block);
+        let Some(Sink::AsyncBlock(mut returned)) = self.sinks.pop() else {
+            return Val::default();
+        };
+        union_into(&mut returned, &tail.carried);
+        Val {
+            carried: returned,
+            ty: tail.ty,
+            site: tail.site,
+            maybe: Vec::new(),
+        }
+    }
+
+    /// A closure: what calling it would give, as only maybe a handle.
+    fn closure(&mut self, e: &'t Expr, c: &'t syn::ExprClosure) -> Val<'t> {
+        self.sinks.push(Sink::Closure(Vec::new()));
+        self.env.push(HashMap::default());
+        // `CURRENT.with(|cell| ..)` on a static: the closure's parameters are the static.
+        let outer = std::mem::take(&mut self.closure_params_outlive);
+        let mut added = Vec::new();
+        for input in &c.inputs {
+            self.bind(input, &Val::default());
+            if outer {
+                for name in pat_names(input) {
+                    if self.params.insert(name.clone()) {
+                        added.push(name);
+                    }
+                }
+            }
+        }
+        let tail = self.expr(&c.body);
+        for name in added {
+            self.params.remove(&name);
+        }
+        self.env.pop();
+        let Some(Sink::Closure(mut returned)) = self.sinks.pop() else {
+            return Val::default();
+        };
+        union_into(&mut returned, &tail.carried);
+        // What calling it would give: only maybe a handle until a runner that calls it
+        // (`spawn_blocking`) says so, and never a store.
+        Val {
+            site: (!returned.is_empty()).then_some(Node::Expr(e)),
+            maybe: returned.clone(),
+            carried: returned,
+            ty: None,
+        }
+    }
+
+    /// `x = v` adds what `v` carries to the binding; `place = v` into anything else is a store.
+    fn assign(&mut self, e: &'t Expr, a: &'t syn::ExprAssign) -> Val<'t> {
+        let v = self.expr(&a.right);
+        if let Expr::Path(p) = &*a.left
+            && let Some(ident) = p.path.get_ident()
+        {
+            let name = ident.to_string();
+            if let Some(slot) = self.env.iter_mut().rev().find_map(|s| s.get_mut(&name)) {
+                for &o in &v.maybe {
+                    if !slot.carried.contains(&o) {
+                        slot.maybe.push(o);
+                    }
+                }
+                union_into(&mut slot.carried, &v.carried);
+                if slot.ty.is_none() {
+                    slot.ty = v.ty;
+                }
+                if v.site.is_some() {
+                    slot.site = v.site;
+                }
+            }
+        } else {
+            self.expr(&a.left);
+            self.store_into(&a.left, e, &v);
+        }
+        Val::default()
+    }
+
+    /// `base.field`: what the base carries, typed as the field is declared.
+    fn field(&mut self, e: &'t Expr, f: &'t syn::ExprField) -> Val<'t> {
+        let base = self.expr(&f.base);
+        let ty = match (&f.member, &base.ty) {
+            (syn::Member::Named(name), Some(t)) => self.index.field(t, &name.to_string()),
+            (syn::Member::Unnamed(i), Some(t)) => {
+                let t = self.index.expand(t);
+                if t.path == ["(tuple)"] {
+                    t.args.get(i.index as usize).cloned()
+                } else {
+                    self.index.field(&t, &i.index.to_string())
+                }
+            }
+            _ => None,
+        };
+        Val {
+            carried: base.carried,
+            ty,
+            site: Some(Node::Expr(e)),
+            maybe: base.maybe.clone(),
         }
     }
 

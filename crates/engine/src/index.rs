@@ -137,85 +137,8 @@ pub(crate) fn walk<'a>(
                     out,
                 );
             }
-            Item::Impl(imp) => {
-                let mut impl_scope = scope.clone();
-                impl_scope.add_generics(&imp.generics);
-                let self_ty = impl_scope.resolve_type(&imp.self_ty);
-                impl_scope.self_ty = Some(self_ty.clone());
-                let trait_path = imp
-                    .trait_
-                    .as_ref()
-                    .map(|(path, _)| impl_scope.resolve_path(path).path);
-                let trait_name = trait_path.as_ref().and_then(|p| p.last()).cloned();
-                let provider = if self_ty
-                    .path
-                    .first()
-                    .is_some_and(|root| catalog::lookup(root, self_ty.last()).is_some())
-                {
-                    Some(Provider::CatalogType)
-                } else if imp
-                    .trait_
-                    .as_ref()
-                    .is_some_and(|(path, _)| is_provider_trait(&impl_scope, path))
-                {
-                    Some(Provider::ProviderTrait)
-                } else {
-                    None
-                };
-                if trait_name.as_deref() == Some("Deref") {
-                    for impl_item in &imp.items {
-                        if let ImplItem::Type(t) = impl_item
-                            && t.ident == "Target"
-                        {
-                            out(Decl::Deref {
-                                owner: self_ty.path.clone(),
-                                target: impl_scope.resolve_type(&t.ty),
-                            });
-                        }
-                    }
-                }
-                for impl_item in &imp.items {
-                    if let ImplItem::Fn(m) = impl_item {
-                        let method = MethodItem {
-                            attrs: &m.attrs,
-                            sig: &m.sig,
-                            body: Some(&m.block),
-                        };
-                        let owner = Owner {
-                            path: &self_ty.path,
-                            scope: &impl_scope,
-                            context: &ctx,
-                            provider,
-                            implements: trait_path.as_deref(),
-                        };
-                        emit_method(&owner, method, prefix, out);
-                    }
-                }
-            }
-            Item::Trait(t) => {
-                let mut trait_scope = scope.clone();
-                trait_scope.add_generics(&t.generics);
-                let path = here(&t.ident);
-                out(Decl::Trait { path: path.clone() });
-                trait_scope.self_ty = Some(Ty::named(path.clone()));
-                for trait_item in &t.items {
-                    if let TraitItem::Fn(m) = trait_item {
-                        let method = MethodItem {
-                            attrs: &m.attrs,
-                            sig: &m.sig,
-                            body: m.default.as_ref(),
-                        };
-                        let owner = Owner {
-                            path: &path,
-                            scope: &trait_scope,
-                            context: &ctx,
-                            provider: None,
-                            implements: None,
-                        };
-                        emit_method(&owner, method, prefix, out);
-                    }
-                }
-            }
+            Item::Impl(imp) => walk_impl(imp, &scope, &ctx, prefix, out),
+            Item::Trait(t) => walk_trait(t, &scope, here(&t.ident), &ctx, prefix, out),
             Item::Mod(m) => {
                 if let Some((_, content)) = &m.content {
                     let inner = scope.inner_module(&m.ident.to_string());
@@ -281,6 +204,101 @@ pub(crate) fn walk<'a>(
                 });
             }
             _ => {}
+        }
+    }
+}
+
+/// An `impl` block's methods (and a `Deref` impl's target), for [`walk`].
+fn walk_impl<'a>(
+    imp: &'a syn::ItemImpl,
+    scope: &Scope,
+    ctx: &Inherited,
+    prefix: Option<&str>,
+    out: &mut dyn FnMut(Decl<'a>),
+) {
+    let mut impl_scope = scope.clone();
+    impl_scope.add_generics(&imp.generics);
+    let self_ty = impl_scope.resolve_type(&imp.self_ty);
+    impl_scope.self_ty = Some(self_ty.clone());
+    let trait_path = imp
+        .trait_
+        .as_ref()
+        .map(|(path, _)| impl_scope.resolve_path(path).path);
+    let trait_name = trait_path.as_ref().and_then(|p| p.last()).cloned();
+    let provider = if self_ty
+        .path
+        .first()
+        .is_some_and(|root| catalog::lookup(root, self_ty.last()).is_some())
+    {
+        Some(Provider::CatalogType)
+    } else if imp
+        .trait_
+        .as_ref()
+        .is_some_and(|(path, _)| is_provider_trait(&impl_scope, path))
+    {
+        Some(Provider::ProviderTrait)
+    } else {
+        None
+    };
+    if trait_name.as_deref() == Some("Deref") {
+        for impl_item in &imp.items {
+            if let ImplItem::Type(t) = impl_item
+                && t.ident == "Target"
+            {
+                out(Decl::Deref {
+                    owner: self_ty.path.clone(),
+                    target: impl_scope.resolve_type(&t.ty),
+                });
+            }
+        }
+    }
+    for impl_item in &imp.items {
+        if let ImplItem::Fn(m) = impl_item {
+            let method = MethodItem {
+                attrs: &m.attrs,
+                sig: &m.sig,
+                body: Some(&m.block),
+            };
+            let owner = Owner {
+                path: &self_ty.path,
+                scope: &impl_scope,
+                context: ctx,
+                provider,
+                implements: trait_path.as_deref(),
+            };
+            emit_method(&owner, method, prefix, out);
+        }
+    }
+}
+
+/// A trait's declaration and its methods with a default body, for [`walk`].
+fn walk_trait<'a>(
+    t: &'a syn::ItemTrait,
+    scope: &Scope,
+    path: Vec<String>,
+    ctx: &Inherited,
+    prefix: Option<&str>,
+    out: &mut dyn FnMut(Decl<'a>),
+) {
+    let mut trait_scope = scope.clone();
+    trait_scope.add_generics(&t.generics);
+    out(Decl::Trait { path: path.clone() });
+    trait_scope.self_ty = Some(Ty::named(path.clone()));
+    for trait_item in &t.items {
+        if let TraitItem::Fn(m) = trait_item {
+            let method = MethodItem {
+                attrs: &m.attrs,
+                sig: &m.sig,
+                body: m.default.as_ref(),
+            };
+            let owner = Owner {
+                path: &path,
+                scope: &trait_scope,
+                context: ctx,
+                provider: None,
+                implements: None,
+            };
+            emit_method(&owner, method, prefix, out);
         }
     }
 }
