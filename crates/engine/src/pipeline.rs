@@ -458,14 +458,23 @@ pub(crate) fn link_with_facts<S: Clone + Ord>(
     // within a file.
     let mut findings = Vec::new();
     for (group, summaries) in groups.iter().enumerate() {
-        let mut own: Vec<Finding<S>> = summaries
-            .iter()
-            .flat_map(|s| crate::rules::check(s, &facts))
-            .collect();
-        own.sort_by(|a, b| (&a.primary.span, a.rule).cmp(&(&b.primary.span, b.rule)));
+        let own = group_findings(summaries, &facts);
         findings.extend(own.into_iter().map(|f| (group, f)));
     }
     (findings, facts)
+}
+
+/// The findings of one group (file) given the run's facts, in order.
+pub(crate) fn group_findings<S: Clone + Ord>(
+    summaries: &[FnSummary<S>],
+    facts: &propagate::Facts,
+) -> Vec<Finding<S>> {
+    let mut own: Vec<Finding<S>> = summaries
+        .iter()
+        .flat_map(|s| crate::rules::check(s, facts))
+        .collect();
+    own.sort_by(|a, b| (&a.primary.span, a.rule).cmp(&(&b.primary.span, b.rule)));
+    own
 }
 
 /// One step on one source, a panic included, as its outcome.

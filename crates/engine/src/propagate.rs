@@ -23,9 +23,7 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
-    /// The least fixpoint over every summary, by a worklist over call edges: a function is read
-    /// again only when a function its results come from has changed, so the cost is linear in
-    /// the number of edges.
+    /// The least fixpoint over every summary.
     pub(crate) fn compute<S>(summaries: &[&FnSummary<S>]) -> Facts {
         let mut facts = Facts {
             names: summaries
@@ -34,10 +32,66 @@ impl Facts {
                 .collect(),
             ..Facts::default()
         };
-        // Who reads whose facts: the callers of each function, by summary.
-        let mut callers: HashMap<&FnKey, Vec<usize>> = HashMap::default();
-        for (i, s) in summaries.iter().enumerate() {
+        let all: Vec<usize> = (0..summaries.len()).collect();
+        facts.settle(summaries, &all);
+        facts
+    }
+
+    /// The facts again after the summaries of some functions changed: those functions and every
+    /// function that calls one of them, directly or not (`changed` holds their keys, before and
+    /// after), are settled again; no other function's facts can depend on them. Gives the keys
+    /// settled again, whose callers' findings may change.
+    pub(crate) fn recompute<'k, S>(
+        &mut self,
+        summaries: &[&'k FnSummary<S>],
+        changed: impl IntoIterator<Item = &'k FnKey>,
+    ) -> HashSet<&'k FnKey> {
+        let mut callers: HashMap<&FnKey, Vec<&FnKey>> = HashMap::default();
+        for s in summaries {
             for origin in &s.origins {
+                if let OriginKind::Call(keys) | OriginKind::Enter(keys) = &origin.kind {
+                    for key in keys {
+                        callers.entry(key).or_default().push(&s.key);
+                    }
+                }
+            }
+        }
+        let mut affected: HashSet<&FnKey> = HashSet::default();
+        let mut stack: Vec<&FnKey> = changed.into_iter().collect();
+        while let Some(key) = stack.pop() {
+            if affected.insert(key) {
+                stack.extend(callers.get(key).into_iter().flatten().copied());
+            }
+        }
+        for key in &affected {
+            self.esc.remove(*key);
+            self.scopes.remove(*key);
+            self.with_targets.remove(*key);
+            self.names.remove(*key);
+        }
+        let todo: Vec<usize> = (0..summaries.len())
+            .filter(|&i| affected.contains(&summaries[i].key))
+            .collect();
+        for &i in &todo {
+            self.names
+                .insert(summaries[i].key.clone(), summaries[i].function.clone());
+        }
+        self.settle(summaries, &todo);
+        affected
+    }
+
+    /// Settles the facts of the summaries `todo` (by index), every other function's being final,
+    /// by worklists over call edges: a function is read again only when a function its results
+    /// come from has changed, so the cost is linear in the number of edges. Each fact only ever
+    /// grows (a kind only ever gets smaller: the least kind any path gives wins), so the answer
+    /// does not depend on the order the summaries are read in: settling a part of the run again
+    /// gives what settling all of it would. First which functions let a handle escape or are
+    /// scopes for one, then (those being final) which return an unresolved `with` target.
+    fn settle<S>(&mut self, summaries: &[&FnSummary<S>], todo: &[usize]) {
+        // Who reads whose facts: the callers of each function, among `todo`.
+        let mut callers: HashMap<&FnKey, Vec<usize>> = HashMap::default();
+        for &i in todo {
+            for origin in &summaries[i].origins {
                 if let OriginKind::Call(keys) | OriginKind::Enter(keys) = &origin.kind {
                     for key in keys {
                         let list = callers.entry(key).or_default();
@@ -48,88 +102,88 @@ impl Facts {
                 }
             }
         }
-        let mut queue: VecDeque<usize> = (0..summaries.len()).collect();
-        let mut queued = vec![true; summaries.len()];
-        while let Some(i) = queue.pop_front() {
-            queued[i] = false;
-            if facts.update(summaries[i]) {
-                for &caller in callers.get(&summaries[i].key).into_iter().flatten() {
-                    if !queued[caller] {
-                        queued[caller] = true;
-                        queue.push_back(caller);
+        let phases: [fn(&mut Facts, &FnSummary<S>) -> bool; 2] =
+            [Facts::update_handles, Facts::update_with_target];
+        for update in phases {
+            let mut queue: VecDeque<usize> = todo.iter().copied().collect();
+            let mut queued = vec![false; summaries.len()];
+            for &i in todo {
+                queued[i] = true;
+            }
+            while let Some(i) = queue.pop_front() {
+                queued[i] = false;
+                if update(self, summaries[i]) {
+                    for &caller in callers.get(&summaries[i].key).into_iter().flatten() {
+                        if !queued[caller] {
+                            queued[caller] = true;
+                            queue.push_back(caller);
+                        }
                     }
                 }
             }
         }
-        facts
     }
 
-    /// Reads one summary against what is known; whether that added anything.
-    fn update<S>(&mut self, s: &FnSummary<S>) -> bool {
-        let mut changed = false;
-        if !self.esc.contains_key(&s.key) {
-            let own = s
-                .returns
-                .iter()
-                .flat_map(|r| r.origins.iter())
-                .find_map(|&o| self.escaping(&s.origins[o].kind).map(|(k, _)| k));
-            let kind = match (own, s.provider) {
-                (Some(kind), _) => Some(kind),
-                // A provider the user declared hands out what it says, or a connection; a
-                // library's trait impl (an extractor, a manager) only what its declared return
-                // type holds.
-                (None, Some(Provider::Attribute | Provider::Configured)) => {
-                    Some(s.declared_kind.unwrap_or(HandleKind::Connection))
-                }
-                (None, Some(_)) => s.declared_kind,
-                (None, None) => None,
-            };
-            if let Some(kind) = kind {
-                self.esc.insert(s.key.clone(), kind);
-                changed = true;
+    /// Reads one summary for whether it lets a handle escape and whether it is a scope for one,
+    /// against what is known; whether that changed anything.
+    fn update_handles<S>(&mut self, s: &FnSummary<S>) -> bool {
+        let own = s
+            .returns
+            .iter()
+            .flat_map(|r| r.origins.iter())
+            .filter_map(|&o| self.escaping(&s.origins[o].kind).map(|(k, _)| k))
+            .min();
+        let declared = match s.provider {
+            // A provider the user declared hands out what it says, or a connection; a
+            // library's trait impl (an extractor, a manager) only what its declared return
+            // type holds.
+            Some(Provider::Attribute | Provider::Configured) => {
+                Some(s.declared_kind.unwrap_or(HandleKind::Connection))
             }
-        }
-        if !self.esc.contains_key(&s.key)
-            && !self.with_targets.contains(&s.key)
-            && s.returns
-                .iter()
-                .flat_map(|r| r.origins.iter())
-                .any(|&o| self.with_target(&s.origins[o].kind).is_some())
-        {
-            self.with_targets.insert(s.key.clone());
-            changed = true;
-        }
-        if !self.scopes.contains_key(&s.key) {
-            let flows = match s.scope {
-                ScopeRole::Generator => &s.yields,
-                ScopeRole::Enter | ScopeRole::None => &s.returns,
-            };
-            let kind = flows
-                .iter()
-                .flat_map(|r| r.origins.iter())
-                .find_map(|&o| self.handle(&s.origins[o].kind));
-            if let Some(kind) = kind {
-                self.scopes.insert(s.key.clone(), kind);
-                changed = true;
-            }
-        }
+            Some(_) => s.declared_kind,
+            None => None,
+        };
+        let mut changed = lower(&mut self.esc, &s.key, own.or(declared));
+        let flows = match s.scope {
+            ScopeRole::Generator => &s.yields,
+            ScopeRole::Enter | ScopeRole::None => &s.returns,
+        };
+        let kind = flows
+            .iter()
+            .flat_map(|r| r.origins.iter())
+            .filter_map(|&o| self.handle(&s.origins[o].kind))
+            .min();
+        changed |= lower(&mut self.scopes, &s.key, kind);
         changed
     }
 
+    /// Reads one summary for whether it returns the target of an unresolved `with` (and lets no
+    /// known handle escape), the handles being settled; whether that changed anything.
+    fn update_with_target<S>(&mut self, s: &FnSummary<S>) -> bool {
+        if self.esc.contains_key(&s.key) || self.with_targets.contains(&s.key) {
+            return false;
+        }
+        let returns_one = s
+            .returns
+            .iter()
+            .flat_map(|r| r.origins.iter())
+            .any(|&o| self.with_target(&s.origins[o].kind).is_some());
+        if returns_one {
+            self.with_targets.insert(s.key.clone());
+        }
+        returns_one
+    }
+
     /// The kind of handle an origin holds when it escapes by being returned, and the function it
-    /// came through, if any.
+    /// came through, if any (of several callees, the first with the least kind).
     pub(crate) fn escaping<'k>(
         &self,
         kind: &'k OriginKind,
     ) -> Option<(HandleKind, Option<&'k FnKey>)> {
         match kind {
             OriginKind::Acquire(k) | OriginKind::WithBound(k) => Some((*k, None)),
-            OriginKind::Call(keys) => keys
-                .iter()
-                .find_map(|c| self.esc.get(c).map(|k| (*k, Some(c)))),
-            OriginKind::Enter(keys) => keys
-                .iter()
-                .find_map(|c| self.scopes.get(c).map(|k| (*k, Some(c)))),
+            OriginKind::Call(keys) => least(keys, |c| self.esc.get(c).copied()),
+            OriginKind::Enter(keys) => least(keys, |c| self.scopes.get(c).copied()),
             OriginKind::Obtained(_) | OriginKind::WithTarget => None,
         }
     }
@@ -151,9 +205,14 @@ impl Facts {
     fn handle(&self, kind: &OriginKind) -> Option<HandleKind> {
         match kind {
             OriginKind::Obtained(k) => Some(*k),
-            OriginKind::Call(keys) => keys
-                .iter()
-                .find_map(|c| self.esc.get(c).or_else(|| self.scopes.get(c)).copied()),
+            OriginKind::Call(keys) => least(keys, |c| {
+                [self.esc.get(c), self.scopes.get(c)]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .copied()
+            })
+            .map(|(k, _)| k),
             other => self.escaping(other).map(|(k, _)| k),
         }
     }
@@ -183,4 +242,33 @@ impl Facts {
             .cloned()
             .unwrap_or_else(|| key.name.clone())
     }
+}
+
+/// Lowers `key`'s kind in `facts` to `kind` when that is new or less; whether it changed.
+fn lower(facts: &mut HashMap<FnKey, HandleKind>, key: &FnKey, kind: Option<HandleKind>) -> bool {
+    let Some(kind) = kind else {
+        return false;
+    };
+    match facts.get_mut(key) {
+        Some(old) if *old <= kind => false,
+        Some(old) => {
+            *old = kind;
+            true
+        }
+        None => {
+            facts.insert(key.clone(), kind);
+            true
+        }
+    }
+}
+
+/// The least kind `of` gives any of `keys`, with the first key that gives it.
+fn least(
+    keys: &[FnKey],
+    of: impl Fn(&FnKey) -> Option<HandleKind>,
+) -> Option<(HandleKind, Option<&FnKey>)> {
+    keys.iter()
+        .filter_map(|c| of(c).map(|k| (k, c)))
+        .min_by_key(|(k, _)| *k)
+        .map(|(k, c)| (k, Some(c)))
 }

@@ -1,7 +1,8 @@
 //! A long-lived run, for the language server: every source's declarations and summaries are kept,
 //! so a change to one file re-reads that file only. When its declarations are unchanged (an edit
-//! inside a function body, which is most keystrokes), only that file is summarized again and the
-//! run re-linked; when they change (a signature, a struct, an import), the index is rebuilt and the
+//! inside a function body, which is most keystrokes), only that file is summarized again, and only
+//! what it can change is linked again: the facts of its functions and of their callers, direct or
+//! not, and the findings of the files those are in; when they change (a signature, a struct, an import), the index is rebuilt and the
 //! sources that name one of the file's declarations are summarized again against it, since how
 //! they resolve may have changed (one that names none cannot resolve anything to the file: the
 //! prefilter's argument, on the names of one file).
@@ -18,10 +19,11 @@ use crate::finding::Finding;
 use crate::frontend::{
     FileDecls, Held, RunIndex, read_held, release_held, summarize_held, summarize_source,
 };
+use crate::ids::FnKey;
 use crate::location::Location;
 use crate::options::{Options, SourceError};
-use crate::pipeline::link;
-use crate::pipeline::{self, Failure};
+use crate::pipeline::{self, Failure, group_findings, link_with_facts};
+use crate::propagate::Facts;
 use crate::summary::FnSummary;
 
 /// Where a source's text comes from when it must be read again: the editor's buffer for an open
@@ -44,7 +46,11 @@ pub struct Workspace {
     groups: Vec<Vec<FnSummary<Location>>>,
     by_path: HashMap<String, usize>,
     index: RunIndex,
-    findings: Vec<(usize, Finding<Location>)>,
+    /// Each entry's findings, by the same index.
+    findings: Vec<Vec<Finding<Location>>>,
+    /// What the last link found of the run's functions; none when it fell back to linking each
+    /// file alone, so the next link is of the whole run.
+    facts: Option<Facts>,
 }
 
 /// What an update did, for whoever wants to know its cost.
@@ -66,6 +72,7 @@ impl Workspace {
             by_path: HashMap::default(),
             index: RunIndex::default(),
             findings: Vec::new(),
+            facts: None,
         };
         for (path, options) in sources {
             ws.by_path.insert(path.clone(), ws.entries.len());
@@ -106,11 +113,12 @@ impl Workspace {
             }
         };
         let before = self.entries[i].decls.clone();
+        let keys_before: Vec<FnKey> = self.groups[i].iter().map(|s| s.key.clone()).collect();
         // The edited file is parsed once: its tree is held for its own summaries.
         let held = self.read_decls(i, texts);
         if self.entries[i].decls == before {
             self.summarize_from(i, held);
-            self.link();
+            self.relink(i, &keys_before);
             return Update::OneFile;
         }
         let changed = FileDecls::changed_names(before.as_ref(), self.entries[i].decls.as_ref());
@@ -159,11 +167,7 @@ impl Workspace {
         let Some(&i) = self.by_path.get(path) else {
             return Vec::new();
         };
-        self.findings
-            .iter()
-            .filter(|(file, _)| *file == i)
-            .map(|(_, f)| f)
-            .collect()
+        self.findings.get(i).into_iter().flatten().collect()
     }
 
     /// Why `path` could not be checked, if it could not.
@@ -250,21 +254,66 @@ impl Workspace {
         self.link();
     }
 
+    /// Links the whole run.
     fn link(&mut self) {
         let groups = &self.groups;
-        match panic::catch_unwind(AssertUnwindSafe(|| link(groups))) {
-            Ok(findings) => self.findings = findings,
+        let mut findings = vec![Vec::new(); groups.len()];
+        match panic::catch_unwind(AssertUnwindSafe(|| link_with_facts(groups))) {
+            Ok((linked, facts)) => {
+                for (file, f) in linked {
+                    findings[file].push(f);
+                }
+                self.facts = Some(facts);
+            }
             // The cross-file step failed: each source is linked alone, as if checked alone, and
             // one whose own link fails is an error on it.
             Err(_) => {
                 let mut failed = vec![None; groups.len()];
-                self.findings = pipeline::link_alone(groups, &mut failed);
+                for (file, f) in pipeline::link_alone(groups, &mut failed) {
+                    findings[file].push(f);
+                }
                 for (entry, failure) in self.entries.iter_mut().zip(failed) {
                     if let Some(failure) = failure {
                         entry.error = Some(source_error(failure));
                     }
                 }
+                self.facts = None;
             }
+        }
+        self.findings = findings;
+    }
+
+    /// Links again what a change to the summaries of source `i` can change (`before`: the keys of
+    /// its functions before the change): the facts of its functions and of their callers, and
+    /// the findings of the sources those are in. What it gives is what linking the whole run
+    /// gives (the facts do not depend on the order they are settled in; a test compares).
+    fn relink(&mut self, i: usize, before: &[FnKey]) {
+        let Some(mut facts) = self.facts.take() else {
+            return self.link();
+        };
+        let groups = &self.groups;
+        let relinked = panic::catch_unwind(AssertUnwindSafe(|| {
+            let all: Vec<&FnSummary<Location>> = groups.iter().flatten().collect();
+            let changed = before.iter().chain(groups[i].iter().map(|s| &s.key));
+            let affected = facts.recompute(&all, changed);
+            let again: Vec<usize> = (0..groups.len())
+                .filter(|&g| g == i || groups[g].iter().any(|s| affected.contains(&s.key)))
+                .collect();
+            let findings: Vec<_> = again
+                .iter()
+                .map(|&g| (g, group_findings(&groups[g], &facts)))
+                .collect();
+            (facts, findings)
+        }));
+        match relinked {
+            Ok((facts, findings)) => {
+                self.findings.resize_with(self.groups.len(), Vec::new);
+                for (g, own) in findings {
+                    self.findings[g] = own;
+                }
+                self.facts = Some(facts);
+            }
+            Err(_) => self.link(),
         }
     }
 }
@@ -327,6 +376,106 @@ mod tests {
             .iter()
             .map(|f| format!("{} {}", f.rule.code(), f.function))
             .collect()
+    }
+
+    /// Whether the workspace's findings are what linking all of it again gives.
+    fn relinked_as_a_whole(ws: &Workspace) {
+        let mut whole = vec![Vec::new(); ws.groups.len()];
+        for (file, f) in pipeline::link(&ws.groups) {
+            whole[file].push(f);
+        }
+        assert_eq!(ws.findings, whole);
+    }
+
+    #[test]
+    fn a_body_edit_links_again_what_it_can_change_and_the_result_is_the_whole_runs() {
+        let api = "use crate::service::wrapper;\n\
+            pub async fn handler(pool: &sqlx::PgPool) -> sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {\n\
+            \x20   wrapper(pool).await\n\
+            }\n";
+        let other = DB.replace("conn(", "other_conn(");
+        let files = [
+            ("src/db.rs", DB.to_string()),
+            ("src/service.rs", CALLER.to_string()),
+            ("src/api.rs", api.to_string()),
+            ("src/other.rs", other),
+            (
+                "app/db.py",
+                "from sqlalchemy import create_engine\nfrom sqlalchemy.engine import Connection\n\
+                 engine = create_engine('x')\n\n\
+                 def get_conn() -> Connection:\n    with engine.connect() as conn:\n        return conn\n"
+                    .to_string(),
+            ),
+            (
+                "app/users.py",
+                "from app.db import get_conn\n\ndef users_conn():\n    return get_conn()\n"
+                    .to_string(),
+            ),
+        ];
+        let texts = Buffers::default();
+        for (path, text) in &files {
+            texts.set(path, text);
+        }
+        let mut ws = Workspace::open(
+            files
+                .iter()
+                .map(|(p, _)| (p.to_string(), Options::default()))
+                .collect(),
+            &texts,
+        );
+        relinked_as_a_whole(&ws);
+        assert_eq!(names(&ws, "src/api.rs"), ["SDB001 handler"]);
+        let fixed_db = DB.replace(
+            "    pool.acquire().await\n",
+            "    let c = pool.acquire().await?;\n    drop(c);\n    todo!()\n",
+        );
+        // Annotated, so its declaration stays what it was (an unannotated return's type is inferred).
+        let fixed_py = files[4].1.replace(
+            "        return conn\n",
+            "        conn.close()\n    raise RuntimeError('closed')\n",
+        );
+        // Each edit in a body, and back: the chain above it follows, the rest stays.
+        let chains = [
+            ("src/db.rs", fixed_db, "src/api.rs", "SDB001 handler"),
+            ("app/db.py", fixed_py, "app/users.py", "SDB001 users_conn"),
+        ];
+        for (path, fixed, top, finding) in chains {
+            let original = texts.text(path).unwrap();
+            for (text, fires) in [
+                (fixed.as_str(), false),
+                (&original, true),
+                (&original, true),
+            ] {
+                texts.set(path, text);
+                assert_eq!(
+                    ws.update(path, Options::default(), &texts),
+                    Update::OneFile,
+                    "{path}"
+                );
+                relinked_as_a_whole(&ws);
+                let expected: &[&str] = if fires { &[finding] } else { &[] };
+                assert_eq!(names(&ws, top), expected, "{path}: {text}");
+            }
+        }
+        texts.set(
+            "src/db.rs",
+            &DB.replace("pool.acquire().await", "pool.acquire().await.map(|c| c)"),
+        );
+        ws.update("src/db.rs", Options::default(), &texts);
+        relinked_as_a_whole(&ws);
+        assert_eq!(names(&ws, "src/api.rs"), ["SDB001 handler"]);
+        assert_eq!(names(&ws, "src/other.rs"), ["SDB001 other_conn"]);
+        assert_eq!(names(&ws, "app/users.py"), ["SDB001 users_conn"]);
+        // The fixed state, checked on its own: the chain is silent, the unrelated file is not.
+        texts.set(
+            "src/db.rs",
+            &DB.replace("    pool.acquire().await\n", "    todo!()\n"),
+        );
+        ws.update("src/db.rs", Options::default(), &texts);
+        relinked_as_a_whole(&ws);
+        assert!(names(&ws, "src/service.rs").is_empty());
+        assert!(names(&ws, "src/api.rs").is_empty());
+        assert_eq!(names(&ws, "src/other.rs"), ["SDB001 other_conn"]);
     }
 
     #[test]
