@@ -11,7 +11,7 @@ use crate::summary::{FnSummary, OriginKind, ScopeRole};
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
     /// Functions that let a handle escape (or hand one out on purpose: providers).
-    pub esc: HashMap<FnKey, HandleKind>,
+    pub escapes: HashMap<FnKey, HandleKind>,
     /// Functions whose result a `with` binds as a handle it manages: `@contextmanager` generators
     /// that yield one, `__enter__` methods that return one, and functions returning one.
     pub scopes: HashMap<FnKey, HandleKind>,
@@ -64,7 +64,7 @@ impl Facts {
             }
         }
         for key in &affected {
-            self.esc.remove(*key);
+            self.escapes.remove(*key);
             self.scopes.remove(*key);
             self.with_targets.remove(*key);
             self.names.remove(*key);
@@ -143,7 +143,7 @@ impl Facts {
             Some(_) => s.declared_kind,
             None => None,
         };
-        let mut changed = lower(&mut self.esc, &s.key, own.or(declared));
+        let mut changed = lower(&mut self.escapes, &s.key, own.or(declared));
         let flows = match s.scope {
             ScopeRole::Generator => &s.yields,
             ScopeRole::Enter | ScopeRole::None => &s.returns,
@@ -160,7 +160,7 @@ impl Facts {
     /// Reads one summary for whether it returns the target of an unresolved `with` (and lets no
     /// known handle escape), the handles being settled; whether that changed anything.
     fn update_with_target<S>(&mut self, s: &FnSummary<S>) -> bool {
-        if self.esc.contains_key(&s.key) || self.with_targets.contains(&s.key) {
+        if self.escapes.contains_key(&s.key) || self.with_targets.contains(&s.key) {
             return false;
         }
         let returns_one = s
@@ -182,7 +182,7 @@ impl Facts {
     ) -> Option<(HandleKind, Option<&'k FnKey>)> {
         match kind {
             OriginKind::Acquire(k) | OriginKind::WithBound(k) => Some((*k, None)),
-            OriginKind::Call(keys) => least(keys, |c| self.esc.get(c).copied()),
+            OriginKind::Call(keys) => least(keys, |c| self.escapes.get(c).copied()),
             OriginKind::Enter(keys) => least(keys, |c| self.scopes.get(c).copied()),
             OriginKind::Obtained(_) | OriginKind::WithTarget => None,
         }
@@ -206,7 +206,7 @@ impl Facts {
         match kind {
             OriginKind::Obtained(k) => Some(*k),
             OriginKind::Call(keys) => least(keys, |c| {
-                [self.esc.get(c), self.scopes.get(c)]
+                [self.escapes.get(c), self.scopes.get(c)]
                     .into_iter()
                     .flatten()
                     .min()
@@ -220,7 +220,7 @@ impl Facts {
     /// The names of the functions that hand a handle out or are scopes for one, for the
     /// prefilter: a file that calls one of them can matter.
     pub(crate) fn handing_out(&self) -> impl Iterator<Item = &str> {
-        self.esc
+        self.escapes
             .keys()
             .chain(self.scopes.keys())
             .chain(self.with_targets.iter())

@@ -65,7 +65,7 @@ pub(crate) fn each_stmt(body: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
 
 /// What `with <value> as x` binds, when the value is a scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Scope {
+enum WithScope {
     /// A library's manager that closes what it binds (of this tracked type, when known).
     Closes(HandleKind, Option<LibType>),
     /// A library's manager that leaves what it binds open.
@@ -78,7 +78,7 @@ enum Scope {
 struct PVal {
     carried: Vec<usize>,
     ty: PyTy,
-    scope: Option<Scope>,
+    scope: Option<WithScope>,
     site: Option<TextRange>,
 }
 
@@ -519,7 +519,7 @@ impl Fx<'_> {
             }
             let range = item.context_expr.range();
             let bound = match &v.scope {
-                Some(Scope::Closes(kind, binds)) => {
+                Some(WithScope::Closes(kind, binds)) => {
                     let o = self.origin(OriginKind::WithBound(*kind), range);
                     PVal {
                         carried: vec![o],
@@ -527,14 +527,14 @@ impl Fx<'_> {
                         ..PVal::default()
                     }
                 }
-                Some(Scope::Project(keys)) => {
+                Some(WithScope::Project(keys)) => {
                     let o = self.origin(OriginKind::Enter(keys.clone()), range);
                     PVal {
                         carried: vec![o],
                         ..PVal::default()
                     }
                 }
-                Some(Scope::KeepsOpen(binds)) => {
+                Some(WithScope::KeepsOpen(binds)) => {
                     PVal::typed(binds.map_or(PyTy::Unknown, PyTy::Lib))
                 }
                 None if self.unresolved_manager(&item.context_expr) => {
@@ -928,7 +928,7 @@ impl Fx<'_> {
                     v.site = None;
                 }
                 if !enters.is_empty() {
-                    v.scope = Some(Scope::Project(enters));
+                    v.scope = Some(WithScope::Project(enters));
                 }
                 v
             }
@@ -1010,13 +1010,13 @@ impl Fx<'_> {
                 PVal {
                     carried: vec![o],
                     ty,
-                    scope: Some(Scope::Closes(kind, manager.binds)),
+                    scope: Some(WithScope::Closes(kind, manager.binds)),
                     site: Some(range),
                 }
             }
             OnExit::KeepsOpen => PVal {
                 ty,
-                scope: Some(Scope::KeepsOpen(manager.binds)),
+                scope: Some(WithScope::KeepsOpen(manager.binds)),
                 ..PVal::default()
             },
         }
@@ -1027,7 +1027,7 @@ impl Fx<'_> {
         PVal {
             carried: vec![o],
             ty,
-            scope: Some(Scope::Project(keys)),
+            scope: Some(WithScope::Project(keys)),
             site: Some(range),
         }
     }
