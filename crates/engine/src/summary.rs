@@ -1,5 +1,6 @@
 //! Per-function summaries: what the second pass keeps of a function once its syntax tree is gone,
-//! and all the linking step needs.
+//! and all the linking step needs. Both frontends fill the same IR; a field or kind marked (Rust) or
+//! (Python) is only ever filled by that language's walker, and is empty in the other's summaries.
 
 use crate::ids::{FnKey, HandleKind, Provider};
 use crate::rules::code::Rule;
@@ -7,25 +8,25 @@ use crate::rules::code::Rule;
 /// Where a value a function returns may have come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OriginKind {
-    /// A catalog acquisition in this function (`pool.begin()`).
+    /// (Rust) A catalog acquisition in this function (`pool.begin()`).
     Acquire(HandleKind),
-    /// The target of a `with` over a catalog scope that closes it on exit (Python:
-    /// `async with engine.begin() as conn`).
+    /// (Python) The target of a `with` over a catalog scope that closes it on exit
+    /// (`async with engine.begin() as conn`).
     WithBound(HandleKind),
     /// The result of calling these functions of the project; a handle if one of them lets one escape.
     Call(Vec<FnKey>),
-    /// A handle obtained without a scope that manages it (Python: `conn = await pool.acquire()`):
+    /// (Python) A handle obtained without a scope that manages it (`conn = await pool.acquire()`):
     /// handing it out is a hand-off, but a function that yields or enters with one is a scope.
     Obtained(HandleKind),
-    /// The target of `with f() as x` where `f` is the project's own scope (a `@contextmanager`
+    /// (Python) The target of `with f() as x` where `f` is the project's own scope (a `@contextmanager`
     /// function or a class's `__enter__`); a handle if one of them is a scope for one.
     Enter(Vec<FnKey>),
-    /// The target of a `with` whose context manager could not be resolved (Python): assumed to be
+    /// (Python) The target of a `with` whose context manager could not be resolved: assumed to be
     /// released when the block exits.
     WithTarget,
 }
 
-/// What makes a function a scope that hands a handle to a `with` block.
+/// (Python) What makes a function a scope that hands a handle to a `with` block.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ScopeRole {
     #[default]
@@ -102,12 +103,14 @@ pub struct FnSummary<S> {
     pub allowed: Vec<Rule>,
     pub origins: Vec<Origin<S>>,
     pub returns: Vec<ReturnFlow<S>>,
-    /// Values a generator yields (Python).
+    /// (Python) Values a generator yields.
     pub yields: Vec<ReturnFlow<S>>,
     pub scope: ScopeRole,
     /// Values stored where they outlive the function.
     pub stores: Vec<StoreFlow<S>>,
+    /// (Rust) Handles made never to return to their pool.
     pub leaks: Vec<LeakFlow<S>>,
+    /// (Rust) Transactions begun here and never finished nor handed on.
     pub unfinished: Vec<Unfinished<S>>,
 }
 
