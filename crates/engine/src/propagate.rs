@@ -11,15 +11,34 @@ use crate::summary::{FnSummary, OriginKind, ScopeRole};
 #[derive(Debug, Default)]
 pub(crate) struct Facts {
     /// Functions that let a handle escape (or hand one out on purpose: providers).
-    pub escapes: HashMap<FnKey, HandleKind>,
+    escapes: HashMap<FnKey, Known>,
     /// Functions whose result a `with` binds as a handle it manages: `@contextmanager` generators
     /// that yield one, `__enter__` methods that return one, and functions returning one.
-    pub scopes: HashMap<FnKey, HandleKind>,
+    scopes: HashMap<FnKey, Known>,
     /// Functions that return the target of a `with` whose manager was not resolved, or what such
     /// a function returns (and let no known handle escape).
     pub with_targets: HashSet<FnKey>,
     /// Display names, for messages.
     pub names: HashMap<FnKey, String>,
+}
+
+/// A handle a function gives, ordered so that the least wins: what its own code gives (or the
+/// functions it calls give) before what it is only declared to hand out (a provider's assumed
+/// connection), then by kind. Every fact only gets less in this order as the fixpoint proceeds,
+/// so its result does not depend on the order summaries are read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Known {
+    declared: bool,
+    kind: HandleKind,
+}
+
+impl Known {
+    fn found(kind: HandleKind) -> Known {
+        Known {
+            declared: false,
+            kind,
+        }
+    }
 }
 
 impl Facts {
@@ -48,12 +67,8 @@ impl Facts {
     ) -> HashSet<&'k FnKey> {
         let mut callers: HashMap<&FnKey, Vec<&FnKey>> = HashMap::default();
         for s in summaries {
-            for origin in &s.origins {
-                if let OriginKind::Call(keys) | OriginKind::Enter(keys) = &origin.kind {
-                    for key in keys {
-                        callers.entry(key).or_default().push(&s.key);
-                    }
-                }
+            for key in callees(s) {
+                callers.entry(key).or_default().push(&s.key);
             }
         }
         let mut affected: HashSet<&FnKey> = HashSet::default();
@@ -91,14 +106,10 @@ impl Facts {
         // Who reads whose facts: the callers of each function, among `todo`.
         let mut callers: HashMap<&FnKey, Vec<usize>> = HashMap::default();
         for &i in todo {
-            for origin in &summaries[i].origins {
-                if let OriginKind::Call(keys) | OriginKind::Enter(keys) = &origin.kind {
-                    for key in keys {
-                        let list = callers.entry(key).or_default();
-                        if list.last() != Some(&i) {
-                            list.push(i);
-                        }
-                    }
+            for key in callees(summaries[i]) {
+                let list = callers.entry(key).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
                 }
             }
         }
@@ -131,7 +142,7 @@ impl Facts {
             .returns
             .iter()
             .flat_map(|r| r.origins.iter())
-            .filter_map(|&o| self.escaping(&s.origins[o].kind).map(|(k, _)| k))
+            .filter_map(|&o| self.escaping_known(&s.origins[o].kind).map(|(k, _)| k))
             .min();
         let declared = match s.provider {
             // A provider the user declared hands out what it says, or a connection; a
@@ -142,8 +153,16 @@ impl Facts {
             }
             Some(_) => s.declared_kind,
             None => None,
-        };
-        let mut changed = lower(&mut self.escapes, &s.key, own.or(declared));
+        }
+        .map(|kind| Known {
+            declared: true,
+            kind,
+        });
+        let mut changed = lower(
+            &mut self.escapes,
+            &s.key,
+            own.into_iter().chain(declared).min(),
+        );
         let flows = match s.scope {
             ScopeRole::Generator => &s.yields,
             ScopeRole::Enter | ScopeRole::None => &s.returns,
@@ -175,13 +194,17 @@ impl Facts {
     }
 
     /// The kind of handle an origin holds when it escapes by being returned, and the function it
-    /// came through, if any (of several callees, the first with the least kind).
+    /// came through, if any (of several callees, the first that gives the least).
     pub(crate) fn escaping<'k>(
         &self,
         kind: &'k OriginKind,
     ) -> Option<(HandleKind, Option<&'k FnKey>)> {
+        self.escaping_known(kind).map(|(k, c)| (k.kind, c))
+    }
+
+    fn escaping_known<'k>(&self, kind: &'k OriginKind) -> Option<(Known, Option<&'k FnKey>)> {
         match kind {
-            OriginKind::Acquire(k) | OriginKind::WithBound(k) => Some((*k, None)),
+            OriginKind::Acquire(k) | OriginKind::WithBound(k) => Some((Known::found(*k), None)),
             OriginKind::Call(keys) => least(keys, |c| self.escapes.get(c).copied()),
             OriginKind::Enter(keys) => least(keys, |c| self.scopes.get(c).copied()),
             OriginKind::Obtained(_) | OriginKind::WithTarget => None,
@@ -201,10 +224,10 @@ impl Facts {
         }
     }
 
-    /// The kind of handle an origin holds at all, escaping or not.
-    fn handle(&self, kind: &OriginKind) -> Option<HandleKind> {
+    /// The handle an origin holds at all, escaping or not.
+    fn handle(&self, kind: &OriginKind) -> Option<Known> {
         match kind {
-            OriginKind::Obtained(k) => Some(*k),
+            OriginKind::Obtained(k) => Some(Known::found(*k)),
             OriginKind::Call(keys) => least(keys, |c| {
                 [self.escapes.get(c), self.scopes.get(c)]
                     .into_iter()
@@ -213,7 +236,7 @@ impl Facts {
                     .copied()
             })
             .map(|(k, _)| k),
-            other => self.escaping(other).map(|(k, _)| k),
+            other => self.escaping_known(other).map(|(k, _)| k),
         }
     }
 
@@ -244,8 +267,8 @@ impl Facts {
     }
 }
 
-/// Lowers `key`'s kind in `facts` to `kind` when that is new or less; whether it changed.
-fn lower(facts: &mut HashMap<FnKey, HandleKind>, key: &FnKey, kind: Option<HandleKind>) -> bool {
+/// Lowers `key`'s fact to `kind` when that is new or less; whether it changed.
+fn lower(facts: &mut HashMap<FnKey, Known>, key: &FnKey, kind: Option<Known>) -> bool {
     let Some(kind) = kind else {
         return false;
     };
@@ -262,13 +285,85 @@ fn lower(facts: &mut HashMap<FnKey, HandleKind>, key: &FnKey, kind: Option<Handl
     }
 }
 
-/// The least kind `of` gives any of `keys`, with the first key that gives it.
-fn least(
-    keys: &[FnKey],
-    of: impl Fn(&FnKey) -> Option<HandleKind>,
-) -> Option<(HandleKind, Option<&FnKey>)> {
+/// The least `of` gives any of `keys`, with the first key that gives it.
+fn least(keys: &[FnKey], of: impl Fn(&FnKey) -> Option<Known>) -> Option<(Known, Option<&FnKey>)> {
     keys.iter()
         .filter_map(|c| of(c).map(|k| (k, c)))
         .min_by_key(|(k, _)| *k)
         .map(|(k, c)| (k, Some(c)))
+}
+
+/// The functions whose facts a summary's own depend on: those it calls or enters.
+fn callees<S>(s: &FnSummary<S>) -> impl Iterator<Item = &FnKey> {
+    s.origins.iter().flat_map(|origin| match &origin.kind {
+        OriginKind::Call(keys) | OriginKind::Enter(keys) => keys.as_slice(),
+        _ => &[],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::{Language, Origin, ReturnFlow};
+
+    fn key(name: &str) -> FnKey {
+        FnKey {
+            module: vec!["app".into()],
+            owner: None,
+            name: name.into(),
+        }
+    }
+
+    /// A function returning what `origin` gives.
+    fn returning(name: &str, origin: OriginKind, provider: Option<Provider>) -> FnSummary<()> {
+        FnSummary {
+            key: key(name),
+            language: Language::Python,
+            function: name.into(),
+            name_span: (),
+            provider,
+            declared_kind: None,
+            allowed: Vec::new(),
+            origins: vec![Origin {
+                kind: origin,
+                span: (),
+            }],
+            returns: vec![ReturnFlow {
+                span: (),
+                origins: vec![0],
+            }],
+            yields: Vec::new(),
+            scope: ScopeRole::None,
+            stores: Vec::new(),
+            leaks: Vec::new(),
+            unfinished: Vec::new(),
+        }
+    }
+
+    /// Whatever order the summaries come in, the facts are the same: a configured provider that
+    /// returns a transaction it got from a helper hands out a transaction (what it returns beats
+    /// the connection it is assumed to hand out), and its caller lets one escape.
+    #[test]
+    fn the_facts_do_not_depend_on_the_order_summaries_are_read_in() {
+        let begin = returning("begin", OriginKind::Acquire(HandleKind::Transaction), None);
+        let provider = returning(
+            "provide",
+            OriginKind::Call(vec![key("begin")]),
+            Some(Provider::Configured),
+        );
+        let caller = returning("caller", OriginKind::Call(vec![key("provide")]), None);
+        for order in [
+            [&provider, &caller, &begin],
+            [&begin, &provider, &caller],
+            [&caller, &provider, &begin],
+        ] {
+            let facts = Facts::compute(&order);
+            assert_eq!(facts.escapes[&key("provide")].kind, HandleKind::Transaction);
+            assert_eq!(facts.escapes[&key("caller")].kind, HandleKind::Transaction);
+            // Settled again from the helper up: the same.
+            let mut again = Facts::compute(&order);
+            again.recompute(&order, [&key("begin")]);
+            assert_eq!(again.escapes, facts.escapes);
+        }
+    }
 }
