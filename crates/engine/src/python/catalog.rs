@@ -598,6 +598,77 @@ pub fn keeps_target_open(name: &[String], method: bool) -> bool {
                 .is_some_and(|m| NON_CLOSING_METHODS.contains(&m.as_str())))
 }
 
+/// Methods whose call on the target of an unresolved `with` is evidence that it is a database
+/// handle (PEP 249's connection and cursor methods, asyncpg's and SQLAlchemy's statement methods):
+/// `with connections[alias].cursor() as c: c.execute(q); return c`.
+pub static DB_API_METHODS: &[&str] = &[
+    "execute",
+    "executemany",
+    "executescript",
+    "cursor",
+    "fetchone",
+    "fetchmany",
+    "fetchall",
+    "fetch",
+    "fetchrow",
+    "fetchval",
+    "scalar",
+    "scalars",
+    "scalar_one",
+    "scalar_one_or_none",
+    "commit",
+    "rollback",
+    "callproc",
+    "copy_expert",
+    "copy_from",
+    "copy_to",
+];
+
+/// Database packages the catalog does not model call by call, by canonical module prefix, each
+/// with the release it was checked at on its registry page: a `with` over anything they make
+/// binds a database object (`with connections[alias].cursor() as c` in Django).
+pub static DB_PACKAGES: &[(&[&str], &str)] = &[
+    (&["django", "db"], "Django 5.2"),
+    (&["flask_sqlalchemy"], "Flask-SQLAlchemy 3.1.1"),
+    (&["MySQLdb"], "mysqlclient 2.2.7"),
+    (&["pymssql"], "pymssql 2.3.4"),
+    (&["peewee"], "peewee 3.18.1"),
+    (&["playhouse"], "peewee 3.18.1"),
+    (&["pony", "orm"], "pony 0.7.19"),
+    (&["cx_Oracle"], "cx-Oracle 8.3.0"),
+    (&["ibm_db"], "ibm_db 3.2.6"),
+    (&["ibm_db_dbi"], "ibm_db 3.2.6"),
+    (&["jaydebeapi"], "JayDeBeApi 1.2.3"),
+    (&["teradatasql"], "teradatasql 20.0.0.30"),
+    (&["trino", "dbapi"], "trino 0.335.0"),
+    (&["pg8000"], "pg8000 1.31.2"),
+    (&["records"], "records 0.6.0"),
+    (&["dataset"], "dataset 1.6.2"),
+    (&["sqlite_utils"], "sqlite-utils 3.38"),
+    (&["edgedb"], "edgedb 2.2.0"),
+    (&["asyncmy"], "asyncmy 0.2.10"),
+    (&["aiomysql"], "aiomysql 0.2.0"),
+];
+
+/// Whether a canonical name belongs to a database package: one the catalog models (any call of
+/// it that the catalog does not list is still a database library's) or one of [`DB_PACKAGES`].
+pub fn is_db_package(q: &[String]) -> bool {
+    let Some(root) = q.first().map(String::as_str) else {
+        return false;
+    };
+    let roots = SCOPE_FUNCTIONS
+        .iter()
+        .map(|(r, _, _)| *r)
+        .chain(FACTORIES.iter().map(|(r, _, _)| *r))
+        .chain(ANNOTATIONS.iter().map(|(r, _, _)| *r));
+    // Modelled call by call, and not a database's: a redis client does not close, and nothing
+    // else of redis is a database handle.
+    roots.filter(|r| *r != "redis").any(|r| r == root)
+        || DB_PACKAGES
+            .iter()
+            .any(|(prefix, _)| q.len() >= prefix.len() && prefix.iter().zip(q).all(|(p, s)| p == s))
+}
+
 /// Methods that keep their arguments in the receiver (`conns.append(c)`, `cache.update(..)`).
 pub static STORE_METHODS: &[&str] = &[
     "append",

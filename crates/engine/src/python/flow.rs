@@ -253,6 +253,9 @@ struct Fx<'a> {
     stores: Vec<(TextRange, String, Vec<usize>)>,
     /// Store targets a `finally` resets (`self._session = None`).
     reset: HashSet<String>,
+    /// Targets of unresolved `with` blocks that wait for evidence of being a database handle
+    /// (origin index → whether the block used it as one).
+    pending: HashMap<usize, bool>,
     depth: usize,
     /// The handle the function's return annotation names (`-> Session`), if any.
     declared: Option<HandleKind>,
@@ -285,6 +288,7 @@ fn summarize_fn(
         yields: Vec::new(),
         stores: Vec::new(),
         reset: HashSet::default(),
+        pending: HashMap::default(),
         depth: 0,
         declared: None,
     };
@@ -341,12 +345,15 @@ fn summarize_fn(
         ScopeRole::None
     };
 
-    // Keep the origins that a return, yield or store carries, with their locations.
+    // Keep the origins that a return, yield or store carries, with their locations; the target of
+    // an unresolved `with` only when the block used it as a database handle.
+    let pending = std::mem::take(&mut fx.pending);
     let mut kept: HashMap<usize, usize> = HashMap::default();
     let mut origins = Vec::new();
     let mut keep = |carried: Vec<usize>| -> Vec<usize> {
         carried
             .into_iter()
+            .filter(|o| pending.get(o) != Some(&false))
             .map(|o| {
                 *kept.entry(o).or_insert_with(|| {
                     let (kind, range) = &fx.origins[o];
@@ -365,6 +372,7 @@ fn summarize_fn(
             span: at(r),
             origins: keep(c),
         })
+        .filter(|r| !r.origins.is_empty())
         .collect();
     let yields = std::mem::take(&mut fx.yields)
         .into_iter()
@@ -372,6 +380,7 @@ fn summarize_fn(
             span: at(r),
             origins: keep(c),
         })
+        .filter(|r| !r.origins.is_empty())
         .collect();
     let reset = std::mem::take(&mut fx.reset);
     let stores = std::mem::take(&mut fx.stores)
@@ -382,6 +391,7 @@ fn summarize_fn(
             target,
             origins: keep(c),
         })
+        .filter(|s| !s.origins.is_empty())
         .collect();
     FnSummary {
         language: Language::Python,
@@ -507,6 +517,10 @@ impl Fx<'_> {
     /// exit, the project's own scope, or data), then the block.
     fn with_stmt(&mut self, w: &ast::StmtWith) {
         let mut bound_names: Vec<(String, usize)> = Vec::new();
+        // Targets of managers that were not resolved: assumed released on exit, so what holds
+        // one after the block holds nothing this rule reports (its documentation promises only
+        // targets that leave inside the block).
+        let mut unresolved: Vec<usize> = Vec::new();
         for item in &w.items {
             let mut v = self.expr(&item.context_expr);
             // `with (a() if reuse else b()) as c`: a scope whichever arm runs.
@@ -537,20 +551,30 @@ impl Fx<'_> {
                 Some(WithScope::KeepsOpen(binds)) => {
                     PVal::typed(binds.map_or(PyTy::Unknown, PyTy::Lib))
                 }
-                None if self.unresolved_manager(&item.context_expr) => {
+                None => match self.unresolved_manager(&item.context_expr) {
                     // `def get_session() -> Session`: what the block binds is a session
                     // whatever made it, closed on exit.
-                    let kind = match self.declared {
-                        Some(kind) => OriginKind::WithBound(kind),
-                        None => OriginKind::WithTarget,
-                    };
-                    let o = self.origin(kind, range);
-                    PVal {
-                        carried: vec![o],
-                        ..PVal::default()
+                    Some(_) if self.declared.is_some() => {
+                        let kind = self.declared.map(OriginKind::WithBound);
+                        let o = self.origin(kind.unwrap_or(OriginKind::WithTarget), range);
+                        PVal {
+                            carried: vec![o],
+                            ..PVal::default()
+                        }
                     }
-                }
-                None => PVal::default(),
+                    Some(evidence) => {
+                        let o = self.origin(OriginKind::WithTarget, range);
+                        if evidence == Evidence::Needed {
+                            self.pending.insert(o, false);
+                        }
+                        unresolved.push(o);
+                        PVal {
+                            carried: vec![o],
+                            ..PVal::default()
+                        }
+                    }
+                    None => PVal::default(),
+                },
             };
             if let Some(target) = &item.optional_vars {
                 self.assign(target, &bound);
@@ -561,6 +585,11 @@ impl Fx<'_> {
         }
         let stored_before = self.stores.len();
         self.block(&w.body);
+        if !unresolved.is_empty() {
+            for v in self.env.values_mut() {
+                v.carried.retain(|o| !unresolved.contains(o));
+            }
+        }
         // `self.ws = ws` and then a loop over `ws` that ends the block: the handle is
         // published for as long as it lives (other tasks use it while the loop runs), not
         // kept past the block.
@@ -621,14 +650,13 @@ impl Fx<'_> {
                     },
                 );
             }
-            Expr::Tuple(t) => {
-                for e in &t.elts {
-                    self.assign(e, &part(v));
-                }
-            }
-            Expr::List(l) => {
-                for e in &l.elts {
-                    self.assign(e, &part(v));
+            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+                let part = PVal {
+                    carried: self.read_through(&v.carried),
+                    ..PVal::default()
+                };
+                for e in elts {
+                    self.assign(e, &part);
                 }
             }
             Expr::Starred(s) => self.assign(&s.value, v),
@@ -881,6 +909,9 @@ impl Fx<'_> {
         {
             // A method call on a value: `self.engine.begin()`, `pool.acquire()`, `items.append(x)`.
             let recv = self.expr(&attr.value);
+            if catalog::DB_API_METHODS.contains(&attr.attr.as_str()) {
+                self.used_as_handle(&recv.carried);
+            }
             let callee = self.names.method_callee(&recv.ty, attr.attr.as_str());
             if let Callee::Stores = callee {
                 let mut added = PVal::default();
@@ -950,22 +981,52 @@ impl Fx<'_> {
 
     /// Whether a `with` context expression that resolved to no scope is a manager made right
     /// here by a call (not a name, whose value could be anything) that is not known to leave its
-    /// target open. Its target is then assumed to be released on exit.
-    fn unresolved_manager(&self, e: &Expr) -> bool {
+    /// target open, and what says its target is a database handle. Its target is then assumed to
+    /// be released on exit.
+    ///
+    /// Classified where the name resolves, as isort's sections are: a call into a database
+    /// package the catalog does not model in detail (`django.db`, `MySQLdb`, a catalog library's
+    /// unmodelled call) is evidence; anything else (a module of the run, another third-party or
+    /// standard-library package, a builtin, a receiver of unknown type) needs the block to use
+    /// the target as a database handle before it counts.
+    fn unresolved_manager(&self, e: &Expr) -> Option<Evidence> {
         let e = match e {
             Expr::Await(a) => &*a.value,
             other => other,
         };
         let Expr::Call(c) = e else {
-            return false;
+            return None;
         };
-        match written_name(&c.func) {
-            Some(written) => {
-                let method = written.len() > 1 && !self.is_module_path_name(&written[..1]);
-                !catalog::keeps_target_open(&self.canonical(&written), method)
+        if let Some(written) = written_name(&c.func) {
+            let method = written.len() > 1 && !self.is_module_path_name(&written[..1]);
+            if catalog::keeps_target_open(&self.canonical(&written), method) {
+                return None;
             }
-            // `with (yield x) as y`, `with f()() as y`: nothing to name.
-            None => matches!(&*c.func, Expr::Attribute(_) | Expr::Call(_)),
+        } else if !matches!(
+            &*c.func,
+            Expr::Attribute(_) | Expr::Call(_) | Expr::Subscript(_)
+        ) {
+            return None;
+        }
+        // The longest dotted name the callee starts with: `django.db.connections` in
+        // `connections[alias].cursor()`, `gr.Column` in `gr.Column(..)`.
+        let head = dotted_head(&c.func)?;
+        if !self.is_module_path_name(&head[..1]) {
+            return Some(Evidence::Needed);
+        }
+        if catalog::is_db_package(&self.canonical(&head)) {
+            Some(Evidence::Db)
+        } else {
+            Some(Evidence::Needed)
+        }
+    }
+
+    /// Marks the unresolved `with` targets a value carries as used as a database handle.
+    fn used_as_handle(&mut self, carried: &[usize]) {
+        for o in carried {
+            if let Some(confirmed) = self.pending.get_mut(o) {
+                *confirmed = true;
+            }
         }
     }
 
@@ -1102,10 +1163,23 @@ fn root_name(e: &Expr) -> Option<String> {
     }
 }
 
-/// A part of an unpacked value: it may be the handle the whole carries.
-fn part(v: &PVal) -> PVal {
-    PVal {
-        carried: v.carried.clone(),
-        ..PVal::default()
+/// What says the target of an unresolved manager is a database handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Evidence {
+    /// The manager comes from a database package.
+    Db,
+    /// Nothing yet: the block must use the target as a database handle.
+    Needed,
+}
+
+/// The longest dotted name a callee expression starts from, through attributes, items and calls:
+/// `["connections"]` for `connections[alias].cursor`, `["gr", "Column"]` for `gr.Column`.
+fn dotted_head(e: &Expr) -> Option<Vec<String>> {
+    match e {
+        Expr::Name(_) | Expr::Attribute(_) if written_name(e).is_some() => written_name(e),
+        Expr::Attribute(a) => dotted_head(&a.value),
+        Expr::Subscript(s) => dotted_head(&s.value),
+        Expr::Call(c) => dotted_head(&c.func),
+        _ => None,
     }
 }

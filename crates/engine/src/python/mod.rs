@@ -72,9 +72,14 @@ pub struct PyDecls {
 #[derive(Clone, Debug, Default, PartialEq)]
 struct ClassDecl {
     name: String,
+    /// The base classes, by canonical dotted name, in the order written.
+    bases: Vec<Vec<String>>,
     attrs: HashMap<String, TyExpr>,
     methods: Vec<String>,
 }
+
+/// How many classes up a base-class walk goes.
+const MAX_BASES: usize = 8;
 
 /// What the whole run declares, for pass 2.
 ///
@@ -336,15 +341,44 @@ impl PyIndex {
             .collect()
     }
 
-    /// A method of a project class.
+    /// A method of a project class, or of the first of its bases (depth-first, as written, up to
+    /// [`MAX_BASES`] classes) that defines it.
     pub(crate) fn method(&self, class: &ClassRef, name: &str) -> Vec<(FnKey, TyExpr)> {
+        self.lineage(class)
+            .into_iter()
+            .map(|(decls, c)| self.methods(decls, c, name))
+            .find(|m| !m.is_empty())
+            .unwrap_or_default()
+    }
+
+    /// A project class and its project bases, nearest first: the class, then each base and its
+    /// own bases in the order written (a simplified MRO: enough to find what a base declares).
+    /// Bases outside the run end the walk there; a cycle or more than [`MAX_BASES`] classes is cut.
+    fn lineage(&self, class: &ClassRef) -> Vec<(&PyDecls, &ClassDecl)> {
+        let mut out: Vec<(&PyDecls, &ClassDecl)> = Vec::new();
         let Some(decls) = self.modules.get(&class.module) else {
-            return Vec::new();
+            return out;
         };
         let Some(c) = decls.classes.iter().find(|c| c.name == class.name) else {
-            return Vec::new();
+            return out;
         };
-        self.methods(decls, c, name)
+        let mut stack = vec![(decls, c)];
+        while let Some((decls, c)) = stack.pop() {
+            if out.len() >= MAX_BASES
+                || out
+                    .iter()
+                    .any(|(d, k)| d.module == decls.module && k.name == c.name)
+            {
+                continue;
+            }
+            out.push((decls, c));
+            for base in c.bases.iter().rev() {
+                if let Some(found) = self.class(&decls.module, base) {
+                    stack.push(found);
+                }
+            }
+        }
+        out
     }
 
     /// Resolves a type recorded in module `from` against the whole run.
@@ -405,13 +439,16 @@ impl PyIndex {
                 None => PyTy::Unknown,
             },
             TyExpr::Attr(module, class, attr) => {
-                let ty = self
-                    .modules
-                    .get(module)
-                    .and_then(|d| d.classes.iter().find(|c| &c.name == class))
-                    .and_then(|c| c.attrs.get(attr));
-                match ty {
-                    Some(ty) => self.resolve_depth(module, ty, depth + 1),
+                let class = ClassRef {
+                    module: module.clone(),
+                    name: class.clone(),
+                };
+                let found = self
+                    .lineage(&class)
+                    .into_iter()
+                    .find_map(|(d, c)| c.attrs.get(attr).map(|ty| (d, ty)));
+                match found {
+                    Some((d, ty)) => self.resolve_depth(&d.module, ty, depth + 1),
                     None => PyTy::Unknown,
                 }
             }
@@ -469,15 +506,15 @@ impl PyIndex {
         self.resolve(from, &TyExpr::Global(dotted.to_vec()))
     }
 
-    /// The type of a project class's attribute (`self.engine`).
+    /// The type of a project class's attribute (`self.engine`), declared in the class or in the
+    /// nearest of its bases that declares it.
     pub(crate) fn attr(&self, class: &ClassRef, name: &str) -> PyTy {
-        let ty = self
-            .modules
-            .get(&class.module)
-            .and_then(|d| d.classes.iter().find(|c| c.name == class.name))
-            .and_then(|c| c.attrs.get(name));
-        match ty {
-            Some(ty) => self.resolve(&class.module, ty),
+        let found = self
+            .lineage(class)
+            .into_iter()
+            .find_map(|(d, c)| c.attrs.get(name).map(|ty| (d, ty)));
+        match found {
+            Some((d, ty)) => self.resolve(&d.module, ty),
             None => PyTy::Unknown,
         }
     }
@@ -724,8 +761,21 @@ impl PyDecls {
     }
 
     fn read_class(&mut self, c: &ast::StmtClassDef) {
+        let bases = c
+            .bases()
+            .iter()
+            .filter_map(|b| {
+                let b = match b {
+                    // `Generic[T]`, `Base[Model]`: the class subscripted.
+                    Expr::Subscript(s) => &*s.value,
+                    other => other,
+                };
+                written_name(b).map(|w| self.canonical(&w))
+            })
+            .collect();
         let mut class = ClassDecl {
             name: c.name.to_string(),
+            bases,
             ..ClassDecl::default()
         };
         for stmt in &c.body {

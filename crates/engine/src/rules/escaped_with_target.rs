@@ -67,11 +67,21 @@ pub static INFO: RuleInfo = RuleInfo {
 
 const DOCS: &str = r#"## What it does
 Reports, in Python, a function that returns (or stores in an attribute of `self`, directly or in
-a container there) the target of a `with` block whose context manager scoped-db could not resolve:
-a session factory imported from a module outside the run, an untyped attribute, a library missing
-from the catalog. The manager is assumed to release its target when the block exits. Functions
-that only pass such a value on are reported too, with a pointer to the function they got it from.
-Managers the catalog resolves are reported as SDB001 (escaped-handle) instead.
+a container there) the target of a `with` block whose context manager scoped-db could not resolve,
+from inside the block, when there is evidence that the target is a database handle:
+- the manager comes from a database package that the catalog does not model call by call
+  (`django.db`, `flask_sqlalchemy`, `MySQLdb`, `pymssql`, `peewee`, `pony.orm`, `cx_Oracle`, ...,
+  or a call of a modelled library that the catalog does not list), or
+- the block uses the target as one: it calls a DB-API method on it (`execute`, `executemany`,
+  `cursor`, `fetchone`/`fetchall`/`fetchmany`, `fetch`/`fetchrow`/`fetchval`, `scalar(s)`,
+  `commit`, `rollback`, `callproc`, `copy_*`).
+
+A manager from any other package, from the run itself, or on a receiver of unknown type, whose
+target the block does not use as a database handle, is not reported: a UI layout
+(`with gr.Row() as row`), an HTTP client or a file looks exactly like that. The manager is assumed
+to release its target when the block exits. Functions that only pass such a value on are reported
+too, with a pointer to the function they got it from. Managers the catalog resolves are reported
+as SDB001 (escaped-handle) instead.
 
 ## Why is this bad?
 `with` exists so that what it binds is released on exit: a session is closed, a connection goes
@@ -86,6 +96,7 @@ from myapp.db import SessionLocal  # outside the run
 
 def get_session():
     with SessionLocal() as session:
+        session.execute(text("SET search_path TO app"))
         return session
 ```
 
@@ -96,6 +107,7 @@ from contextlib import contextmanager
 @contextmanager
 def get_session():
     with SessionLocal() as session:
+        session.execute(text("SET search_path TO app"))
         yield session
 ```
 
@@ -117,7 +129,9 @@ def get_session():
   builds like SDB001.
 
 ## Not reported
-Data read from the target (`return session.get(User, id)`, `return f.read()`, `form["text"]`,
+Targets with no evidence of being a database handle (above); a target used after its block ends
+(`return row` after `with gr.Row() as row:`); the items of a destructured target
+(`as (f, name)`: data); data read from the target (`return session.get(User, id)`, `return f.read()`, `form["text"]`,
 the lines of `for line in f`), targets used only inside the block, targets set into request-scoped
 storage for the rest of the block (`scope["astack"] = stack`, `request.state.db = session`), generators that `yield` the target (`@contextmanager` functions are scopes), and
 the exempt managers above.
@@ -195,7 +209,7 @@ mod tests {
     #[test]
     fn fires_on_a_target_returned_from_an_unresolved_manager() {
         let src = "from myapp.db import SessionLocal\n\
-                   def get_session():\n    with SessionLocal() as session:\n        return session\n\
+                   def get_session():\n    with SessionLocal() as session:\n        session.commit()\n        return session\n\
                    def wrapper():\n    s = get_session()\n    return s\n";
         let found = found(src);
         assert_eq!(found.len(), 2, "{found:?}");
