@@ -359,6 +359,14 @@ pub static CALLABLE_SCOPES: &[(LibType, Manager)] = &[
     ),
 ];
 
+/// What calling a tracked type's instance makes, if it makes a tracked type (`SessionLocal()`).
+pub fn called(t: LibType) -> Option<LibType> {
+    CALLABLE_SCOPES
+        .iter()
+        .find(|(lib, _)| *lib == t)
+        .and_then(|(_, manager)| manager.binds)
+}
+
 /// Functions and classes whose result, used in `with`, binds a handle:
 /// `(package root, final name, manager)`.
 pub static SCOPE_FUNCTIONS: &[(&str, &str, Manager)] = &[

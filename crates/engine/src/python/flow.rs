@@ -63,6 +63,11 @@ pub(crate) fn each_stmt(body: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
     }
 }
 
+/// Whether a decorator's last name makes a generator a context manager.
+pub(crate) fn is_context_manager_decorator(last: &str) -> bool {
+    catalog::CONTEXT_MANAGER_DECORATORS.contains(&last)
+}
+
 /// What `with <value> as x` binds, when the value is a scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum WithScope {
@@ -172,6 +177,7 @@ fn collect_defs<'a>(
                 collect_defs(&s.body, module, class, prefix, out);
                 collect_defs(&s.orelse, module, class, prefix, out);
             }
+            Stmt::With(s) => collect_defs(&s.body, module, class, prefix, out),
             _ => {}
         }
     }
@@ -541,10 +547,13 @@ impl Fx<'_> {
                         ..PVal::default()
                     }
                 }
+                // The target keeps the type the project's function gives (`conn.cursor()` on a
+                // connection a project function returns resolves).
                 Some(WithScope::Project(keys)) => {
                     let o = self.origin(OriginKind::Enter(keys.clone()), range);
                     PVal {
                         carried: vec![o],
+                        ty: v.ty.clone(),
                         ..PVal::default()
                     }
                 }
@@ -932,8 +941,9 @@ impl Fx<'_> {
                 }
             }
         } else {
-            self.expr(&c.func);
-            Callee::Unknown
+            // `sessionmaker(bind=engine)()`: calling the value a call gives.
+            let func = self.expr(&c.func);
+            self.names.value_callee(&func.ty)
         };
         match callee {
             Callee::FirstArgument => {

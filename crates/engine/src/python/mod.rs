@@ -36,7 +36,129 @@ pub(crate) enum TyExpr {
     Tuple(Vec<TyExpr>),
     /// One item of a tuple-valued type (`SessionLocal, engine = sql_global_init(url)`).
     Item(Box<TyExpr>, usize),
+    /// The result of calling a value of this type (`sessionmaker(bind=engine)()`).
+    CallOf(Box<TyExpr>),
+    /// Whichever of these types is known first: a function's returns, or a local's assignments.
+    Join(Vec<TyExpr>),
     Unknown,
+}
+
+impl TyExpr {
+    /// The join of several types: nothing when none is known, the one when one is.
+    fn join(mut tys: Vec<TyExpr>) -> TyExpr {
+        tys.retain(|t| *t != TyExpr::Unknown);
+        tys.dedup();
+        match tys.len() {
+            0 => TyExpr::Unknown,
+            1 => tys.pop().unwrap_or(TyExpr::Unknown),
+            _ => TyExpr::Join(tys),
+        }
+    }
+}
+
+/// How many local assignments deep pass 1 follows a name (`conn = connect(); c = conn; return c`).
+const MAX_LOCAL_DEPTH: usize = 4;
+
+/// A function's own assignments, flow-insensitively: each local name and the expressions assigned
+/// to it (with the item taken when a tuple is unpacked), for pass 1's return types.
+#[derive(Default)]
+struct Locals<'e> {
+    names: HashMap<String, Vec<(&'e Expr, Option<usize>)>>,
+}
+
+impl<'e> Locals<'e> {
+    /// A function's locals; its parameters are locals with nothing known assigned.
+    fn of_fn(f: &'e ast::StmtFunctionDef) -> Locals<'e> {
+        let mut locals = Locals::of(&f.body);
+        for p in f.parameters.iter_non_variadic_params() {
+            locals
+                .names
+                .entry(p.parameter.name.to_string())
+                .or_default();
+        }
+        locals
+    }
+
+    fn of(body: &'e [Stmt]) -> Locals<'e> {
+        let mut names: HashMap<String, Vec<(&'e Expr, Option<usize>)>> = HashMap::default();
+        let mut bind = |target: &'e Expr, value: &'e Expr| match target {
+            Expr::Name(n) => names
+                .entry(n.id.to_string())
+                .or_default()
+                .push((value, None)),
+            Expr::Tuple(t) => {
+                for (i, elt) in t.elts.iter().enumerate() {
+                    if let Expr::Name(n) = elt {
+                        names
+                            .entry(n.id.to_string())
+                            .or_default()
+                            .push((value, Some(i)));
+                    }
+                }
+            }
+            _ => {}
+        };
+        each_stmt_ref(body, &mut |stmt| match stmt {
+            Stmt::Assign(a) => {
+                for target in &a.targets {
+                    bind(target, &a.value);
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                if let Some(value) = &a.value {
+                    bind(&a.target, value);
+                }
+            }
+            // `with psycopg2.connect(dsn) as conn`: these managers bind themselves.
+            Stmt::With(w) => {
+                for item in &w.items {
+                    if let Some(target) = &item.optional_vars {
+                        bind(target, &item.context_expr);
+                    }
+                }
+            }
+            _ => {}
+        });
+        Locals { names }
+    }
+}
+
+/// [`flow::each_stmt`] with the statements' lifetime kept.
+fn each_stmt_ref<'e>(body: &'e [Stmt], f: &mut dyn FnMut(&'e Stmt)) {
+    for stmt in body {
+        f(stmt);
+        match stmt {
+            Stmt::If(s) => {
+                each_stmt_ref(&s.body, f);
+                for clause in &s.elif_else_clauses {
+                    each_stmt_ref(&clause.body, f);
+                }
+            }
+            Stmt::For(s) => {
+                each_stmt_ref(&s.body, f);
+                each_stmt_ref(&s.orelse, f);
+            }
+            Stmt::While(s) => {
+                each_stmt_ref(&s.body, f);
+                each_stmt_ref(&s.orelse, f);
+            }
+            Stmt::With(s) => each_stmt_ref(&s.body, f),
+            Stmt::Try(s) => {
+                each_stmt_ref(&s.body, f);
+                for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
+                    each_stmt_ref(&h.body, f);
+                }
+                each_stmt_ref(&s.orelse, f);
+                each_stmt_ref(&s.finalbody, f);
+            }
+            Stmt::Match(s) => {
+                for case in &s.cases {
+                    each_stmt_ref(&case.body, f);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A resolved type.
@@ -434,6 +556,15 @@ impl PyIndex {
             }
             // A tuple is nothing one method call can use; its items are.
             TyExpr::Tuple(_) => PyTy::Unknown,
+            TyExpr::CallOf(inner) => match self.resolve_depth(from, inner, depth + 1) {
+                PyTy::Lib(t) => catalog::called(t).map_or(PyTy::Unknown, PyTy::Lib),
+                _ => PyTy::Unknown,
+            },
+            TyExpr::Join(tys) => tys
+                .iter()
+                .map(|t| self.resolve_depth(from, t, depth + 1))
+                .find(|t| *t != PyTy::Unknown)
+                .unwrap_or(PyTy::Unknown),
             TyExpr::Item(inner, i) => match self.item(from, inner, *i, depth + 1) {
                 Some((from, item)) => self.resolve_depth(&from, &item, depth + 1),
                 None => PyTy::Unknown,
@@ -469,6 +600,7 @@ impl PyIndex {
         }
         match ty {
             TyExpr::Tuple(items) => items.get(i).map(|t| (from.to_vec(), t.clone())),
+            TyExpr::Join(tys) => tys.iter().find_map(|t| self.item(from, t, i, depth + 1)),
             TyExpr::Call(q) => self
                 .functions(from, q)
                 .iter()
@@ -587,6 +719,16 @@ impl PyDecls {
                     read_import(stmt, &self.module, self.package, &mut self.imports);
                 }
                 Stmt::Assign(a) => {
+                    // `Subject = NamedTuple("Subject", [("db_session", Session)])`: a class.
+                    if let [Expr::Name(n)] = a.targets.as_slice()
+                        && self.makes_tuple_class(&a.value)
+                    {
+                        self.classes.push(ClassDecl {
+                            name: n.id.to_string(),
+                            ..ClassDecl::default()
+                        });
+                        continue;
+                    }
                     let ty = self.expr_ty(&a.value, None);
                     for target in &a.targets {
                         match target {
@@ -631,6 +773,17 @@ impl PyDecls {
                     self.read_depends(f);
                 }
                 Stmt::ClassDef(c) => self.read_class(c),
+                // `with psycopg2.connect(dsn) as conn:` at module level: `conn` is a global of
+                // the type the manager binds, and what the block defines is the module's.
+                Stmt::With(w) => {
+                    for item in &w.items {
+                        if let Some(Expr::Name(n)) = item.optional_vars.as_deref() {
+                            let ty = self.expr_ty(&item.context_expr, None);
+                            self.globals.insert(n.id.to_string(), ty);
+                        }
+                    }
+                    self.read_module(&w.body);
+                }
                 // `if TYPE_CHECKING:` imports, `try: import x except ImportError:`.
                 Stmt::If(i) => {
                     self.read_module(&i.body);
@@ -817,6 +970,7 @@ impl PyDecls {
                         .into_iter()
                         .map(|(name, ann)| (name, self.annotation_ty(ann)))
                         .collect();
+                    let locals = Locals::of_fn(f);
                     let mut attrs = Vec::new();
                     flow::each_stmt(&f.body, &mut |stmt| {
                         let (target, ty) = match stmt {
@@ -825,7 +979,7 @@ impl PyDecls {
                                     Expr::Name(n) if params.contains_key(n.id.as_str()) => {
                                         params[n.id.as_str()].clone()
                                     }
-                                    value => self.expr_ty(value, Some(&class.name)),
+                                    value => self.local_ty(value, Some(&class.name), &locals, 0),
                                 };
                                 (&a.targets[0], ty)
                             }
@@ -856,17 +1010,49 @@ impl PyDecls {
                 return ty;
             }
         }
-        // No useful annotation: the first `return <expr>` whose type is known.
-        let mut found = TyExpr::Unknown;
+        // No useful annotation: the join of what every `return <expr>` gives, through the
+        // function's own locals; for a `@contextmanager` generator, what it yields (what `with`
+        // binds).
+        let generator = f.decorator_list.iter().any(|d| {
+            let e = match &d.expression {
+                Expr::Call(c) => &*c.func,
+                other => other,
+            };
+            written_name(e)
+                .and_then(|w| w.last().cloned())
+                .is_some_and(|l| flow::is_context_manager_decorator(&l))
+        });
+        let locals = Locals::of_fn(f);
+        let mut found = Vec::new();
         flow::each_stmt(&f.body, &mut |stmt| {
-            if found == TyExpr::Unknown
-                && let Stmt::Return(r) = stmt
-                && let Some(v) = &r.value
-            {
-                found = self.expr_ty(v, class);
+            let value = match stmt {
+                Stmt::Return(r) if !generator => r.value.as_deref(),
+                Stmt::Expr(e) if generator => match &*e.value {
+                    Expr::Yield(y) => y.value.as_deref(),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(v) = value {
+                found.push(self.local_ty(v, class, &locals, 0));
             }
         });
-        found
+        TyExpr::join(found)
+    }
+
+    /// Whether a call makes a tuple class: `typing.NamedTuple(..)`, `collections.namedtuple(..)`.
+    fn makes_tuple_class(&self, value: &Expr) -> bool {
+        let Expr::Call(c) = value else {
+            return false;
+        };
+        written_name(&c.func).is_some_and(|w| {
+            let q = self.canonical(&w);
+            matches!(
+                (q.first().map(String::as_str), q.last().map(String::as_str)),
+                (Some("typing" | "typing_extensions"), Some("NamedTuple"))
+                    | (Some("collections"), Some("namedtuple"))
+            )
+        })
     }
 
     /// The canonical dotted name of `a.b.c` as written here.
@@ -876,10 +1062,48 @@ impl PyDecls {
 
     /// The type an expression gives an assignment, as far as pass 1 can tell.
     fn expr_ty(&self, e: &Expr, class: Option<&str>) -> TyExpr {
+        self.local_ty(e, class, &Locals::default(), 0)
+    }
+
+    /// The type of an expression in a function body whose assignments are `locals`: a name
+    /// assigned there has the join of the types assigned to it.
+    fn local_ty(&self, e: &Expr, class: Option<&str>, locals: &Locals<'_>, depth: usize) -> TyExpr {
+        let ty = |x: &Expr| self.local_ty(x, class, locals, depth);
         match e {
-            Expr::Await(a) => self.expr_ty(&a.value, class),
-            Expr::Tuple(t) => {
-                TyExpr::Tuple(t.elts.iter().map(|x| self.expr_ty(x, class)).collect())
+            Expr::Name(n)
+                if depth < MAX_LOCAL_DEPTH && locals.names.contains_key(n.id.as_str()) =>
+            {
+                let assigned = &locals.names[n.id.as_str()];
+                TyExpr::join(
+                    assigned
+                        .iter()
+                        .map(|(value, item)| {
+                            let t = self.local_ty(value, class, locals, depth + 1);
+                            match (item, t) {
+                                (_, TyExpr::Unknown) => TyExpr::Unknown,
+                                (None, t) => t,
+                                (Some(i), TyExpr::Tuple(items)) => {
+                                    items.get(*i).cloned().unwrap_or(TyExpr::Unknown)
+                                }
+                                (Some(i), t) => TyExpr::Item(Box::new(t), *i),
+                            }
+                        })
+                        .collect(),
+                )
+            }
+            Expr::Await(a) => ty(&a.value),
+            Expr::Tuple(t) => TyExpr::Tuple(t.elts.iter().map(ty).collect()),
+            // `sessionmaker(bind=engine)()`: calling what a call gives.
+            Expr::Call(c) if matches!(&*c.func, Expr::Call(_)) => match ty(&c.func) {
+                TyExpr::Unknown => TyExpr::Unknown,
+                inner => TyExpr::CallOf(Box::new(inner)),
+            },
+            // `factory()` where `factory = sessionmaker(..)` is a local.
+            Expr::Call(c) if matches!(&*c.func, Expr::Name(n) if locals.names.contains_key(n.id.as_str())) => {
+                match ty(&c.func) {
+                    TyExpr::Unknown => TyExpr::Unknown,
+                    inner => TyExpr::CallOf(Box::new(inner)),
+                }
             }
             Expr::Call(c) => match written_name(&c.func) {
                 Some(w) if w.first().is_some_and(|s| s == "self") && w.len() == 2 => match class {
