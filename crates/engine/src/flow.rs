@@ -264,6 +264,7 @@ pub(crate) fn summarize(
         stores,
         leaks,
         unfinished,
+        releases: Vec::new(),
     }
 }
 

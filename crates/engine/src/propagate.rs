@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::VecDeque;
 
 use crate::ids::{FnKey, HandleKind, Provider};
-use crate::summary::{FnSummary, OriginKind, ScopeRole};
+use crate::summary::{FnSummary, OriginKind, ReleaseHow, ScopeRole};
 
 /// What the run knows of its functions once propagation is done.
 #[derive(Debug, Default)]
@@ -13,8 +13,14 @@ pub(crate) struct Facts {
     /// Functions that let a handle escape (or hand one out on purpose: providers).
     escapes: HashMap<FnKey, Known>,
     /// Functions whose result a `with` binds as a handle it manages: `@contextmanager` generators
-    /// that yield one, `__enter__` methods that return one, and functions returning one.
+    /// that yield one they release (or that a `with` of theirs closes), `__enter__` methods that
+    /// return one their `__exit__` releases, and functions returning one whose own `with` closes it.
     scopes: HashMap<FnKey, Known>,
+    /// Where a project scope releases its handle, when it does so itself (not through a `with`).
+    closes: HashMap<FnKey, ReleaseHow>,
+    /// (Python) Functions that return a handle at all, whatever manages it (`return
+    /// sqlite3.connect(p)`): what a scope that yields their result must release.
+    opens: HashMap<FnKey, Known>,
     /// Functions that return the target of a `with` whose manager was not resolved, or what such
     /// a function returns (and let no known handle escape).
     pub with_targets: HashSet<FnKey>,
@@ -81,6 +87,8 @@ impl Facts {
         for key in &affected {
             self.escapes.remove(*key);
             self.scopes.remove(*key);
+            self.closes.remove(*key);
+            self.opens.remove(*key);
             self.with_targets.remove(*key);
             self.names.remove(*key);
         }
@@ -163,17 +171,84 @@ impl Facts {
             &s.key,
             own.into_iter().chain(declared).min(),
         );
+        let opened = s
+            .returns
+            .iter()
+            .flat_map(|r| r.origins.iter())
+            .filter_map(|&o| self.held(&s.origins[o].kind))
+            .min();
+        changed |= lower(&mut self.opens, &s.key, opened);
+        let (kind, how) = self.scope_of(s);
+        changed |= lower(&mut self.scopes, &s.key, kind);
+        if let Some(how) = how
+            && self.closes.get(&s.key).is_none_or(|old| how < *old)
+        {
+            self.closes.insert(s.key.clone(), how);
+            changed = true;
+        }
+        changed
+    }
+
+    /// What a `with` over a call of this function binds and closes on exit, and where the function
+    /// releases it when it does so itself. A generator's yield or an `__enter__`'s return counts
+    /// when a `with` of its own closes it (or a project scope it enters), or when it releases it (in
+    /// a `finally`, after the `yield`, through `closing`, in `__exit__`): `yield SessionLocal()`
+    /// with nothing to close it is no scope. Any other function's result is closed by its own
+    /// `with` when it is a handle whose manager closes it (a session, not a `sqlite3` connection).
+    fn scope_of<S>(&self, s: &FnSummary<S>) -> (Option<Known>, Option<ReleaseHow>) {
         let flows = match s.scope {
             ScopeRole::Generator => &s.yields,
             ScopeRole::Enter | ScopeRole::None => &s.returns,
         };
-        let kind = flows
-            .iter()
-            .flat_map(|r| r.origins.iter())
-            .filter_map(|&o| self.handle(&s.origins[o].kind))
-            .min();
-        changed |= lower(&mut self.scopes, &s.key, kind);
-        changed
+        let mut best: Option<Known> = None;
+        let mut released_how: Option<ReleaseHow> = None;
+        for &o in flows.iter().flat_map(|r| r.origins.iter()) {
+            let kind = &s.origins[o].kind;
+            let found = match (s.scope, kind) {
+                (ScopeRole::None, OriginKind::Opened(_)) => None,
+                (ScopeRole::None, _) => self.handle(kind).map(|k| (k, None)),
+                (_, OriginKind::WithBound(_) | OriginKind::Enter(_)) => {
+                    self.handle(kind).map(|k| (k, None))
+                }
+                _ => s
+                    .releases
+                    .iter()
+                    .filter(|r| r.origins.contains(&o))
+                    .map(|r| r.how)
+                    .min()
+                    .and_then(|how| self.held(kind).map(|k| (k, Some(how)))),
+            };
+            // Where it releases: the least of every release that makes it a scope, so that the
+            // answer is the same whatever order the facts settled in.
+            if let Some((k, how)) = found {
+                best = Some(best.map_or(k, |b| b.min(k)));
+                if let Some(how) = how {
+                    released_how = Some(released_how.map_or(how, |h| h.min(how)));
+                }
+            }
+        }
+        (best, released_how)
+    }
+
+    /// The handle an origin holds, whatever manages it.
+    fn held(&self, kind: &OriginKind) -> Option<Known> {
+        match kind {
+            OriginKind::Opened(k) | OriginKind::Obtained(k) => Some(Known::found(*k)),
+            OriginKind::Call(keys) => least(keys, |c| {
+                [self.escapes.get(c), self.scopes.get(c), self.opens.get(c)]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .copied()
+            })
+            .map(|(k, _)| k),
+            other => self.escaping_known(other).map(|(k, _)| k),
+        }
+    }
+
+    /// Where a project scope releases what it hands to its `with` block, when it does so itself.
+    pub(crate) fn closes(&self, key: &FnKey) -> Option<ReleaseHow> {
+        self.closes.get(key).copied()
     }
 
     /// Reads one summary for whether it returns the target of an unresolved `with` (and lets no
@@ -207,7 +282,7 @@ impl Facts {
             OriginKind::Acquire(k) | OriginKind::WithBound(k) => Some((Known::found(*k), None)),
             OriginKind::Call(keys) => least(keys, |c| self.escapes.get(c).copied()),
             OriginKind::Enter(keys) => least(keys, |c| self.scopes.get(c).copied()),
-            OriginKind::Obtained(_) | OriginKind::WithTarget => None,
+            OriginKind::Obtained(_) | OriginKind::Opened(_) | OriginKind::WithTarget => None,
         }
     }
 
@@ -337,6 +412,7 @@ mod tests {
             stores: Vec::new(),
             leaks: Vec::new(),
             unfinished: Vec::new(),
+            releases: Vec::new(),
         }
     }
 
@@ -364,6 +440,42 @@ mod tests {
             let mut again = Facts::compute(&order);
             again.recompute(&order, [&key("begin")]);
             assert_eq!(again.escapes, facts.escapes);
+        }
+    }
+
+    /// A `@contextmanager` that yields what a helper opens and closes it in `finally` is a scope
+    /// whatever order the summaries come in; the same generator without the release is none.
+    #[test]
+    fn a_generator_is_a_scope_when_it_releases_what_it_yields_in_any_order() {
+        use crate::summary::{Release, ReleaseHow};
+        let open = returning("open", OriginKind::Opened(HandleKind::Connection), None);
+        let generator = |name: &str, released: bool| {
+            let mut g = returning(name, OriginKind::Call(vec![key("open")]), None);
+            g.scope = ScopeRole::Generator;
+            g.yields = std::mem::take(&mut g.returns);
+            if released {
+                g.releases = vec![Release {
+                    span: (),
+                    how: ReleaseHow::Finally,
+                    origins: vec![0],
+                }];
+            }
+            g
+        };
+        let (cm, noop) = (generator("cm", true), generator("noop", false));
+        let user = returning("user", OriginKind::Enter(vec![key("cm")]), None);
+        let noop_user = returning("noop_user", OriginKind::Enter(vec![key("noop")]), None);
+        for order in [
+            [&open, &cm, &noop, &user, &noop_user],
+            [&noop_user, &user, &noop, &cm, &open],
+            [&cm, &user, &open, &noop_user, &noop],
+        ] {
+            let facts = Facts::compute(&order);
+            assert_eq!(facts.scopes[&key("cm")].kind, HandleKind::Connection);
+            assert_eq!(facts.closes(&key("cm")), Some(ReleaseHow::Finally));
+            assert_eq!(facts.escapes[&key("user")].kind, HandleKind::Connection);
+            assert!(!facts.scopes.contains_key(&key("noop")));
+            assert!(!facts.escapes.contains_key(&key("noop_user")));
         }
     }
 }

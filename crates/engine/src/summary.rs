@@ -24,6 +24,44 @@ pub enum OriginKind {
     /// (Python) The target of a `with` whose context manager could not be resolved: assumed to be
     /// released when the block exits.
     WithTarget,
+    /// (Python) A handle whose own `with` does not close it (`sqlite3.connect()`,
+    /// `psycopg2.connect()`, `await asyncpg.connect()`): a project scope that yields it is one
+    /// only where the project releases it.
+    Opened(HandleKind),
+}
+
+/// (Python) Where a project context manager releases what it hands to its `with` block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReleaseHow {
+    /// In a `finally` around the `yield`.
+    Finally,
+    /// After the `yield`.
+    AfterYield,
+    /// Through `contextlib.closing(..)`.
+    Closing,
+    /// In the class's `__exit__`/`__aexit__`.
+    Exit,
+}
+
+impl ReleaseHow {
+    /// Where, for messages: "closes it {phrase}".
+    pub fn phrase(self) -> &'static str {
+        match self {
+            ReleaseHow::Finally => "in its `finally`",
+            ReleaseHow::AfterYield => "after its `yield`",
+            ReleaseHow::Closing => "through `contextlib.closing`",
+            ReleaseHow::Exit => "in its `__exit__`",
+        }
+    }
+}
+
+/// (Python) Handles a function releases (`conn.close()`, `pool.release(conn)`, `closing(conn)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release<S> {
+    pub span: S,
+    pub how: ReleaseHow,
+    /// Indices into [`FnSummary::origins`].
+    pub origins: Vec<usize>,
 }
 
 /// (Python) What makes a function a scope that hands a handle to a `with` block.
@@ -112,6 +150,8 @@ pub struct FnSummary<S> {
     pub leaks: Vec<LeakFlow<S>>,
     /// (Rust) Transactions begun here and never finished nor handed on.
     pub unfinished: Vec<Unfinished<S>>,
+    /// (Python) Handles a context manager releases when its block exits.
+    pub releases: Vec<Release<S>>,
 }
 
 impl<S> FnSummary<S> {
@@ -175,6 +215,15 @@ impl<S> FnSummary<S> {
                 .map(|u| Unfinished {
                     span: f(u.span),
                     library: u.library,
+                })
+                .collect(),
+            releases: self
+                .releases
+                .into_iter()
+                .map(|r| Release {
+                    span: f(r.span),
+                    how: r.how,
+                    origins: r.origins,
                 })
                 .collect(),
         }

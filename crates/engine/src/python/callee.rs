@@ -16,6 +16,8 @@ use crate::ids::FnKey;
 pub(crate) enum Callee {
     /// A wrapper that gives what its first argument gives (`asyncio.wait_for(coro, timeout)`).
     FirstArgument,
+    /// `contextlib.closing(x)`: its `with` binds `x` and closes it.
+    Closing,
     /// A library call that makes a scope: `engine.begin()`, `psycopg.connect(..)`, a session
     /// factory called (`SessionLocal()`).
     Scope(Manager),
@@ -83,6 +85,12 @@ impl ModuleNames<'_> {
             .any(|(r, n)| *r == root && *n == last)
         {
             return Callee::FirstArgument;
+        }
+        if catalog::CLOSING_WRAPPERS
+            .iter()
+            .any(|(r, n)| *r == root && *n == last)
+        {
+            return Callee::Closing;
         }
         if let Some(manager) = catalog::find(catalog::SCOPE_FUNCTIONS, root, last) {
             return Callee::Scope(manager);

@@ -359,6 +359,48 @@ pub static CALLABLE_SCOPES: &[(LibType, Manager)] = &[
     ),
 ];
 
+/// Tracked types whose own `with` does not close them, and the handle each is: made bare
+/// (`conn = sqlite3.connect(p)`), they are open until someone closes them, so a project scope
+/// that yields one is a scope only where the project releases it.
+pub static OPENED: &[(LibType, HandleKind)] = &[
+    ("sqlite3.Connection", Conn),
+    ("psycopg2.Connection", Conn),
+    ("pyodbc.Connection", Conn),
+    ("asyncpg.Connection", Conn),
+];
+
+/// The handle a tracked type whose own `with` does not close it is.
+pub fn opened_kind(t: LibType) -> Option<HandleKind> {
+    OPENED.iter().find(|(lib, _)| *lib == t).map(|(_, k)| *k)
+}
+
+/// The handle a tracked type is, whatever closes it: one of [`OPENED`], or what a closing
+/// manager binds (`sqlalchemy.Session`, `psycopg.Connection`).
+pub fn handle_kind(t: LibType) -> Option<HandleKind> {
+    let managers = SCOPE_FUNCTIONS
+        .iter()
+        .map(|(_, _, m)| m)
+        .chain(SCOPE_METHODS.iter().map(|(_, _, m)| m))
+        .chain(CALLABLE_SCOPES.iter().map(|(_, m)| m));
+    opened_kind(t).or_else(|| {
+        managers
+            .filter(|m| m.binds == Some(t))
+            .find_map(|m| match m.on_exit {
+                OnExit::Closes(kind) if kind != Pool => Some(kind),
+                _ => None,
+            })
+    })
+}
+
+/// Wrappers whose `with` binds their first argument and closes it on exit:
+/// `contextlib.closing(conn)`.
+pub static CLOSING_WRAPPERS: &[(&str, &str)] =
+    &[("contextlib", "closing"), ("contextlib", "aclosing")];
+
+/// Methods that release the handle they are called on (`conn.close()`), or, given arguments, the
+/// handles given (`pool.release(conn)`, psycopg2's `pool.putconn(conn)`).
+pub static RELEASE_METHODS: &[&str] = &["close", "aclose", "release", "terminate", "putconn"];
+
 /// What calling a tracked type's instance makes, if it makes a tracked type (`SessionLocal()`).
 pub fn called(t: LibType) -> Option<LibType> {
     CALLABLE_SCOPES

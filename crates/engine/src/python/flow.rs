@@ -19,7 +19,8 @@ use crate::ids::{FnKey, HandleKind};
 use crate::location::Location;
 use crate::options::Options;
 use crate::summary::{
-    FnSummary, Language, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow, union_into,
+    FnSummary, Language, Origin, OriginKind, Release, ReleaseHow, ReturnFlow, ScopeRole, StoreFlow,
+    union_into,
 };
 
 /// Deeper than this, an expression is treated as carrying nothing.
@@ -75,6 +76,8 @@ enum WithScope {
     Closes(HandleKind, Option<LibType>),
     /// A library's manager that leaves what it binds open.
     KeepsOpen(Option<LibType>),
+    /// `contextlib.closing(x)`: binds `x` and closes it on exit.
+    Closing,
     /// The project's own scope: these functions' `yield` or `__enter__` decides.
     Project(Vec<FnKey>),
 }
@@ -114,6 +117,9 @@ struct FnDef<'a> {
     qual_name: String,
     /// Defined inside another function (at any depth, a method of a class there included).
     nested: bool,
+    /// The statements it is defined among (a method's class body): where `__enter__` finds its
+    /// `__exit__`.
+    siblings: &'a [Stmt],
 }
 
 /// All functions of a module, summarized.
@@ -155,6 +161,7 @@ fn collect_defs<'a>(
                     class: class.cloned(),
                     qual_name: own.clone(),
                     nested: prefix.is_some(),
+                    siblings: body,
                 });
                 // Functions nested in this one.
                 collect_nested(&f.body, module, &own, out);
@@ -262,6 +269,26 @@ struct Fx<'a> {
     /// Targets of unresolved `with` blocks that wait for evidence of being a database handle
     /// (origin index → whether the block used it as one).
     pending: HashMap<usize, bool>,
+    /// What makes this function a scope for a `with` block, known before its body is read.
+    role: ScopeRole,
+    /// The name of a method's receiver (`self`, `cls`).
+    receiver: Option<String>,
+    /// Inside this many `finally` blocks, and `except` handlers.
+    in_finally: usize,
+    in_except: usize,
+    /// A `yield` has been read (what follows runs when the `with` block exits).
+    yielded: bool,
+    /// Handles released where a scope's exit runs: in a `finally`, after the `yield`, through
+    /// `closing`, or (for `__enter__`) in the class's `__exit__`.
+    releases: Vec<(TextRange, ReleaseHow, Vec<usize>)>,
+    /// `return self` in `__enter__`.
+    returns_self: Vec<TextRange>,
+    /// Functions defined in this body, by name, and their keys.
+    nested: HashMap<String, FnKey>,
+    /// How many `yield`s have been read.
+    yield_count: usize,
+    /// This function's qualified name, for the keys of the functions defined in it.
+    qual_name: String,
     depth: usize,
     /// The handle the function's return annotation names (`-> Session`), if any.
     declared: Option<HandleKind>,
@@ -295,6 +322,16 @@ fn summarize_fn(
         stores: Vec::new(),
         reset: HashSet::default(),
         pending: HashMap::default(),
+        role: ScopeRole::None,
+        receiver: None,
+        in_finally: 0,
+        in_except: 0,
+        yielded: false,
+        releases: Vec::new(),
+        returns_self: Vec::new(),
+        nested: HashMap::default(),
+        yield_count: 0,
+        qual_name: d.qual_name.clone(),
         depth: 0,
         declared: None,
     };
@@ -338,18 +375,27 @@ fn summarize_fn(
     for p in [&params.vararg, &params.kwarg].into_iter().flatten() {
         fx.outer.insert(p.name.to_string());
     }
-    fx.block(&d.def.body);
-
-    let scope = if decorators(d.def, &fx.imports, module).iter().any(|q| {
-        q.last()
-            .is_some_and(|l| catalog::CONTEXT_MANAGER_DECORATORS.contains(&l.as_str()))
-    }) {
+    let scope = if decorators(d.def, &fx.imports, module)
+        .iter()
+        .any(|q| q.last().is_some_and(|l| is_context_manager_decorator(l)))
+    {
         ScopeRole::Generator
     } else if d.class.is_some() && matches!(d.def.name.as_str(), "__enter__" | "__aenter__") {
         ScopeRole::Enter
     } else {
         ScopeRole::None
     };
+    fx.role = scope;
+    if d.class.is_some() {
+        fx.receiver = params
+            .iter_non_variadic_params()
+            .next()
+            .map(|p| p.parameter.name.to_string());
+    }
+    fx.block(&d.def.body);
+    if scope == ScopeRole::Enter {
+        fx.enter_released_by_exit(d.siblings);
+    }
 
     // Keep the origins that a return, yield or store carries, with their locations; the target of
     // an unresolved `with` only when the block used it as a database handle.
@@ -399,6 +445,16 @@ fn summarize_fn(
         })
         .filter(|s| !s.origins.is_empty())
         .collect();
+    // Releases of what the flows carry (nothing else of a release matters to a caller).
+    let releases = std::mem::take(&mut fx.releases)
+        .into_iter()
+        .map(|(r, how, c)| Release {
+            span: at(r),
+            how,
+            origins: c.iter().filter_map(|o| kept.get(o).copied()).collect(),
+        })
+        .filter(|r| !r.origins.is_empty())
+        .collect();
     FnSummary {
         language: Language::Python,
         key,
@@ -414,6 +470,7 @@ fn summarize_fn(
         stores,
         leaks: Vec::new(),
         unfinished: Vec::new(),
+        releases,
     }
 }
 
@@ -442,6 +499,11 @@ impl Fx<'_> {
         match stmt {
             Stmt::Return(r) => {
                 if let Some(value) = &r.value {
+                    if self.role == ScopeRole::Enter
+                        && matches!(&**value, Expr::Name(n) if Some(n.id.as_str()) == self.receiver.as_deref())
+                    {
+                        self.returns_self.push(value.range());
+                    }
                     let v = self.expr(value);
                     if !v.carried.is_empty() {
                         self.returns
@@ -514,6 +576,19 @@ impl Fx<'_> {
             Stmt::Global(g) => {
                 self.globals.extend(g.names.iter().map(|n| n.to_string()));
             }
+            // A function defined here is called by its name below: its key is its qualified name.
+            Stmt::FunctionDef(f) => {
+                let name = f.name.to_string();
+                self.env.remove(&name);
+                self.nested.insert(
+                    name.clone(),
+                    FnKey {
+                        module: self.module.to_vec(),
+                        owner: None,
+                        name: format!("{}.{name}", self.qual_name),
+                    },
+                );
+            }
             // Nested functions and classes are summarized on their own.
             _ => {}
         }
@@ -557,8 +632,36 @@ impl Fx<'_> {
                         ..PVal::default()
                     }
                 }
-                Some(WithScope::KeepsOpen(binds)) => {
-                    PVal::typed(binds.map_or(PyTy::Unknown, PyTy::Lib))
+                // The manager binds itself: the target is the value, open after the block.
+                Some(WithScope::KeepsOpen(binds)) => PVal {
+                    carried: v.carried.clone(),
+                    ty: binds.map_or(PyTy::Unknown, PyTy::Lib),
+                    ..PVal::default()
+                },
+                // `closing(x)`: the target is `x`, closed on exit; a handle of the type `x` has,
+                // else evidence is needed as for any manager that was not resolved.
+                Some(WithScope::Closing) => {
+                    self.release(range, ReleaseHow::Closing, &v.carried);
+                    let kind = match &v.ty {
+                        PyTy::Lib(t) => catalog::handle_kind(t),
+                        _ => None,
+                    };
+                    let o = match kind {
+                        Some(kind) => self.origin(OriginKind::WithBound(kind), range),
+                        None => {
+                            let o = self.origin(OriginKind::WithTarget, range);
+                            self.pending.insert(o, false);
+                            unresolved.push(o);
+                            o
+                        }
+                    };
+                    let mut carried = vec![o];
+                    union_into(&mut carried, &v.carried);
+                    PVal {
+                        carried,
+                        ty: v.ty.clone(),
+                        ..PVal::default()
+                    }
                 }
                 None => match self.unresolved_manager(&item.context_expr) {
                     // `def get_session() -> Session`: what the block binds is a session
@@ -593,7 +696,27 @@ impl Fx<'_> {
             }
         }
         let stored_before = self.stores.len();
+        let yields_before = self.yield_count;
         self.block(&w.body);
+        // A lifespan: `app.state.pool = pool` or `app.pool = pool`, then `yield`, in a
+        // `@contextmanager` generator: the object it was given holds the handle exactly as long as
+        // the block lasts (the application's life). A store on the method's own receiver is not.
+        if self.role == ScopeRole::Generator && self.yield_count > yields_before {
+            let mut i = stored_before;
+            while i < self.stores.len() {
+                let root = self.stores[i]
+                    .1
+                    .split(['.', '['])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                if self.outer.contains(&root) && self.receiver.as_deref() != Some(root.as_str()) {
+                    self.stores.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
         if !unresolved.is_empty() {
             for v in self.env.values_mut() {
                 v.carried.retain(|o| !unresolved.contains(o));
@@ -620,14 +743,18 @@ impl Fx<'_> {
     /// A `try` statement; stores its `finally` resets are undone.
     fn try_stmt(&mut self, s: &ast::StmtTry) {
         self.block(&s.body);
+        self.in_except += 1;
         for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
             if let Some(name) = &h.name {
                 self.env.insert(name.to_string(), PVal::default());
             }
             self.block(&h.body);
         }
+        self.in_except -= 1;
         self.block(&s.orelse);
+        self.in_finally += 1;
         self.block(&s.finalbody);
+        self.in_finally -= 1;
         // `finally: self._session = None`: a store to that target is undone on the way
         // out, whatever the body stored there.
         for stmt in &s.finalbody {
@@ -829,6 +956,8 @@ impl Fx<'_> {
                 v
             }
             Expr::Yield(y) => {
+                self.yield_count += 1;
+                self.yielded = true;
                 if let Some(value) = &y.value {
                     let v = self.expr(value);
                     if !v.carried.is_empty() {
@@ -913,13 +1042,38 @@ impl Fx<'_> {
             .map(|k| self.expr(&k.value))
             .collect();
         let range = e.range();
-        let callee = if let Expr::Attribute(attr) = &*c.func
+        let nested = match &*c.func {
+            Expr::Name(n) if !self.env.contains_key(n.id.as_str()) => {
+                self.nested.get(n.id.as_str()).cloned()
+            }
+            _ => None,
+        };
+        let callee = if let Some(key) = nested {
+            Callee::Project(vec![key], PyTy::Unknown)
+        } else if let Expr::Attribute(attr) = &*c.func
             && !self.is_module_path(&attr.value)
         {
             // A method call on a value: `self.engine.begin()`, `pool.acquire()`, `items.append(x)`.
             let recv = self.expr(&attr.value);
-            if catalog::DB_API_METHODS.contains(&attr.attr.as_str()) {
+            let method = attr.attr.as_str();
+            if catalog::DB_API_METHODS.contains(&method) {
                 self.used_as_handle(&recv.carried);
+            }
+            // `conn.close()`, `pool.release(conn)`: where a scope's exit runs, a release.
+            if catalog::RELEASE_METHODS.contains(&method) && self.at_exit() {
+                let mut released = Vec::new();
+                if args.is_empty() {
+                    union_into(&mut released, &recv.carried);
+                }
+                for a in &args {
+                    union_into(&mut released, &a.carried);
+                }
+                let how = if self.in_finally > 0 {
+                    ReleaseHow::Finally
+                } else {
+                    ReleaseHow::AfterYield
+                };
+                self.release(range, how, &released);
             }
             let callee = self.names.method_callee(&recv.ty, attr.attr.as_str());
             if let Callee::Stores = callee {
@@ -953,8 +1107,16 @@ impl Fx<'_> {
                     ..first
                 }
             }
+            Callee::Closing => {
+                let first = args.into_iter().next().unwrap_or_default();
+                PVal {
+                    site: first.site.map(|_| range),
+                    scope: Some(WithScope::Closing),
+                    ..first
+                }
+            }
             Callee::Scope(manager) => self.scope_value(manager, range),
-            Callee::Lib(t) => PVal::typed(PyTy::Lib(t)),
+            Callee::Lib(t) => self.opened(t, range),
             // An instance holds what it was given, and is a scope if it has `__enter__`.
             Callee::Class(class, enters) => {
                 let mut v = PVal {
@@ -1086,10 +1248,68 @@ impl Fx<'_> {
                 }
             }
             OnExit::KeepsOpen => PVal {
-                ty,
                 scope: Some(WithScope::KeepsOpen(manager.binds)),
-                ..PVal::default()
+                ..manager
+                    .binds
+                    .map_or_else(PVal::default, |t| self.opened(t, range))
             },
+        }
+    }
+
+    /// A library object made bare: a handle whose own `with` does not close it carries an
+    /// opened origin (a project scope that yields it must release it).
+    fn opened(&mut self, t: LibType, range: TextRange) -> PVal {
+        match catalog::opened_kind(t) {
+            Some(kind) => {
+                let o = self.origin(OriginKind::Opened(kind), range);
+                PVal {
+                    carried: vec![o],
+                    ty: PyTy::Lib(t),
+                    scope: None,
+                    site: Some(range),
+                }
+            }
+            None => PVal::typed(PyTy::Lib(t)),
+        }
+    }
+
+    /// Whether code here runs when a scope's block exits: a `@contextmanager` generator's
+    /// `finally` or what follows its `yield` (not an `except` handler, which runs on error only).
+    fn at_exit(&self) -> bool {
+        self.role == ScopeRole::Generator
+            && (self.in_finally > 0 || (self.yielded && self.in_except == 0))
+    }
+
+    fn release(&mut self, range: TextRange, how: ReleaseHow, carried: &[usize]) {
+        if !carried.is_empty() {
+            self.releases.push((range, how, carried.to_vec()));
+        }
+    }
+
+    /// For `__enter__`: what the class's `__exit__`/`__aexit__` releases (`self.session.close()`)
+    /// is what this method stored there; `return self` hands the block an object holding it.
+    fn enter_released_by_exit(&mut self, siblings: &[Stmt]) {
+        let receiver = self.receiver.clone().unwrap_or_default();
+        let exits = siblings.iter().filter_map(|s| match s {
+            Stmt::FunctionDef(f) if matches!(f.name.as_str(), "__exit__" | "__aexit__") => Some(f),
+            _ => None,
+        });
+        let mut released: Vec<(String, TextRange)> = Vec::new();
+        for exit in exits {
+            released.extend(released_paths(&exit.body, &receiver));
+        }
+        let mut held = Vec::new();
+        for (_, target, carried) in &self.stores {
+            if let Some((_, range)) = released.iter().find(|(path, _)| path == target) {
+                self.releases
+                    .push((*range, ReleaseHow::Exit, carried.clone()));
+                union_into(&mut held, carried);
+            }
+        }
+        if !held.is_empty() {
+            for range in std::mem::take(&mut self.returns_self) {
+                self.returns.push((range, held.clone()));
+            }
         }
     }
 
@@ -1171,6 +1391,47 @@ fn root_name(e: &Expr) -> Option<String> {
         Expr::Subscript(s) => root_name(&s.value),
         _ => None,
     }
+}
+
+/// The attribute paths of `receiver` (`self.session`) that a body releases, with where:
+/// `self.session.close()`, `await self.conn.aclose()`, `self.pool.release(self.conn)`.
+fn released_paths(body: &[Stmt], receiver: &str) -> Vec<(String, TextRange)> {
+    use ruff_python_ast::visitor::{Visitor, walk_expr};
+    struct Calls<'r> {
+        receiver: &'r str,
+        out: Vec<(String, TextRange)>,
+    }
+    impl<'a> Visitor<'a> for Calls<'_> {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            if let Expr::Call(c) = e
+                && let Expr::Attribute(a) = &*c.func
+                && catalog::RELEASE_METHODS.contains(&a.attr.as_str())
+            {
+                let released: Vec<&Expr> = if c.arguments.args.is_empty() {
+                    vec![&*a.value]
+                } else {
+                    c.arguments.args.iter().collect()
+                };
+                for r in released {
+                    if let Some(w) = written_name(r)
+                        && w.len() > 1
+                        && w[0] == self.receiver
+                    {
+                        self.out.push((w.join("."), c.range()));
+                    }
+                }
+            }
+            walk_expr(self, e);
+        }
+    }
+    let mut calls = Calls {
+        receiver,
+        out: Vec::new(),
+    };
+    for stmt in body {
+        calls.visit_stmt(stmt);
+    }
+    calls.out
 }
 
 /// What says the target of an unresolved manager is a database handle.

@@ -108,16 +108,17 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
             };
             let via = match (&origin.kind, through) {
                 (OriginKind::WithBound(_), _) => Via::With,
-                (OriginKind::Enter(_), Some(key)) => Via::Scope(facts.name(key)),
+                (OriginKind::Enter(_), Some(key)) => Via::Scope(facts.name(key), facts.closes(key)),
                 (_, Some(key)) => Via::Call(facts.name(key)),
                 _ => Via::Acquired,
             };
             let label = match &via {
                 Via::Acquired => format!("{} {} here", kind.noun(), participle(kind)),
                 Via::With => format!("{} bound here; the block closes it on exit", kind.noun()),
-                Via::Scope(f) => format!(
-                    "{} bound here by `{f}`, which closes it on exit",
-                    kind.noun()
+                Via::Scope(f, how) => format!(
+                    "{} bound here by `{f}`, which closes it on exit{}",
+                    kind.noun(),
+                    how.map_or(String::new(), |h| format!(" ({})", h.phrase()))
                 ),
                 Via::Call(f) => format!("{} comes from `{f}`, which lets it escape", kind.noun()),
             };
@@ -141,7 +142,7 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
 enum Via {
     Acquired,
     With,
-    Scope(String),
+    Scope(String, Option<crate::summary::ReleaseHow>),
     Call(String),
 }
 
@@ -149,7 +150,7 @@ impl Via {
     fn rank(&self) -> u8 {
         match self {
             Via::Acquired | Via::With => 0,
-            Via::Scope(_) => 1,
+            Via::Scope(..) => 1,
             Via::Call(_) => 2,
         }
     }
@@ -197,7 +198,7 @@ fn finding<S: Clone>(
                     .to_string(),
             },
         ),
-        Via::With | Via::Scope(_) => (
+        Via::With | Via::Scope(..) => (
             format!("{noun} escapes the `with` block that closes it"),
             format!(
                 "use the {noun} inside the block and return the data it produces; to lend it to \

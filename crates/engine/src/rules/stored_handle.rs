@@ -102,9 +102,12 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
             let scoped = matches!(origin.kind, OriginKind::WithBound(_) | OriginKind::Enter(_));
             let label = match through {
                 Some(key) if scoped => format!(
-                    "{} bound here by `{}`, which closes it on exit",
+                    "{} bound here by `{}`, which closes it on exit{}",
                     kind.noun(),
-                    facts.name(key)
+                    facts.name(key),
+                    facts
+                        .closes(key)
+                        .map_or(String::new(), |h| format!(" ({})", h.phrase()))
                 ),
                 Some(key) => format!("{} comes from `{}`", kind.noun(), facts.name(key)),
                 None if scoped => {
