@@ -103,14 +103,60 @@ for entry in "${workspaces[@]}"; do
   fi
   checked_workspaces+=("$dir")
 done
+# Real Python applications, checked whole (their `.py` files and `.gitignore`s at a pinned commit),
+# chosen across frameworks and drivers: web services over SQLAlchemy (sync and async), Django,
+# Flask-SQLAlchemy, asyncpg, psycopg 3 and sqlite3, bots, and gradio and Streamlit apps whose many
+# `with` blocks are not a database's. Fetched from GitHub, or from a directory of bare mirrors
+# named `owner+name/repo` (REALWORLD_MIRROR=/work/.mirror); put a tree at
+# realworld/python-apps/NAME to use your own.
+python_apps=(
+  "dispatch Netflix/dispatch dd2837e82a0bf5565b1b4b4b91ea30b7262d4061"
+  "mealie mealie-recipes/mealie b5643a9399465d8b4ea339e7a6639df2d697741b"
+  "chainlit Chainlit/chainlit 488b74579ace74ad917556a1560e9db68e011219"
+  "langchain-chatchat chatchat-space/Langchain-Chatchat 49165d6af4438aa7e8a1f71ce276db55f4405151"
+  "ctfd CTFd/CTFd 91ced62d44d3ec3142a0948ee96ed19947cfc979"
+  "healthchecks healthchecks/healthchecks 29b5ec251059034b79e0120e2ff0c3e35d7bd9f8"
+  "redash getredash/redash ca79fe988d81cdac9675b412f3dfcab107bc1fbc"
+  "beets beetbox/beets 07f39c5204997a356fd98b7e88ba9b185efb2e66"
+  "datasette simonw/datasette 481df7ff6d78a8ccf919984d27f27201b081bd53"
+  "aiohttp-demos aio-libs/aiohttp-demos 5362c18e9612c22f7af29c3d1246e20e89d25145"
+  "langgraph langchain-ai/langgraph f09cfe8ffc1eeffd68f4b628ed69c30f7cad229f"
+  "robodanny Rapptz/RoboDanny 39af9d71ffd5f099094a05352c18b987a1dc5d04"
+  "red-discordbot Cog-Creators/Red-DiscordBot 4e27059209473118142a5a220b002353dc82d3e4"
+  "fastchat lm-sys/FastChat 0e6d3e4beaab66f4d3f93db72541a4abab8af28d"
+  "text-generation-webui oobabooga/text-generation-webui 1dcde41d03d13fc768316f4d2256a8a6dd044268"
+  "spt-finance pingxg/spt-finance 5db2843ff2a6864bbe9b8ad8259def114c525ea5"
+  "streamlit-agent langchain-ai/streamlit-agent 634e1cecf23d7ca3a4c5e708944673e057765b2a"
+)
+checked_apps=()
+mkdir -p "$work/python-apps"
+for entry in "${python_apps[@]}"; do
+  read -r name repo commit <<<"$entry"
+  dir="$work/python-apps/$name"
+  if [ ! -d "$dir" ]; then
+    git_dir="${REALWORLD_MIRROR:-}/${repo/\//+}/repo"
+    if [ -z "${REALWORLD_MIRROR:-}" ] || [ ! -d "$git_dir" ]; then
+      git_dir="$work/python-apps/.git-$name"
+      git clone --quiet --bare --filter=blob:none "https://github.com/$repo" "$git_dir" 2>/dev/null || true
+    fi
+    mkdir -p "$dir"
+    # Only what the checker reads; a snapshot may lack large blobs, which `.py` files never are.
+    if ! git --git-dir="$git_dir" archive "$commit" -- '*.py' '*.gitignore' 2>/dev/null | tar -x -C "$dir"; then
+      echo "realworld: could not get $repo at $commit; $name is not checked" >&2
+      rm -rf "$dir"
+      continue
+    fi
+  fi
+  checked_apps+=("$dir")
+done
 cargo build --release --quiet
 bin=target/release/scoped-db
 files=$(find "$work/vendor" -name '*.rs' | wc -l)
 pyfiles=$(find "$work/pypi" -name '*.py' | wc -l)
-echo "checking $files .rs files under $work/vendor, the apps and ${#checked_workspaces[@]} workspaces, and $pyfiles .py files under $work/pypi in one run" >&2
+echo "checking $files .rs files under $work/vendor, the apps and ${#checked_workspaces[@]} workspaces, $pyfiles .py files under $work/pypi and ${#checked_apps[@]} Python applications in one run" >&2
 report="$work/report.json"
 start=$(date +%s.%N)
-"$bin" check --format json "$work/vendor" "$work/apps" "${checked_workspaces[@]}" "$work/pypi" > "$report" || true
+"$bin" check --format json "$work/vendor" "$work/apps" "${checked_workspaces[@]}" "$work/pypi" "${checked_apps[@]}" > "$report" || true
 end=$(date +%s.%N)
 echo "took $(echo "$end - $start" | bc) s" >&2
 if [ "${1:-}" = "--json" ]; then
@@ -123,7 +169,7 @@ report = json.load(open(sys.argv[1]))
 by_crate = collections.defaultdict(list)
 for f in report["findings"]:
     parts = f["path"].split("/")
-    top = next((t for t in ("vendor", "apps", "workspaces", "pypi") if t in parts), parts[0])
+    top = next((t for t in ("vendor", "apps", "workspaces", "pypi", "python-apps") if t in parts), parts[0])
     crate = parts[parts.index(top) + 1] if top in parts else parts[0]
     by_crate[crate].append(f)
 for crate in sorted(by_crate):

@@ -282,7 +282,7 @@ impl Facts {
             OriginKind::Acquire(k) | OriginKind::WithBound(k) => Some((Known::found(*k), None)),
             OriginKind::Call(keys) => least(keys, |c| self.escapes.get(c).copied()),
             OriginKind::Enter(keys) => least(keys, |c| self.scopes.get(c).copied()),
-            OriginKind::Obtained(_) | OriginKind::Opened(_) | OriginKind::WithTarget => None,
+            OriginKind::Obtained(_) | OriginKind::Opened(_) | OriginKind::WithTarget(_) => None,
         }
     }
 
@@ -290,7 +290,7 @@ impl Facts {
     /// function named), when it is no known handle.
     pub(crate) fn with_target<'k>(&self, kind: &'k OriginKind) -> Option<Option<&'k FnKey>> {
         match kind {
-            OriginKind::WithTarget => Some(None),
+            OriginKind::WithTarget(_) => Some(None),
             OriginKind::Call(keys) if self.escaping(kind).is_none() => keys
                 .iter()
                 .find(|c| self.with_targets.contains(*c))

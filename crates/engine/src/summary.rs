@@ -22,12 +22,21 @@ pub enum OriginKind {
     /// function or a class's `__enter__`); a handle if one of them is a scope for one.
     Enter(Vec<FnKey>),
     /// (Python) The target of a `with` whose context manager could not be resolved: assumed to be
-    /// released when the block exits.
-    WithTarget,
+    /// released when the block exits; kept only with evidence that it is a database handle.
+    WithTarget(TargetEvidence),
     /// (Python) A handle whose own `with` does not close it (`sqlite3.connect()`,
     /// `psycopg2.connect()`, `await asyncpg.connect()`): a project scope that yields it is one
     /// only where the project releases it.
     Opened(HandleKind),
+}
+
+/// (Python) What says the target of an unresolved `with` is a database handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetEvidence {
+    /// A database package the catalog does not model call by call made the manager.
+    DbPackage,
+    /// The block calls a DB-API method on it (`execute`, `cursor`, `commit`, `fetch*`...).
+    UsedAsHandle,
 }
 
 /// (Python) Where a project context manager releases what it hands to its `with` block.

@@ -20,7 +20,7 @@ use crate::location::Location;
 use crate::options::Options;
 use crate::summary::{
     FnSummary, Language, Origin, OriginKind, Release, ReleaseHow, ReturnFlow, ScopeRole, StoreFlow,
-    union_into,
+    TargetEvidence, union_into,
 };
 
 /// Deeper than this, an expression is treated as carrying nothing.
@@ -649,8 +649,22 @@ impl Fx<'_> {
                     let o = match kind {
                         Some(kind) => self.origin(OriginKind::WithBound(kind), range),
                         None => {
-                            let o = self.origin(OriginKind::WithTarget, range);
-                            self.pending.insert(o, false);
+                            // `closing(MySQLdb.connect(..))`: evidence from what it closes.
+                            let closed = match &item.context_expr {
+                                Expr::Call(c) => c.arguments.args.first(),
+                                _ => None,
+                            };
+                            let db = closed.and_then(|x| self.unresolved_manager(x))
+                                == Some(Evidence::Db);
+                            let evidence = if db {
+                                TargetEvidence::DbPackage
+                            } else {
+                                TargetEvidence::UsedAsHandle
+                            };
+                            let o = self.origin(OriginKind::WithTarget(evidence), range);
+                            if !db {
+                                self.pending.insert(o, false);
+                            }
                             unresolved.push(o);
                             o
                         }
@@ -666,17 +680,18 @@ impl Fx<'_> {
                 None => match self.unresolved_manager(&item.context_expr) {
                     // `def get_session() -> Session`: what the block binds is a session
                     // whatever made it, closed on exit.
-                    Some(_) if self.declared.is_some() => {
-                        let kind = self.declared.map(OriginKind::WithBound);
-                        let o = self.origin(kind.unwrap_or(OriginKind::WithTarget), range);
-                        PVal {
-                            carried: vec![o],
-                            ..PVal::default()
-                        }
-                    }
                     Some(evidence) => {
-                        let o = self.origin(OriginKind::WithTarget, range);
-                        if evidence == Evidence::Needed {
+                        let kind = match (self.declared, evidence) {
+                            (Some(kind), _) => OriginKind::WithBound(kind),
+                            (None, Evidence::Db) => {
+                                OriginKind::WithTarget(TargetEvidence::DbPackage)
+                            }
+                            (None, Evidence::Needed) => {
+                                OriginKind::WithTarget(TargetEvidence::UsedAsHandle)
+                            }
+                        };
+                        let o = self.origin(kind, range);
+                        if self.declared.is_none() && evidence == Evidence::Needed {
                             self.pending.insert(o, false);
                         }
                         unresolved.push(o);
@@ -1147,7 +1162,7 @@ impl Fx<'_> {
         carried
             .iter()
             .copied()
-            .filter(|&o| self.origins[o].0 != OriginKind::WithTarget)
+            .filter(|&o| !matches!(self.origins[o].0, OriginKind::WithTarget(_)))
             .collect()
     }
 

@@ -4,7 +4,7 @@
 use super::{Rule, RuleInfo, Severity};
 use crate::finding::{Finding, Label};
 use crate::propagate::Facts;
-use crate::summary::{FnSummary, Origin};
+use crate::summary::{FnSummary, Origin, OriginKind, TargetEvidence};
 
 /// The diagnostic: `flow` is the returned or stored expression; `target` where it is stored.
 fn finding<S: Clone>(
@@ -169,9 +169,16 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
             let Some(through) = facts.with_target(&origin.kind) else {
                 continue;
             };
-            let message = match through {
-                None => "bound here by a context manager that was not resolved".to_string(),
-                Some(key) => {
+            let message = match (through, &origin.kind) {
+                (None, OriginKind::WithTarget(TargetEvidence::DbPackage)) => {
+                    "bound here by a database package's context manager that scoped-db does not \
+                     model, assumed to release it on exit"
+                        .to_string()
+                }
+                (None, _) => "bound here by a context manager that was not resolved; the block \
+                              uses it as a database handle"
+                    .to_string(),
+                (Some(key), _) => {
                     let name = facts.name(key);
                     let label = format!("comes from `{name}`, which returns a `with` target");
                     callee.get_or_insert(name);
