@@ -35,6 +35,8 @@ pub enum OriginKind {
 pub enum TargetEvidence {
     /// A database package the catalog does not model call by call made the manager.
     DbPackage,
+    /// The manager is a DB-API call on a value of unknown type (`conn.cursor()`).
+    DbApiCall,
     /// The block calls a DB-API method on it (`execute`, `cursor`, `commit`, `fetch*`...).
     UsedAsHandle,
 }

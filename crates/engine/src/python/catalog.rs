@@ -674,6 +674,10 @@ pub static DB_API_METHODS: &[&str] = &[
     "copy_to",
 ];
 
+/// Methods whose call, as a `with` manager on a receiver of unknown type, is itself evidence that
+/// the target is a database handle: PEP 249's `connection.cursor()`.
+pub static DB_API_MANAGERS: &[&str] = &["cursor"];
+
 /// Database packages the catalog does not model call by call, by canonical module prefix, each
 /// with the release it was checked at on its registry page: a `with` over anything they make
 /// binds a database object (`with connections[alias].cursor() as c` in Django).

@@ -654,8 +654,10 @@ impl Fx<'_> {
                                 Expr::Call(c) => c.arguments.args.first(),
                                 _ => None,
                             };
-                            let db = closed.and_then(|x| self.unresolved_manager(x))
-                                == Some(Evidence::Db);
+                            let db = matches!(
+                                closed.and_then(|x| self.unresolved_manager(x)),
+                                Some(Evidence::Db | Evidence::DbApi)
+                            );
                             let evidence = if db {
                                 TargetEvidence::DbPackage
                             } else {
@@ -686,6 +688,9 @@ impl Fx<'_> {
                             (None, Evidence::Db) => {
                                 OriginKind::WithTarget(TargetEvidence::DbPackage)
                             }
+                            (None, Evidence::DbApi) => {
+                                OriginKind::WithTarget(TargetEvidence::DbApiCall)
+                            }
                             (None, Evidence::Needed) => {
                                 OriginKind::WithTarget(TargetEvidence::UsedAsHandle)
                             }
@@ -704,6 +709,12 @@ impl Fx<'_> {
                 },
             };
             if let Some(target) = &item.optional_vars {
+                // `as (connection, name)`: what a manager binds as a tuple is told apart by
+                // nothing here, so its items are data (a handle in one item is not followed).
+                let bound = match &**target {
+                    Expr::Tuple(_) | Expr::List(_) => PVal::default(),
+                    _ => bound,
+                };
                 self.assign(target, &bound);
                 if let (Expr::Name(n), [o]) = (&**target, bound.carried.as_slice()) {
                     bound_names.push((n.id.to_string(), *o));
@@ -1198,6 +1209,12 @@ impl Fx<'_> {
         // The longest dotted name the callee starts with: `django.db.connections` in
         // `connections[alias].cursor()`, `gr.Column` in `gr.Column(..)`.
         let head = dotted_head(&c.func)?;
+        // `with conn.cursor() as cur`: the manager is a DB-API call on whatever `conn` is.
+        if let Expr::Attribute(a) = &*c.func
+            && catalog::DB_API_MANAGERS.contains(&a.attr.as_str())
+        {
+            return Some(Evidence::DbApi);
+        }
         if !self.is_module_path_name(&head[..1]) {
             return Some(Evidence::Needed);
         }
@@ -1454,6 +1471,8 @@ fn released_paths(body: &[Stmt], receiver: &str) -> Vec<(String, TextRange)> {
 enum Evidence {
     /// The manager comes from a database package.
     Db,
+    /// The manager is a DB-API call (`conn.cursor()`).
+    DbApi,
     /// Nothing yet: the block must use the target as a database handle.
     Needed,
 }

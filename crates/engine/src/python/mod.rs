@@ -218,6 +218,8 @@ pub struct PyIndex {
     relative: HashMap<Vec<String>, Vec<Vec<String>>>,
     /// What the consumers of a FastAPI dependency declare it gives, by function.
     dependency_types: HashMap<FnKey, (Vec<String>, TyExpr)>,
+    /// The project bases of each class that has some, resolved once.
+    bases: HashMap<ClassRef, Vec<ClassRef>>,
 }
 
 /// The dotted module path of a file: `chatter/utils/database.py` is `chatter.utils.database`;
@@ -345,6 +347,7 @@ impl PyIndex {
             roots,
             relative,
             dependency_types: HashMap::default(),
+            bases: HashMap::default(),
         };
         let mut dependency_types = HashMap::default();
         for decls in index.modules.values() {
@@ -357,6 +360,28 @@ impl PyIndex {
             }
         }
         index.dependency_types = dependency_types;
+        let mut bases = HashMap::default();
+        for decls in index.modules.values() {
+            for c in &decls.classes {
+                let resolved: Vec<ClassRef> = c
+                    .bases
+                    .iter()
+                    .filter_map(|b| index.class(&decls.module, b))
+                    .map(|(d, base)| ClassRef {
+                        module: d.module.clone(),
+                        name: base.name.clone(),
+                    })
+                    .collect();
+                if !resolved.is_empty() {
+                    let class = ClassRef {
+                        module: decls.module.clone(),
+                        name: c.name.clone(),
+                    };
+                    bases.insert(class, resolved);
+                }
+            }
+        }
+        index.bases = bases;
         index
     }
 
@@ -466,41 +491,47 @@ impl PyIndex {
     /// A method of a project class, or of the first of its bases (depth-first, as written, up to
     /// [`MAX_BASES`] classes) that defines it.
     pub(crate) fn method(&self, class: &ClassRef, name: &str) -> Vec<(FnKey, TyExpr)> {
-        self.lineage(class)
-            .into_iter()
-            .map(|(decls, c)| self.methods(decls, c, name))
-            .find(|m| !m.is_empty())
-            .unwrap_or_default()
+        self.in_lineage(class, |decls, c| {
+            let m = self.methods(decls, c, name);
+            (!m.is_empty()).then_some(m)
+        })
+        .unwrap_or_default()
     }
 
-    /// A project class and its project bases, nearest first: the class, then each base and its
-    /// own bases in the order written (a simplified MRO: enough to find what a base declares).
-    /// Bases outside the run end the walk there; a cycle or more than [`MAX_BASES`] classes is cut.
-    fn lineage(&self, class: &ClassRef) -> Vec<(&PyDecls, &ClassDecl)> {
-        let mut out: Vec<(&PyDecls, &ClassDecl)> = Vec::new();
-        let Some(decls) = self.modules.get(&class.module) else {
-            return out;
+    /// The first answer `find` gives for a project class or its project bases, nearest first: the
+    /// class, then each base and its own bases in the order written (a simplified MRO: enough to
+    /// find what a base declares). Bases are looked up only when the class itself has no answer;
+    /// bases outside the run end the walk there; a cycle or more than [`MAX_BASES`] classes is cut.
+    fn in_lineage<'s, T>(
+        &'s self,
+        class: &ClassRef,
+        mut find: impl FnMut(&'s PyDecls, &'s ClassDecl) -> Option<T>,
+    ) -> Option<T> {
+        let lookup = |class: &ClassRef| {
+            let decls = self.modules.get(&class.module)?;
+            let c = decls.classes.iter().find(|c| c.name == class.name)?;
+            Some((decls, c))
         };
-        let Some(c) = decls.classes.iter().find(|c| c.name == class.name) else {
-            return out;
-        };
-        let mut stack = vec![(decls, c)];
-        while let Some((decls, c)) = stack.pop() {
-            if out.len() >= MAX_BASES
-                || out
-                    .iter()
-                    .any(|(d, k)| d.module == decls.module && k.name == c.name)
-            {
+        let (decls, c) = lookup(class)?;
+        if let Some(found) = find(decls, c) {
+            return Some(found);
+        }
+        let mut seen: Vec<&ClassRef> = Vec::new();
+        let mut stack: Vec<&ClassRef> = self.bases.get(class)?.iter().rev().collect();
+        while let Some(base) = stack.pop() {
+            if seen.len() >= MAX_BASES || seen.contains(&base) || base == class {
                 continue;
             }
-            out.push((decls, c));
-            for base in c.bases.iter().rev() {
-                if let Some(found) = self.class(&decls.module, base) {
-                    stack.push(found);
-                }
+            seen.push(base);
+            let Some((decls, c)) = lookup(base) else {
+                continue;
+            };
+            if let Some(found) = find(decls, c) {
+                return Some(found);
             }
+            stack.extend(self.bases.get(base).into_iter().flatten().rev());
         }
-        out
+        None
     }
 
     /// Resolves a type recorded in module `from` against the whole run.
@@ -574,10 +605,7 @@ impl PyIndex {
                     module: module.clone(),
                     name: class.clone(),
                 };
-                let found = self
-                    .lineage(&class)
-                    .into_iter()
-                    .find_map(|(d, c)| c.attrs.get(attr).map(|ty| (d, ty)));
+                let found = self.in_lineage(&class, |d, c| c.attrs.get(attr).map(|ty| (d, ty)));
                 match found {
                     Some((d, ty)) => self.resolve_depth(&d.module, ty, depth + 1),
                     None => PyTy::Unknown,
@@ -641,10 +669,7 @@ impl PyIndex {
     /// The type of a project class's attribute (`self.engine`), declared in the class or in the
     /// nearest of its bases that declares it.
     pub(crate) fn attr(&self, class: &ClassRef, name: &str) -> PyTy {
-        let found = self
-            .lineage(class)
-            .into_iter()
-            .find_map(|(d, c)| c.attrs.get(name).map(|ty| (d, ty)));
+        let found = self.in_lineage(class, |d, c| c.attrs.get(name).map(|ty| (d, ty)));
         match found {
             Some((d, ty)) => self.resolve(&d.module, ty),
             None => PyTy::Unknown,
@@ -970,26 +995,37 @@ impl PyDecls {
                         .into_iter()
                         .map(|(name, ann)| (name, self.annotation_ty(ann)))
                         .collect();
-                    let locals = Locals::of_fn(f);
+                    // Built only for a method that assigns `self.x` (most assign nothing there).
+                    let locals = std::cell::OnceCell::new();
                     let mut attrs = Vec::new();
                     flow::each_stmt(&f.body, &mut |stmt| {
-                        let (target, ty) = match stmt {
+                        let (target, value) = match stmt {
                             Stmt::Assign(a) if a.targets.len() == 1 => {
-                                let ty = match &*a.value {
-                                    Expr::Name(n) if params.contains_key(n.id.as_str()) => {
-                                        params[n.id.as_str()].clone()
-                                    }
-                                    value => self.local_ty(value, Some(&class.name), &locals, 0),
-                                };
-                                (&a.targets[0], ty)
+                                (&a.targets[0], Some(&*a.value))
                             }
-                            Stmt::AnnAssign(a) => (&*a.target, self.annotation_ty(&a.annotation)),
+                            Stmt::AnnAssign(a) => (&*a.target, None),
                             _ => return,
                         };
-                        if let Expr::Attribute(attr) = target
-                            && matches!(&*attr.value, Expr::Name(n) if n.id.as_str() == "self")
-                            && ty != TyExpr::Unknown
-                        {
+                        let Expr::Attribute(attr) = target else {
+                            return;
+                        };
+                        if !matches!(&*attr.value, Expr::Name(n) if n.id.as_str() == "self") {
+                            return;
+                        }
+                        let ty = match (stmt, value) {
+                            (Stmt::AnnAssign(a), _) => self.annotation_ty(&a.annotation),
+                            (_, Some(Expr::Name(n))) if params.contains_key(n.id.as_str()) => {
+                                params[n.id.as_str()].clone()
+                            }
+                            (_, Some(value)) => self.local_ty(
+                                value,
+                                Some(&class.name),
+                                locals.get_or_init(|| Locals::of_fn(f)),
+                                0,
+                            ),
+                            (_, None) => TyExpr::Unknown,
+                        };
+                        if ty != TyExpr::Unknown {
                             attrs.push((attr.attr.to_string(), ty));
                         }
                     });
@@ -1022,9 +1058,8 @@ impl PyDecls {
                 .and_then(|w| w.last().cloned())
                 .is_some_and(|l| flow::is_context_manager_decorator(&l))
         });
-        let locals = Locals::of_fn(f);
-        let mut found = Vec::new();
-        flow::each_stmt(&f.body, &mut |stmt| {
+        let mut values = Vec::new();
+        each_stmt_ref(&f.body, &mut |stmt| {
             let value = match stmt {
                 Stmt::Return(r) if !generator => r.value.as_deref(),
                 Stmt::Expr(e) if generator => match &*e.value {
@@ -1033,11 +1068,18 @@ impl PyDecls {
                 },
                 _ => None,
             };
-            if let Some(v) = value {
-                found.push(self.local_ty(v, class, &locals, 0));
-            }
+            values.extend(value);
         });
-        TyExpr::join(found)
+        if values.is_empty() {
+            return TyExpr::Unknown;
+        }
+        let locals = Locals::of_fn(f);
+        TyExpr::join(
+            values
+                .into_iter()
+                .map(|v| self.local_ty(v, class, &locals, 0))
+                .collect(),
+        )
     }
 
     /// Whether a call makes a tuple class: `typing.NamedTuple(..)`, `collections.namedtuple(..)`.

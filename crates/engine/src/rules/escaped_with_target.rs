@@ -175,6 +175,11 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                      model, assumed to release it on exit"
                         .to_string()
                 }
+                (None, OriginKind::WithTarget(TargetEvidence::DbApiCall)) => {
+                    "bound here by a DB-API call on a value of unknown type, assumed to close it \
+                     on exit"
+                        .to_string()
+                }
                 (None, _) => "bound here by a context manager that was not resolved; the block \
                               uses it as a database handle"
                     .to_string(),
