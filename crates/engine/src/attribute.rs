@@ -8,11 +8,11 @@
 use proc_macro2::{Punct, Spacing, TokenStream, TokenTree};
 use quote::quote;
 
-use crate::attrs::{AllowArgs, ScopedDbArgs};
 use crate::check_item;
 use crate::finding::Finding;
 use crate::location::SpanRange;
 use crate::options::Options;
+use crate::rust::attrs::{AllowArgs, ScopedDbArgs};
 
 /// `#[scoped_db]` / `#[scoped_db(handles(..))]` on a `fn`, an `impl` block or an inline `mod`.
 pub fn scoped_db(args: TokenStream, item: TokenStream) -> TokenStream {

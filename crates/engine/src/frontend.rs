@@ -6,18 +6,18 @@ use std::collections::BTreeMap;
 
 use proc_macro2::Span;
 
-use crate::attrs::Inherited;
-use crate::catalog;
-use crate::flow;
 use crate::ids::Provider;
-use crate::index::{self, Decl, FnItem, Index, RustDecls};
-use crate::lex_error;
 use crate::location::{LineCol, LineIndex, Location, SpanRange};
 use crate::options::{MAX_NESTING, Options, SourceError, depth_bound};
 #[cfg(feature = "python")]
 use crate::python;
+use crate::rust::attrs::Inherited;
+use crate::rust::catalog;
+use crate::rust::flow;
+use crate::rust::index::{self, Decl, FnItem, Index, RustDecls};
+use crate::rust::lex_error;
+use crate::rust::types::{self, NameScope};
 use crate::summary::FnSummary;
-use crate::types::{self, Scope};
 
 /// The module path a file's functions live in, from its path: `src/db/pool.rs` is `db::pool`,
 /// `src/db/mod.rs` is `db`, a file outside any `src/` is named after itself.
@@ -452,8 +452,8 @@ pub fn summarize_source(
 }
 
 /// The scope of a file's top-level items: its crate and module, from its path.
-fn file_scope(path: &str, options: &Options) -> Scope {
-    Scope::file_in(
+fn file_scope(path: &str, options: &Options) -> NameScope {
+    NameScope::file_in(
         types::crate_root_segment(&crate_root(path)),
         module_path(path),
         &options.crates,
@@ -464,7 +464,7 @@ fn file_scope(path: &str, options: &Options) -> Scope {
 /// and call shapes stand in for the declarations the item does not show.
 pub(crate) fn summarize_items(
     items: &[&syn::Item],
-    scope: &Scope,
+    scope: &NameScope,
     index: &Index,
     options: &Options,
 ) -> Vec<FnSummary<SpanRange>> {

@@ -12,47 +12,40 @@
 //! Nothing here reads files or prints.
 
 pub mod attribute;
-mod attrs;
-mod callee;
-pub mod catalog;
 mod fault;
 mod finding;
-mod flow;
 mod frontend;
 mod ids;
-mod index;
-mod lex_error;
 mod location;
-pub mod manifests;
 mod options;
 mod parse_count;
 pub mod pipeline;
-mod prefilter;
 mod propagate;
 #[cfg(feature = "python")]
 mod python;
 pub mod rules;
+mod rust;
 mod summary;
 pub mod suppress;
-mod types;
 pub mod workspace;
 
-pub use attrs::{AllowArgs, ScopedDbArgs};
 pub use finding::{Finding, Label};
 pub use frontend::{
     FileDecls, RunIndex, crate_name, crate_root, index_source, is_source_path, module_path,
     summarize_source,
 };
 pub use ids::{FnKey, HandleKind, Provider};
-pub use index::{Index, RustDecls};
 pub use location::{LineCol, LineIndex, Location, SpanRange};
 pub use options::{CrateNames, MAX_NESTING, Options, STACK_BYTES, SourceError};
 pub use pipeline::link;
 pub use rules::{Rule, RuleInfo, Severity};
+pub use rust::attrs::{AllowArgs, ScopedDbArgs};
+pub use rust::index::{Index, RustDecls};
+pub use rust::{catalog, manifests};
 pub use summary::FnSummary;
 
 use frontend::summarize_items;
-use types::Scope;
+use rust::types::NameScope;
 
 /// The outcome of [`check_sources`].
 #[derive(Debug, Default)]
@@ -138,7 +131,7 @@ pub fn check_run_with(sources: &[Source<'_>], prefilter: bool) -> Report {
 /// Spans are the item's own, for compile errors.
 pub fn check_item(item: &syn::Item, options: &Options) -> Vec<Finding<SpanRange>> {
     let items = [item];
-    let scope = Scope::item_only();
+    let scope = NameScope::item_only();
     let index = Index::new([RustDecls::collect(&items, &scope)]);
     let summaries = summarize_items(&items, &scope, &index, options);
     // Spans have no order: link over their positions in a table, then map back.

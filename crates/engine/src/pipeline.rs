@@ -18,8 +18,8 @@ use keepers::{Answer, Keepers};
 mod keepers;
 use crate::location::Location;
 use crate::options::{Options, SourceError};
-use crate::prefilter::{self, Needles};
 use crate::propagate;
+use crate::rust::prefilter::{self, Needles};
 use crate::summary::FnSummary;
 
 /// The sources of a run.

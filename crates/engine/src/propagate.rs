@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::VecDeque;
 
 use crate::ids::{FnKey, HandleKind, Provider};
-use crate::summary::{FnSummary, OriginKind, ReleaseHow, ScopeRole};
+use crate::summary::{FnSummary, ManagerRole, OriginKind, ReleaseHow};
 
 /// What the run knows of its functions once propagation is done.
 #[derive(Debug, Default)]
@@ -197,16 +197,16 @@ impl Facts {
     /// `with` when it is a handle whose manager closes it (a session, not a `sqlite3` connection).
     fn scope_of<S>(&self, s: &FnSummary<S>) -> (Option<Known>, Option<ReleaseHow>) {
         let flows = match s.scope {
-            ScopeRole::Generator => &s.yields,
-            ScopeRole::Enter | ScopeRole::None => &s.returns,
+            ManagerRole::Generator => &s.yields,
+            ManagerRole::Enter | ManagerRole::None => &s.returns,
         };
         let mut best: Option<Known> = None;
         let mut released_how: Option<ReleaseHow> = None;
         for &o in flows.iter().flat_map(|r| r.origins.iter()) {
             let kind = &s.origins[o].kind;
             let found = match (s.scope, kind) {
-                (ScopeRole::None, OriginKind::Opened(_)) => None,
-                (ScopeRole::None, _) => self.handle(kind).map(|k| (k, None)),
+                (ManagerRole::None, OriginKind::Opened(_)) => None,
+                (ManagerRole::None, _) => self.handle(kind).map(|k| (k, None)),
                 (_, OriginKind::WithBound(_) | OriginKind::Enter(_)) => {
                     self.handle(kind).map(|k| (k, None))
                 }
@@ -328,7 +328,7 @@ impl Facts {
                 k.owner.is_none()
                     && k.module
                         .first()
-                        .is_some_and(|m| crate::types::is_crate_root(m))
+                        .is_some_and(|m| crate::rust::types::is_crate_root(m))
             })
             .map(|k| k.name.as_str())
     }
@@ -408,7 +408,7 @@ mod tests {
                 origins: vec![0],
             }],
             yields: Vec::new(),
-            scope: ScopeRole::None,
+            scope: ManagerRole::None,
             stores: Vec::new(),
             leaks: Vec::new(),
             unfinished: Vec::new(),
@@ -451,7 +451,7 @@ mod tests {
         let open = returning("open", OriginKind::Opened(HandleKind::Connection), None);
         let generator = |name: &str, released: bool| {
             let mut g = returning(name, OriginKind::Call(vec![key("open")]), None);
-            g.scope = ScopeRole::Generator;
+            g.scope = ManagerRole::Generator;
             g.yields = std::mem::take(&mut g.returns);
             if released {
                 g.releases = vec![Release {

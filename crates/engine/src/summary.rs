@@ -77,7 +77,7 @@ pub struct Release<S> {
 
 /// (Python) What makes a function a scope that hands a handle to a `with` block.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ScopeRole {
+pub enum ManagerRole {
     #[default]
     None,
     /// A `@contextmanager`/`@asynccontextmanager` generator: its `yield` is what `with` binds.
@@ -154,7 +154,7 @@ pub struct FnSummary<S> {
     pub returns: Vec<ReturnFlow<S>>,
     /// (Python) Values a generator yields.
     pub yields: Vec<ReturnFlow<S>>,
-    pub scope: ScopeRole,
+    pub scope: ManagerRole,
     /// Values stored where they outlive the function.
     pub stores: Vec<StoreFlow<S>>,
     /// (Rust) Handles made never to return to their pool.

@@ -15,8 +15,8 @@ use std::thread::{Scope, ScopedJoinHandle};
 use super::{Failure, SourceSet, guarded};
 use crate::frontend;
 use crate::frontend::RunIndex;
-use crate::index::RustDecls;
 use crate::location::Location;
+use crate::rust::index::RustDecls;
 use crate::summary::FnSummary;
 
 enum Job {

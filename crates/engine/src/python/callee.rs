@@ -1,4 +1,4 @@
-//! Call resolution in one place, for Python, as `crate::callee` is for Rust: what a call calls
+//! Call resolution in one place, for Python, as `crate::rust::callee` is for Rust: what a call calls
 //! ([`Callee`]), from the run's index (through the module's [`ModuleNames`]) and the catalog. The
 //! walker (`flow`) evaluates receivers and arguments and turns a `Callee` into a value; it never
 //! matches a name against a table itself.

@@ -19,8 +19,8 @@ use crate::ids::{FnKey, HandleKind};
 use crate::location::Location;
 use crate::options::Options;
 use crate::summary::{
-    FnSummary, Language, Origin, OriginKind, Release, ReleaseHow, ReturnFlow, ScopeRole, StoreFlow,
-    TargetEvidence, union_into,
+    FnSummary, Language, ManagerRole, Origin, OriginKind, Release, ReleaseHow, ReturnFlow,
+    StoreFlow, TargetEvidence, union_into,
 };
 
 /// Deeper than this, an expression is treated as carrying nothing.
@@ -83,16 +83,16 @@ enum WithScope {
 }
 
 #[derive(Clone, Debug)]
-struct PVal {
+struct Value {
     carried: Vec<usize>,
     ty: PyTy,
     scope: Option<WithScope>,
     site: Option<TextRange>,
 }
 
-impl Default for PVal {
+impl Default for Value {
     fn default() -> Self {
-        PVal {
+        Value {
             carried: Vec::new(),
             ty: PyTy::Unknown,
             scope: None,
@@ -101,11 +101,11 @@ impl Default for PVal {
     }
 }
 
-impl PVal {
-    fn typed(ty: PyTy) -> PVal {
-        PVal {
+impl Value {
+    fn typed(ty: PyTy) -> Value {
+        Value {
             ty,
-            ..PVal::default()
+            ..Value::default()
         }
     }
 }
@@ -248,14 +248,14 @@ fn is_test_code(d: &FnDef<'_>, imports: &HashMap<String, Vec<String>>, module: &
     })
 }
 
-struct Fx<'a> {
+struct BodyReader<'a> {
     index: &'a PyIndex,
     /// The module-level names, resolved once per module.
     names: &'a ModuleNames<'a>,
     module: &'a [String],
     /// The module's imports, and those inside the function body (`def f(): from x import y`).
     imports: std::borrow::Cow<'a, HashMap<String, Vec<String>>>,
-    env: HashMap<String, PVal>,
+    env: HashMap<String, Value>,
     /// Names that refer to objects the function does not own: parameters (and `self`).
     outer: HashSet<String>,
     /// Names declared `global`.
@@ -270,7 +270,7 @@ struct Fx<'a> {
     /// (origin index → whether the block used it as one).
     pending: HashMap<usize, bool>,
     /// What makes this function a scope for a `with` block, known before its body is read.
-    role: ScopeRole,
+    role: ManagerRole,
     /// The name of a method's receiver (`self`, `cls`).
     receiver: Option<String>,
     /// Inside this many `finally` blocks, and `except` handlers.
@@ -308,7 +308,7 @@ fn summarize_fn(
             super::read_import(stmt, module, index.is_package(module), imports.to_mut());
         }
     });
-    let mut fx = Fx {
+    let mut fx = BodyReader {
         index,
         names,
         module,
@@ -322,7 +322,7 @@ fn summarize_fn(
         stores: Vec::new(),
         reset: HashSet::default(),
         pending: HashMap::default(),
-        role: ScopeRole::None,
+        role: ManagerRole::None,
         receiver: None,
         in_finally: 0,
         in_except: 0,
@@ -370,7 +370,7 @@ fn summarize_fn(
                 .map_or(PyTy::Unknown, |a| fx.annotation(a))
         };
         fx.outer.insert(name.clone());
-        fx.env.insert(name, PVal::typed(ty));
+        fx.env.insert(name, Value::typed(ty));
     }
     for p in [&params.vararg, &params.kwarg].into_iter().flatten() {
         fx.outer.insert(p.name.to_string());
@@ -379,11 +379,11 @@ fn summarize_fn(
         .iter()
         .any(|q| q.last().is_some_and(|l| is_context_manager_decorator(l)))
     {
-        ScopeRole::Generator
+        ManagerRole::Generator
     } else if d.class.is_some() && matches!(d.def.name.as_str(), "__enter__" | "__aenter__") {
-        ScopeRole::Enter
+        ManagerRole::Enter
     } else {
-        ScopeRole::None
+        ManagerRole::None
     };
     fx.role = scope;
     if d.class.is_some() {
@@ -393,7 +393,7 @@ fn summarize_fn(
             .map(|p| p.parameter.name.to_string());
     }
     fx.block(&d.def.body);
-    if scope == ScopeRole::Enter {
+    if scope == ManagerRole::Enter {
         fx.enter_released_by_exit(d.siblings);
     }
 
@@ -474,7 +474,7 @@ fn summarize_fn(
     }
 }
 
-impl Fx<'_> {
+impl BodyReader<'_> {
     fn origin(&mut self, kind: OriginKind, range: TextRange) -> usize {
         self.origins.push((kind, range));
         self.origins.len() - 1
@@ -499,7 +499,7 @@ impl Fx<'_> {
         match stmt {
             Stmt::Return(r) => {
                 if let Some(value) = &r.value {
-                    if self.role == ScopeRole::Enter
+                    if self.role == ManagerRole::Enter
                         && matches!(&**value, Expr::Name(n) if Some(n.id.as_str()) == self.receiver.as_deref())
                     {
                         self.returns_self.push(value.range());
@@ -523,7 +523,7 @@ impl Fx<'_> {
             Stmt::AnnAssign(a) => {
                 let mut v = match &a.value {
                     Some(value) => self.expr(value),
-                    None => PVal::default(),
+                    None => Value::default(),
                 };
                 if v.ty == PyTy::Unknown {
                     v.ty = self.annotation(&a.annotation);
@@ -551,7 +551,7 @@ impl Fx<'_> {
                 let carried = self.read_through(&iter.carried);
                 self.assign(
                     &s.target,
-                    &PVal {
+                    &Value {
                         carried,
                         scope: None,
                         site: None,
@@ -616,27 +616,27 @@ impl Fx<'_> {
             let bound = match &v.scope {
                 Some(WithScope::Closes(kind, binds)) => {
                     let o = self.origin(OriginKind::WithBound(*kind), range);
-                    PVal {
+                    Value {
                         carried: vec![o],
                         ty: binds.map_or(PyTy::Unknown, PyTy::Lib),
-                        ..PVal::default()
+                        ..Value::default()
                     }
                 }
                 // The target keeps the type the project's function gives (`conn.cursor()` on a
                 // connection a project function returns resolves).
                 Some(WithScope::Project(keys)) => {
                     let o = self.origin(OriginKind::Enter(keys.clone()), range);
-                    PVal {
+                    Value {
                         carried: vec![o],
                         ty: v.ty.clone(),
-                        ..PVal::default()
+                        ..Value::default()
                     }
                 }
                 // The manager binds itself: the target is the value, open after the block.
-                Some(WithScope::KeepsOpen(binds)) => PVal {
+                Some(WithScope::KeepsOpen(binds)) => Value {
                     carried: v.carried.clone(),
                     ty: binds.map_or(PyTy::Unknown, PyTy::Lib),
-                    ..PVal::default()
+                    ..Value::default()
                 },
                 // `closing(x)`: the target is `x`, closed on exit; a handle of the type `x` has,
                 // else evidence is needed as for any manager that was not resolved.
@@ -673,10 +673,10 @@ impl Fx<'_> {
                     };
                     let mut carried = vec![o];
                     union_into(&mut carried, &v.carried);
-                    PVal {
+                    Value {
                         carried,
                         ty: v.ty.clone(),
-                        ..PVal::default()
+                        ..Value::default()
                     }
                 }
                 None => match self.unresolved_manager(&item.context_expr) {
@@ -700,19 +700,19 @@ impl Fx<'_> {
                             self.pending.insert(o, false);
                         }
                         unresolved.push(o);
-                        PVal {
+                        Value {
                             carried: vec![o],
-                            ..PVal::default()
+                            ..Value::default()
                         }
                     }
-                    None => PVal::default(),
+                    None => Value::default(),
                 },
             };
             if let Some(target) = &item.optional_vars {
                 // `as (connection, name)`: what a manager binds as a tuple is told apart by
                 // nothing here, so its items are data (a handle in one item is not followed).
                 let bound = match &**target {
-                    Expr::Tuple(_) | Expr::List(_) => PVal::default(),
+                    Expr::Tuple(_) | Expr::List(_) => Value::default(),
                     _ => bound,
                 };
                 self.assign(target, &bound);
@@ -727,7 +727,7 @@ impl Fx<'_> {
         // A lifespan: `app.state.pool = pool` or `app.pool = pool`, then `yield`, in a
         // `@contextmanager` generator: the object it was given holds the handle exactly as long as
         // the block lasts (the application's life). A store on the method's own receiver is not.
-        if self.role == ScopeRole::Generator && self.yield_count > yields_before {
+        if self.role == ManagerRole::Generator && self.yield_count > yields_before {
             let mut i = stored_before;
             while i < self.stores.len() {
                 let root = self.stores[i]
@@ -772,7 +772,7 @@ impl Fx<'_> {
         self.in_except += 1;
         for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
             if let Some(name) = &h.name {
-                self.env.insert(name.to_string(), PVal::default());
+                self.env.insert(name.to_string(), Value::default());
             }
             self.block(&h.body);
         }
@@ -797,7 +797,7 @@ impl Fx<'_> {
 
     /// Binds an assignment target. A name is local unless declared `global`; an attribute or
     /// item of an object the function does not own is a store that outlives it.
-    fn assign(&mut self, target: &Expr, v: &PVal) {
+    fn assign(&mut self, target: &Expr, v: &Value) {
         match target {
             Expr::Name(n) => {
                 let name = n.id.to_string();
@@ -806,16 +806,16 @@ impl Fx<'_> {
                 }
                 self.env.insert(
                     name,
-                    PVal {
+                    Value {
                         site: None,
                         ..v.clone()
                     },
                 );
             }
             Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
-                let part = PVal {
+                let part = Value {
                     carried: self.read_through(&v.carried),
-                    ..PVal::default()
+                    ..Value::default()
                 };
                 for e in elts {
                     self.assign(e, &part);
@@ -828,7 +828,7 @@ impl Fx<'_> {
                 if let Some(w) = written_name(target) {
                     self.env.insert(
                         w.join("."),
-                        PVal {
+                        Value {
                             site: None,
                             ..v.clone()
                         },
@@ -845,7 +845,7 @@ impl Fx<'_> {
 
     /// `owner.attr = v` or `owner[k] = v`: a store when `owner` outlives the function, else the
     /// local object now holds `v`.
-    fn store_into(&mut self, owner: &Expr, target: &Expr, v: &PVal) {
+    fn store_into(&mut self, owner: &Expr, target: &Expr, v: &Value) {
         if self.request_scoped(owner) {
             return;
         }
@@ -881,7 +881,7 @@ impl Fx<'_> {
         })
     }
 
-    fn store(&mut self, range: TextRange, target: String, v: &PVal) {
+    fn store(&mut self, range: TextRange, target: String, v: &Value) {
         if !v.carried.is_empty() {
             self.stores
                 .push((v.site.unwrap_or(range), target, v.carried.clone()));
@@ -894,9 +894,9 @@ impl Fx<'_> {
         self.outer.contains(name) || self.globals.contains(name) || !self.env.contains_key(name)
     }
 
-    fn expr(&mut self, e: &Expr) -> PVal {
+    fn expr(&mut self, e: &Expr) -> Value {
         if self.depth >= MAX_DEPTH {
-            return PVal::default();
+            return Value::default();
         }
         self.depth += 1;
         let v = self.expr_inner(e);
@@ -904,21 +904,21 @@ impl Fx<'_> {
         v
     }
 
-    fn expr_inner(&mut self, e: &Expr) -> PVal {
+    fn expr_inner(&mut self, e: &Expr) -> Value {
         match e {
             Expr::Name(n) => {
                 let name = n.id.as_str();
                 if let Some(v) = self.env.get(name) {
-                    return PVal {
+                    return Value {
                         site: Some(e.range()),
                         ..v.clone()
                     };
                 }
-                PVal::typed(self.name_ty(name))
+                Value::typed(self.name_ty(name))
             }
             Expr::Await(a) => {
                 let v = self.expr(&a.value);
-                PVal {
+                Value {
                     site: v.site.map(|_| e.range()),
                     ..v
                 }
@@ -926,7 +926,7 @@ impl Fx<'_> {
             Expr::Call(c) => self.call(e, c),
             Expr::Attribute(a) => {
                 if let Some(v) = written_name(e).and_then(|w| self.env.get(&w.join("."))) {
-                    return PVal {
+                    return Value {
                         site: Some(e.range()),
                         ..v.clone()
                     };
@@ -938,23 +938,23 @@ impl Fx<'_> {
                 {
                     let ty = self.names.global(&self.canonical(&w));
                     if ty != PyTy::Unknown {
-                        return PVal::typed(ty);
+                        return Value::typed(ty);
                     }
                 }
                 let recv = self.expr(&a.value);
                 // Data read through a handle carries nothing.
                 match &recv.ty {
-                    PyTy::Class(c) => PVal::typed(self.index.attr(c, a.attr.as_str())),
-                    _ => PVal::default(),
+                    PyTy::Class(c) => Value::typed(self.index.attr(c, a.attr.as_str())),
+                    _ => Value::default(),
                 }
             }
             Expr::Subscript(s) => {
                 let base = self.expr(&s.value);
                 self.expr(&s.slice);
-                PVal {
+                Value {
                     carried: self.read_through(&base.carried),
                     site: Some(e.range()),
-                    ..PVal::default()
+                    ..Value::default()
                 }
             }
             Expr::Tuple(t) => self.combine(e, &t.elts),
@@ -991,34 +991,34 @@ impl Fx<'_> {
                             .push((v.site.unwrap_or(value.range()), v.carried));
                     }
                 }
-                PVal::default()
+                Value::default()
             }
             Expr::YieldFrom(y) => {
                 self.expr(&y.value);
-                PVal::default()
+                Value::default()
             }
             Expr::BinOp(b) => {
                 self.expr(&b.left);
                 self.expr(&b.right);
-                PVal::default()
+                Value::default()
             }
             Expr::Compare(c) => {
                 self.expr(&c.left);
                 for x in &c.comparators {
                     self.expr(x);
                 }
-                PVal::default()
+                Value::default()
             }
             Expr::UnaryOp(u) => {
                 self.expr(&u.operand);
-                PVal::default()
+                Value::default()
             }
-            _ => PVal::default(),
+            _ => Value::default(),
         }
     }
 
     /// The union of what the parts carry: a tuple, list or dict returned with the handle in it.
-    fn combine(&mut self, e: &Expr, parts: &[Expr]) -> PVal {
+    fn combine(&mut self, e: &Expr, parts: &[Expr]) -> Value {
         let mut carried = Vec::new();
         let mut sites = Vec::new();
         for p in parts {
@@ -1028,14 +1028,14 @@ impl Fx<'_> {
             }
             union_into(&mut carried, &v.carried);
         }
-        PVal {
+        Value {
             carried,
             site: match sites.as_slice() {
                 [one] => Some(*one),
                 [] => None,
                 _ => Some(e.range()),
             },
-            ..PVal::default()
+            ..Value::default()
         }
     }
 
@@ -1059,9 +1059,9 @@ impl Fx<'_> {
         PyTy::Unknown
     }
 
-    fn call(&mut self, e: &Expr, c: &ast::ExprCall) -> PVal {
-        let args: Vec<PVal> = c.arguments.args.iter().map(|a| self.expr(a)).collect();
-        let kwargs: Vec<PVal> = c
+    fn call(&mut self, e: &Expr, c: &ast::ExprCall) -> Value {
+        let args: Vec<Value> = c.arguments.args.iter().map(|a| self.expr(a)).collect();
+        let kwargs: Vec<Value> = c
             .arguments
             .keywords
             .iter()
@@ -1103,7 +1103,7 @@ impl Fx<'_> {
             }
             let callee = self.names.method_callee(&recv.ty, attr.attr.as_str());
             if let Callee::Stores = callee {
-                let mut added = PVal::default();
+                let mut added = Value::default();
                 for a in args.iter().chain(&kwargs) {
                     union_into(&mut added.carried, &a.carried);
                     added.site = added.site.or(a.site);
@@ -1128,14 +1128,14 @@ impl Fx<'_> {
         match callee {
             Callee::FirstArgument => {
                 let first = args.into_iter().next().unwrap_or_default();
-                PVal {
+                Value {
                     site: first.site.map(|_| range),
                     ..first
                 }
             }
             Callee::Closing => {
                 let first = args.into_iter().next().unwrap_or_default();
-                PVal {
+                Value {
                     site: first.site.map(|_| range),
                     scope: Some(WithScope::Closing),
                     ..first
@@ -1145,10 +1145,10 @@ impl Fx<'_> {
             Callee::Lib(t) => self.opened(t, range),
             // An instance holds what it was given, and is a scope if it has `__enter__`.
             Callee::Class(class, enters) => {
-                let mut v = PVal {
+                let mut v = Value {
                     ty: PyTy::Class(class),
                     site: Some(range),
-                    ..PVal::default()
+                    ..Value::default()
                 };
                 for a in args.iter().chain(&kwargs) {
                     union_into(&mut v.carried, &a.carried);
@@ -1162,7 +1162,7 @@ impl Fx<'_> {
                 v
             }
             Callee::Project(keys, ty) => self.project_call(keys, ty, range),
-            Callee::Stores | Callee::Unknown => PVal::default(),
+            Callee::Stores | Callee::Unknown => Value::default(),
         }
     }
 
@@ -1267,48 +1267,48 @@ impl Fx<'_> {
 
     /// A call that makes a scope: used in `with`, it binds a handle; used bare, it obtains one
     /// (of the type the manager binds: the libraries' managers bind themselves).
-    fn scope_value(&mut self, manager: Manager, range: TextRange) -> PVal {
+    fn scope_value(&mut self, manager: Manager, range: TextRange) -> Value {
         let ty = manager.binds.map_or(PyTy::Unknown, PyTy::Lib);
         match manager.on_exit {
             OnExit::Closes(kind) => {
                 let o = self.origin(OriginKind::Obtained(kind), range);
-                PVal {
+                Value {
                     carried: vec![o],
                     ty,
                     scope: Some(WithScope::Closes(kind, manager.binds)),
                     site: Some(range),
                 }
             }
-            OnExit::KeepsOpen => PVal {
+            OnExit::KeepsOpen => Value {
                 scope: Some(WithScope::KeepsOpen(manager.binds)),
                 ..manager
                     .binds
-                    .map_or_else(PVal::default, |t| self.opened(t, range))
+                    .map_or_else(Value::default, |t| self.opened(t, range))
             },
         }
     }
 
     /// A library object made bare: a handle whose own `with` does not close it carries an
     /// opened origin (a project scope that yields it must release it).
-    fn opened(&mut self, t: LibType, range: TextRange) -> PVal {
+    fn opened(&mut self, t: LibType, range: TextRange) -> Value {
         match catalog::opened_kind(t) {
             Some(kind) => {
                 let o = self.origin(OriginKind::Opened(kind), range);
-                PVal {
+                Value {
                     carried: vec![o],
                     ty: PyTy::Lib(t),
                     scope: None,
                     site: Some(range),
                 }
             }
-            None => PVal::typed(PyTy::Lib(t)),
+            None => Value::typed(PyTy::Lib(t)),
         }
     }
 
     /// Whether code here runs when a scope's block exits: a `@contextmanager` generator's
     /// `finally` or what follows its `yield` (not an `except` handler, which runs on error only).
     fn at_exit(&self) -> bool {
-        self.role == ScopeRole::Generator
+        self.role == ManagerRole::Generator
             && (self.in_finally > 0 || (self.yielded && self.in_except == 0))
     }
 
@@ -1345,9 +1345,9 @@ impl Fx<'_> {
         }
     }
 
-    fn project_call(&mut self, keys: Vec<FnKey>, ty: PyTy, range: TextRange) -> PVal {
+    fn project_call(&mut self, keys: Vec<FnKey>, ty: PyTy, range: TextRange) -> Value {
         let o = self.origin(OriginKind::Call(keys.clone()), range);
-        PVal {
+        Value {
             carried: vec![o],
             ty,
             scope: Some(WithScope::Project(keys)),

@@ -7,16 +7,17 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use syn::visit::Visit;
 use syn::{Attribute, ImplItem, Item, TraitItem};
 
-use crate::attrs::Inherited;
-use crate::catalog::{self, CatalogType};
 use crate::ids::{FnKey, Provider};
-use crate::types::{Imports, ModuleItems, Path, Scope, Ty};
+use crate::rust::attrs::Inherited;
+use crate::rust::catalog::{self, CatalogType};
+use crate::rust::std_model;
+use crate::rust::types::{Imports, ModuleItems, NameScope, Path, Ty};
 
 /// A function-like item, with everything needed to read its signature and body.
 pub(crate) struct FnItem<'a> {
     pub key: FnKey,
     pub qual_name: String,
-    pub scope: Scope,
+    pub scope: NameScope,
     pub sig: &'a syn::Signature,
     pub body: Option<&'a syn::Block>,
     /// What the enclosing items and the function's own attributes say: test-only code, allowed
@@ -27,7 +28,7 @@ pub(crate) struct FnItem<'a> {
     pub implements: Option<Vec<String>>,
 }
 
-/// What the walk finds. Paths are absolute ([`Scope::absolute`]).
+/// What the walk finds. Paths are absolute ([`NameScope::absolute`]).
 pub(crate) enum Decl<'a> {
     Fn(Box<FnItem<'a>>),
     /// A struct or enum (an enum's fields are its variants' fields, `Variant::0`).
@@ -63,7 +64,7 @@ pub(crate) enum Decl<'a> {
 /// the scope of the module they are declared in.
 pub(crate) fn walk<'a>(
     items: &[&'a Item],
-    parent: &Scope,
+    parent: &NameScope,
     context: &Inherited,
     prefix: Option<&str>,
     out: &mut dyn FnMut(Decl<'a>),
@@ -211,7 +212,7 @@ pub(crate) fn walk<'a>(
 /// An `impl` block's methods (and a `Deref` impl's target), for [`walk`].
 fn walk_impl<'a>(
     imp: &'a syn::ItemImpl,
-    scope: &Scope,
+    scope: &NameScope,
     ctx: &Inherited,
     prefix: Option<&str>,
     out: &mut dyn FnMut(Decl<'a>),
@@ -274,7 +275,7 @@ fn walk_impl<'a>(
 /// A trait's declaration and its methods with a default body, for [`walk`].
 fn walk_trait<'a>(
     t: &'a syn::ItemTrait,
-    scope: &Scope,
+    scope: &NameScope,
     path: Vec<String>,
     ctx: &Inherited,
     prefix: Option<&str>,
@@ -307,7 +308,7 @@ fn walk_trait<'a>(
 struct Owner<'s> {
     /// The absolute path of the type (or trait) the methods are defined on.
     path: &'s [String],
-    scope: &'s Scope,
+    scope: &'s NameScope,
     context: &'s Inherited,
     provider: Option<Provider>,
     implements: Option<&'s [String]>,
@@ -357,7 +358,7 @@ fn emit_method<'a>(
 fn emit_fn<'a>(
     key: FnKey,
     prefix: Option<&str>,
-    scope: Scope,
+    scope: NameScope,
     attrs: &[Attribute],
     sig: &'a syn::Signature,
     body: Option<&'a syn::Block>,
@@ -442,7 +443,7 @@ fn is_test_fn(attrs: &[Attribute]) -> bool {
     })
 }
 
-fn is_provider_trait(scope: &Scope, path: &syn::Path) -> bool {
+fn is_provider_trait(scope: &NameScope, path: &syn::Path) -> bool {
     let ty = scope.resolve_path(path);
     let name = ty.last();
     catalog::PROVIDER_TRAITS.contains(&name)
@@ -518,7 +519,7 @@ impl RustDecls {
             .collect()
     }
 
-    pub(crate) fn collect(items: &[&Item], scope: &Scope) -> RustDecls {
+    pub(crate) fn collect(items: &[&Item], scope: &NameScope) -> RustDecls {
         let mut decls = RustDecls::default();
         walk(
             items,
@@ -548,7 +549,7 @@ impl RustDecls {
 /// What the whole run declares: the first pass's result, read by the second.
 ///
 /// This is the one place where a name becomes a definition. Every key is an absolute path, the
-/// crate's root first ([`Scope::absolute`]); a path that names nothing declared here resolves
+/// crate's root first ([`NameScope::absolute`]); a path that names nothing declared here resolves
 /// through its module's `use` items and globs, and out of function bodies, or not at all. Nothing
 /// is ever looked up by its last segment alone.
 #[derive(Clone, Debug, Default)]
@@ -639,7 +640,7 @@ pub(crate) enum Method {
 
 /// The element type `recv.method()` gives an `Option` of, for a standard collection.
 fn collection_element(recv: &Ty, method: &str) -> Option<Ty> {
-    catalog::COLLECTIONS
+    std_model::COLLECTIONS
         .iter()
         .find_map(|(names, element, methods)| {
             if names.contains(&recv.last()) && methods.contains(&method) {
@@ -780,7 +781,7 @@ impl Index {
                     .globs
                     .iter()
                     .filter_map(|g| g.first())
-                    .filter(|to| crate::types::is_crate_root(to) && **to != from)
+                    .filter(|to| crate::rust::types::is_crate_root(to) && **to != from)
                     .map(|to| (from.clone(), to.clone()))
                     .collect::<Vec<_>>()
             })
@@ -817,7 +818,7 @@ impl Index {
         if self.declared(kind, path) {
             return Some(path.to_vec());
         }
-        if path.len() < 2 || !crate::types::is_crate_root(&path[0]) {
+        if path.len() < 2 || !crate::rust::types::is_crate_root(&path[0]) {
             return None;
         }
         // Only a name the run declares, or one a `use` item brings in (`pub use crate::open_tx as
@@ -874,7 +875,7 @@ impl Index {
         }
         if depth > MAX_RESOLVE
             || path.len() < 2
-            || !crate::types::is_crate_root(&path[0])
+            || !crate::rust::types::is_crate_root(&path[0])
             || !seen.insert(path.to_vec())
         {
             return None;
@@ -896,7 +897,7 @@ impl Index {
             if external
                 && !target
                     .first()
-                    .is_some_and(|t| crate::types::is_crate_root(t))
+                    .is_some_and(|t| crate::rust::types::is_crate_root(t))
             {
                 return Some(target.clone());
             }
@@ -979,7 +980,7 @@ impl Index {
                 break;
             }
             match ty.first_arg() {
-                Some(inner) if catalog::DEREF_WRAPPERS.contains(&ty.last()) => {
+                Some(inner) if std_model::DEREF_WRAPPERS.contains(&ty.last()) => {
                     ty = self.expand(inner);
                 }
                 _ => break,
@@ -1113,10 +1114,10 @@ impl Index {
                 return self.struct_holds(path, unknown, seen, cut)
                     || ty.args.iter().any(|a| self.holds(a, unknown, seen, cut));
             }
-            if catalog::DATA_TYPES.contains(&name) {
+            if std_model::DATA_TYPES.contains(&name) {
                 return false;
             }
-            if !catalog::STD_CONTAINERS.contains(&name) && ty.args.is_empty() {
+            if !std_model::STD_CONTAINERS.contains(&name) && ty.args.is_empty() {
                 // A name the checked code does not declare: a generic parameter, a type from a glob
                 // import, or (in the macro door) anything outside the item.
                 return unknown;

@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 
-use crate::catalog;
 use crate::frontend::{crate_name, crate_root};
 use crate::options::Options;
+use crate::rust::catalog;
 
 /// Byte patterns that make a file worth parsing.
 pub(crate) struct Needles {
@@ -60,7 +60,7 @@ impl Needles {
         let mut words: BTreeSet<String> = BTreeSet::new();
         // A catalog type is only ever known through a path into its crate (a `use` item, a
         // qualified path), so the crate names are enough; a bare name re-exported by the project's
-        // own modules joins once those are parsed ([`crate::index::Index::db_names`]).
+        // own modules joins once those are parsed ([`crate::rust::index::Index::db_names`]).
         for family in catalog::FAMILIES {
             words.extend(family.crates.iter().map(|c| c.to_string()));
         }

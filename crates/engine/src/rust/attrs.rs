@@ -6,7 +6,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, Token};
 
 use crate::rules::code::Rule;
-use crate::types::Scope;
+use crate::rust::types::NameScope;
 
 /// Which of our attributes an attribute is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub(crate) enum Ours {
 /// `scoped_db` (`use scoped_db::{scoped_db, provider};`). Inside a `#[scoped_db]` item the macro
 /// cannot see the `use` items, so there a bare `#[provider]` is taken to be ours. A bare `allow` is
 /// always rustc's.
-pub(crate) fn ours(scope: &Scope, attr: &Attribute, item_only: bool) -> Option<Ours> {
+pub(crate) fn ours(scope: &NameScope, attr: &Attribute, item_only: bool) -> Option<Ours> {
     let written: Vec<String> = attr
         .path()
         .segments
@@ -147,7 +147,7 @@ pub(crate) struct Inherited {
 impl Inherited {
     /// This context with an item's own attributes added. Malformed arguments are skipped here:
     /// the compiler reports them where the macro is used.
-    pub(crate) fn with(&self, scope: &Scope, attrs: &[Attribute]) -> Inherited {
+    pub(crate) fn with(&self, scope: &NameScope, attrs: &[Attribute]) -> Inherited {
         let mut next = self.clone();
         next.test_only |= is_cfg_test(attrs);
         for attr in attrs {
@@ -172,7 +172,7 @@ impl Inherited {
     }
 
     /// Whether the attributes mark a provider.
-    pub(crate) fn is_provider(&self, scope: &Scope, attrs: &[Attribute]) -> bool {
+    pub(crate) fn is_provider(&self, scope: &NameScope, attrs: &[Attribute]) -> bool {
         attrs
             .iter()
             .any(|a| ours(scope, a, self.item_only) == Some(Ours::Provider))

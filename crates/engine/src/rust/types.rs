@@ -21,7 +21,7 @@ impl Ty {
     }
 
     /// A catalog type as a type: `sqlx::Transaction`.
-    pub fn of_catalog(t: &crate::catalog::CatalogType) -> Ty {
+    pub fn of_catalog(t: &crate::rust::catalog::CatalogType) -> Ty {
         Ty::named(vec![
             t.family.crates[0].to_string(),
             t.entry.name.to_string(),
@@ -33,7 +33,7 @@ impl Ty {
     }
 
     /// Whether the path can only name something defined in the checked code (or the prelude):
-    /// a path made absolute in its crate (see [`Scope::absolute`]), or a bare name.
+    /// a path made absolute in its crate (see [`NameScope::absolute`]), or a bare name.
     pub fn is_local(&self) -> bool {
         self.path.len() <= 1 || is_crate_root(&self.path[0])
     }
@@ -78,7 +78,7 @@ pub fn is_crate_root(segment: &str) -> bool {
 /// The names a module can see: its `use` items (and those of the modules around it), globs, and
 /// the generic parameters of the item being read.
 #[derive(Clone, Debug, Default)]
-pub struct Scope {
+pub struct NameScope {
     /// The crate root segment ([`crate_root_segment`]) and the module path below it: where
     /// `crate::`, `self::` and `super::` lead and where a bare name is declared.
     pub krate: String,
@@ -101,13 +101,13 @@ pub struct Scope {
     crates: std::sync::Arc<HashMap<String, String>>,
 }
 
-impl Scope {
+impl NameScope {
     /// The scope of a file's top-level items.
-    pub fn file(krate: String, module: Vec<String>) -> Scope {
-        Scope {
+    pub fn file(krate: String, module: Vec<String>) -> NameScope {
+        NameScope {
             krate,
             module,
-            ..Scope::default()
+            ..NameScope::default()
         }
     }
 
@@ -117,32 +117,32 @@ impl Scope {
         krate: String,
         module: Vec<String>,
         crates: &crate::options::CrateNames,
-    ) -> Scope {
-        Scope {
+    ) -> NameScope {
+        NameScope {
             crates: std::sync::Arc::new(
                 crates
                     .iter()
                     .map(|(name, root)| (name.clone(), crate_root_segment(root)))
                     .collect(),
             ),
-            ..Scope::file(krate, module)
+            ..NameScope::file(krate, module)
         }
     }
 
     /// The scope for reading one item on its own.
-    pub fn item_only() -> Scope {
-        Scope {
+    pub fn item_only() -> NameScope {
+        NameScope {
             krate: crate_root_segment(""),
             item_only: true,
-            ..Scope::default()
+            ..NameScope::default()
         }
     }
 
     /// The scope of an inline module declared here: the same crate, none of this module's `use`s.
-    pub fn inner_module(&self, name: &str) -> Scope {
+    pub fn inner_module(&self, name: &str) -> NameScope {
         let mut module = self.module.clone();
         module.push(name.to_string());
-        Scope {
+        NameScope {
             krate: self.krate.clone(),
             module,
             item_only: self.item_only,
@@ -155,13 +155,13 @@ impl Scope {
                     .collect(),
                 globs: self.globs.clone(),
             })),
-            ..Scope::default()
+            ..NameScope::default()
         }
     }
 
     /// The scope of a function body: items declared in it live in a module of their own, named
     /// after the function (`open()`), which sees everything the function sees.
-    pub fn body_of(&self, function: &str) -> Scope {
+    pub fn body_of(&self, function: &str) -> NameScope {
         let mut scope = self.clone();
         scope.module.push(format!("{function}()"));
         scope
@@ -361,7 +361,7 @@ impl Scope {
         if segments.len() == 1
             && self.item_only
             && !self.items.declared.contains(first)
-            && let Some(ct) = crate::catalog::unique_by_name(first)
+            && let Some(ct) = crate::rust::catalog::unique_by_name(first)
         {
             return vec![ct.family.crates[0].to_string(), first.clone()];
         }
@@ -369,7 +369,7 @@ impl Scope {
             // A bare name from a glob of a catalog crate: `use sqlx::postgres::*;` then `PgPool`.
             for glob in &self.globs {
                 if let Some(root) = glob.first()
-                    && crate::catalog::lookup(root, first).is_some()
+                    && crate::rust::catalog::lookup(root, first).is_some()
                 {
                     let mut out = glob.clone();
                     out.push(first.clone());
@@ -481,9 +481,9 @@ fn first_trait_bound<'a>(
 mod tests {
     use super::*;
 
-    fn scope(src: &str) -> Scope {
+    fn scope(src: &str) -> NameScope {
         let file: syn::File = syn::parse_str(src).unwrap();
-        let mut scope = Scope::file(crate_root_segment("app"), vec!["db".into()]);
+        let mut scope = NameScope::file(crate_root_segment("app"), vec!["db".into()]);
         for item in &file.items {
             if let syn::Item::Use(u) = item {
                 scope.add_use(u);
@@ -492,7 +492,7 @@ mod tests {
         scope
     }
 
-    fn resolve(scope: &Scope, ty: &str) -> Ty {
+    fn resolve(scope: &NameScope, ty: &str) -> Ty {
         scope.resolve_type(&syn::parse_str(ty).unwrap())
     }
 

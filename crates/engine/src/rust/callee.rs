@@ -1,16 +1,17 @@
 //! Call resolution in one place, for Rust: what a call site calls ([`Callee`]) and what else it
 //! does to its receiver or arguments ([`Effects`]), from the index and the catalog. The walker
-//! ([`crate::flow`]) evaluates receivers and arguments and turns a `Callee` into a value; it never
+//! ([`crate::rust::flow`]) evaluates receivers and arguments and turns a `Callee` into a value; it never
 //! matches a name against a table itself.
 //!
 //! "Unknown" is an answer: it links to nothing. A function of the run is linked only when the
 //! index resolves the path or the receiver's type to it ([`Index::free_fn`], [`Index::assoc_fn`],
 //! [`Index::method`]).
 
-use crate::catalog::{self, CatalogType, Role};
 use crate::ids::FnKey;
-use crate::index::{Index, Method};
-use crate::types::{Scope, Ty};
+use crate::rust::catalog::{self, CatalogType, Role};
+use crate::rust::index::{Index, Method};
+use crate::rust::std_model;
+use crate::rust::types::{NameScope, Ty};
 
 /// What a call calls.
 #[derive(Debug)]
@@ -131,10 +132,12 @@ impl Index {
             // `POOL.get()` on a `OnceCell<PgPool>`: an `Option` of what the cell holds; a lock's
             // guard gives what the lock holds.
             if let Some(inner) = owner.first_arg() {
-                if catalog::LOCKS.contains(&owner.last()) && catalog::LOCK_METHODS.contains(&name) {
+                if std_model::LOCKS.contains(&owner.last())
+                    && std_model::LOCK_METHODS.contains(&name)
+                {
                     return Callee::Guard(inner.clone());
                 }
-                if catalog::LAZY_CELLS.contains(&owner.last()) {
+                if std_model::LAZY_CELLS.contains(&owner.last()) {
                     return Callee::Typed(match name {
                         "get" => Ty {
                             path: vec!["Option".into()],
@@ -145,7 +148,7 @@ impl Index {
                 }
             }
         }
-        if catalog::CARRIER_METHODS.contains(&name) {
+        if std_model::CARRIER_METHODS.contains(&name) {
             return Callee::Receiver(match name {
                 "unwrap" | "expect" | "unwrap_or" | "unwrap_or_else" | "unwrap_or_default"
                 | "unwrap_unchecked" => recv.and_then(|t| self.unwrap_ty(t)),
@@ -164,7 +167,7 @@ impl Index {
     }
 
     /// What a call of the path `func` calls and does, read in `scope`.
-    pub(crate) fn path_callee(&self, scope: &Scope, func: &syn::Path) -> (Callee, Effects) {
+    pub(crate) fn path_callee(&self, scope: &NameScope, func: &syn::Path) -> (Callee, Effects) {
         let written: Vec<String> = func.segments.iter().map(|s| s.ident.to_string()).collect();
         let mut effects = Effects::default();
         let Some(name) = written.last().map(String::as_str) else {
@@ -184,18 +187,18 @@ impl Index {
             [.., owner, _] => owner.as_str(),
             _ => "",
         };
-        if catalog::CONTAINER_CONSTRUCTORS.iter().any(|(o, n)| {
+        if std_model::CONTAINER_CONSTRUCTORS.iter().any(|(o, n)| {
             (written.len() == 1 && *o == name && n.is_empty()) || (*o == owner && *n == name)
         }) {
             return (Callee::Wraps(None), effects);
         }
-        if catalog::BLOCKING_RUNNERS
+        if std_model::BLOCKING_RUNNERS
             .iter()
             .any(|(krate, n)| *krate == root && *n == name)
         {
             return (Callee::RunsClosure, effects);
         }
-        if catalog::FUTURE_WRAPPERS
+        if std_model::FUTURE_WRAPPERS
             .iter()
             .any(|(krate, n)| *krate == root && *n == name)
         {
@@ -264,5 +267,5 @@ impl Index {
 
 /// Whether `recv.name(|x| ..)` hands the receiver's value to its closure (`map`, `and_then`).
 pub(crate) fn maps_into_closure(name: &str) -> bool {
-    catalog::MAPPING_METHODS.contains(&name)
+    std_model::MAPPING_METHODS.contains(&name)
 }

@@ -10,23 +10,23 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use syn::{Expr, Pat, Stmt};
 
-use crate::callee::{self, Callee};
-use crate::catalog::{self, CatalogType, Role};
 use crate::ids::{FnKey, HandleKind};
-use crate::index::{FnItem, Index};
 use crate::location::SpanRange;
+use crate::rust::callee::{self, Callee};
+use crate::rust::catalog::{self, CatalogType, Role};
+use crate::rust::index::{FnItem, Index};
+use crate::rust::types::{NameScope, Ty};
 use crate::summary::{
-    FnSummary, Language, LeakFlow, Origin, OriginKind, ReturnFlow, ScopeRole, StoreFlow,
+    FnSummary, Language, LeakFlow, ManagerRole, Origin, OriginKind, ReturnFlow, StoreFlow,
     Unfinished, union_into,
 };
-use crate::types::{Scope, Ty};
 
 /// Deeper than this, an expression is treated as carrying nothing (no stack overflow on hostile
 /// input; real code is far shallower).
 const MAX_DEPTH: usize = 200;
 
 #[derive(Clone, Debug, Default)]
-struct Val<'t> {
+struct Value<'t> {
     carried: Vec<usize>,
     ty: Option<Ty>,
     /// The smallest expression that holds the carried handle.
@@ -39,11 +39,11 @@ struct Val<'t> {
     maybe: Vec<usize>,
 }
 
-impl<'t> Val<'t> {
-    fn typed(ty: Option<Ty>) -> Val<'t> {
-        Val {
+impl<'t> Value<'t> {
+    fn typed(ty: Option<Ty>) -> Value<'t> {
+        Value {
             ty,
-            ..Val::default()
+            ..Value::default()
         }
     }
 
@@ -57,8 +57,8 @@ impl<'t> Val<'t> {
     }
 
     /// The value with only the origins it carries for sure.
-    fn only_sure(&self) -> Val<'t> {
-        Val {
+    fn only_sure(&self) -> Value<'t> {
+        Value {
             carried: self
                 .carried
                 .iter()
@@ -80,17 +80,17 @@ enum Sink {
     AsyncBlock(Vec<usize>),
 }
 
-struct Cx<'a, 't> {
+struct BodyReader<'a, 't> {
     index: &'a Index,
-    scope: &'a Scope,
-    origins: Vec<(Src<'t>, Node<'t>)>,
+    scope: &'a NameScope,
+    origins: Vec<(Provenance<'t>, Node<'t>)>,
     /// Whether calls on receivers nothing is known about may be acquisitions (see [`Promotion`]).
     promotion: Option<Promotion>,
     /// The project's own handle types in scope (`handles(..)`).
     handles: &'a [String],
     /// The project's own pools, from the configuration.
     pools: &'a [(String, Vec<String>)],
-    env: Vec<HashMap<String, Val<'t>>>,
+    env: Vec<HashMap<String, Value<'t>>>,
     returns: Vec<(Node<'t>, Vec<usize>, Vec<usize>)>,
     /// Stores that outlive the function: where, into what, what they carry.
     stores: Vec<(Node<'t>, String, Vec<usize>)>,
@@ -116,7 +116,7 @@ pub(crate) fn summarize(
     index: &Index,
     pools: &[(String, Vec<String>)],
 ) -> FnSummary<SpanRange> {
-    let mut cx = Cx {
+    let mut cx = BodyReader {
         index,
         scope: &item.scope,
         origins: Vec::new(),
@@ -140,12 +140,12 @@ pub(crate) fn summarize(
         match input {
             syn::FnArg::Receiver(_) => {
                 let ty = item.scope.self_ty.clone();
-                cx.bind_name("self", Val::typed(ty));
+                cx.bind_name("self", Value::typed(ty));
                 cx.params.insert("self".into());
             }
             syn::FnArg::Typed(pt) => {
                 let ty = item.scope.resolve_type(&pt.ty);
-                cx.bind(&pt.pat, &Val::typed(Some(ty)));
+                cx.bind(&pt.pat, &Value::typed(Some(ty)));
                 cx.params.extend(pat_names(&pt.pat));
             }
         }
@@ -197,8 +197,8 @@ pub(crate) fn summarize(
                 *kept.entry(o).or_insert_with(|| {
                     let (src, node) = &cx_origins[o];
                     let kind = match src {
-                        Src::Known(kind) => kind.clone(),
-                        Src::Tentative(name) => {
+                        Provenance::Known(kind) => kind.clone(),
+                        Provenance::Tentative(name) => {
                             OriginKind::Acquire(promotion.as_ref()?.promoted(&name.to_string())?)
                         }
                     };
@@ -260,7 +260,7 @@ pub(crate) fn summarize(
         origins,
         returns,
         yields: Vec::new(),
-        scope: ScopeRole::None,
+        scope: ManagerRole::None,
         stores,
         leaks,
         unfinished,
@@ -372,7 +372,7 @@ fn request_scoped(e: &Expr) -> bool {
 
 /// Where an origin came from, before the return type has had its say.
 #[derive(Clone, Debug)]
-enum Src<'t> {
+enum Provenance<'t> {
     Known(OriginKind),
     /// A call on a receiver nothing is known about, by method (or function) name: an acquisition
     /// only if [`Promotion`] says so.
@@ -488,7 +488,7 @@ fn handle_kind_in(index: &Index, ty: &Ty, depth: usize) -> Option<HandleKind> {
         .find_map(|arg| handle_kind_in(index, arg, depth + 1))
 }
 
-impl<'t> Cx<'_, 't> {
+impl<'t> BodyReader<'_, 't> {
     /// Whether a value of `ty` may hold a handle, counting the declared handle types.
     fn may_hold(&self, ty: &Ty) -> bool {
         self.index.may_hold_handle(ty) || mentions(ty, self.handles)
@@ -496,12 +496,12 @@ impl<'t> Cx<'_, 't> {
 
     /// A part of a destructured value: it may be the handle the whole carries, unless its type
     /// says it cannot hold one (`let (tx, id) = ..` leaves `id` clean).
-    fn part(&self, val: &Val<'t>, ty: Option<Ty>) -> Val<'t> {
+    fn part(&self, val: &Value<'t>, ty: Option<Ty>) -> Value<'t> {
         let carried = match &ty {
             Some(t) if !self.may_hold(t) => Vec::new(),
             _ => val.carried.clone(),
         };
-        Val {
+        Value {
             carried,
             ty,
             site: None,
@@ -531,12 +531,12 @@ impl<'t> Cx<'_, 't> {
         fields.iter().any(Option::is_some).then_some(fields)
     }
 
-    fn tentative(&mut self, name: &'t syn::Ident, node: Node<'t>) -> Val<'t> {
+    fn tentative(&mut self, name: &'t syn::Ident, node: Node<'t>) -> Value<'t> {
         if self.promotion.is_none() {
-            return Val::default();
+            return Value::default();
         }
-        self.origins.push((Src::Tentative(name), node));
-        Val {
+        self.origins.push((Provenance::Tentative(name), node));
+        Value {
             carried: vec![self.origins.len() - 1],
             ty: None,
             site: Some(node),
@@ -544,22 +544,22 @@ impl<'t> Cx<'_, 't> {
         }
     }
 
-    fn bind_name(&mut self, name: &str, val: Val<'t>) {
+    fn bind_name(&mut self, name: &str, val: Value<'t>) {
         if let Some(scope) = self.env.last_mut() {
             scope.insert(name.to_string(), val);
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<&Val<'t>> {
+    fn lookup(&self, name: &str) -> Option<&Value<'t>> {
         self.env.iter().rev().find_map(|s| s.get(name))
     }
 
     fn origin(&mut self, kind: OriginKind, node: Node<'t>) -> usize {
-        self.origins.push((Src::Known(kind), node));
+        self.origins.push((Provenance::Known(kind), node));
         self.origins.len() - 1
     }
 
-    fn record_return(&mut self, val: &Val<'t>, fallback: Node<'t>) {
+    fn record_return(&mut self, val: &Value<'t>, fallback: Node<'t>) {
         if !val.carries() {
             return;
         }
@@ -578,7 +578,7 @@ impl<'t> Cx<'_, 't> {
     }
 
     /// Binds the names in `pat` to the parts of `val`.
-    fn bind(&mut self, pat: &'t Pat, val: &Val<'t>) {
+    fn bind(&mut self, pat: &'t Pat, val: &Value<'t>) {
         match pat {
             Pat::Ident(p) => {
                 if let Some((_, sub)) = &p.subpat {
@@ -616,7 +616,7 @@ impl<'t> Cx<'_, 't> {
                         .as_ref()
                         .and_then(|t| self.index.expand(t).args.get(1).cloned());
                     for elem in &p.elems {
-                        self.bind(elem, &Val::typed(ty.clone()));
+                        self.bind(elem, &Value::typed(ty.clone()));
                     }
                     return;
                 }
@@ -660,9 +660,9 @@ impl<'t> Cx<'_, 't> {
         }
     }
 
-    fn block(&mut self, block: &'t syn::Block) -> Val<'t> {
+    fn block(&mut self, block: &'t syn::Block) -> Value<'t> {
         self.env.push(HashMap::default());
-        let mut tail = Val::default();
+        let mut tail = Value::default();
         let last = block.stmts.len().saturating_sub(1);
         for (i, stmt) in block.stmts.iter().enumerate() {
             match stmt {
@@ -675,7 +675,7 @@ impl<'t> Cx<'_, 't> {
                             }
                             v
                         }
-                        None => Val::default(),
+                        None => Value::default(),
                     };
                     if val.site.is_none() && val.carries() {
                         val.site = local.init.as_ref().map(|i| Node::Expr(&i.expr));
@@ -695,9 +695,9 @@ impl<'t> Cx<'_, 't> {
         tail
     }
 
-    fn expr(&mut self, e: &'t Expr) -> Val<'t> {
+    fn expr(&mut self, e: &'t Expr) -> Value<'t> {
         if self.depth >= MAX_DEPTH {
-            return Val::default();
+            return Value::default();
         }
         self.depth += 1;
         let v = self.expr_inner(e);
@@ -705,7 +705,7 @@ impl<'t> Cx<'_, 't> {
         v
     }
 
-    fn expr_inner(&mut self, e: &'t Expr) -> Val<'t> {
+    fn expr_inner(&mut self, e: &'t Expr) -> Value<'t> {
         match e {
             Expr::Path(p) => self.path_expr(e, p),
             Expr::Paren(p) => self.expr(&p.expr),
@@ -715,7 +715,7 @@ impl<'t> Cx<'_, 't> {
                 let v = self.expr(&u.expr);
                 match u.op {
                     syn::UnOp::Deref(_) => v,
-                    _ => Val::default(),
+                    _ => Value::default(),
                 }
             }
             Expr::Await(a) => {
@@ -730,7 +730,7 @@ impl<'t> Cx<'_, 't> {
             Expr::MethodCall(mc) => self.method_call(e, mc),
             Expr::Call(c) => self.call(e, c),
             Expr::Struct(s) => {
-                let mut parts: Vec<Val> = s.fields.iter().map(|f| self.expr(&f.expr)).collect();
+                let mut parts: Vec<Value> = s.fields.iter().map(|f| self.expr(&f.expr)).collect();
                 if let Some(rest) = &s.rest {
                     parts.push(self.expr(rest));
                 }
@@ -742,18 +742,18 @@ impl<'t> Cx<'_, 't> {
                 self.combine(e, parts, Some(ty))
             }
             Expr::Tuple(t) => {
-                let parts: Vec<Val> = t.elems.iter().map(|x| self.expr(x)).collect();
+                let parts: Vec<Value> = t.elems.iter().map(|x| self.expr(x)).collect();
                 let ty = Ty {
                     path: vec!["(tuple)".into()],
                     args: parts
                         .iter()
-                        .map(|p| p.ty.clone().unwrap_or_else(crate::types::unknown))
+                        .map(|p| p.ty.clone().unwrap_or_else(crate::rust::types::unknown))
                         .collect(),
                 };
                 self.combine(e, parts, Some(ty))
             }
             Expr::Array(a) => {
-                let parts: Vec<Val> = a.elems.iter().map(|x| self.expr(x)).collect();
+                let parts: Vec<Value> = a.elems.iter().map(|x| self.expr(x)).collect();
                 self.combine(e, parts, None)
             }
             Expr::Repeat(r) => {
@@ -773,7 +773,7 @@ impl<'t> Cx<'_, 't> {
                 self.env.pop();
                 let other = match &i.else_branch {
                     Some((_, els)) => self.expr(els),
-                    None => Val::default(),
+                    None => Value::default(),
                 };
                 self.combine(e, vec![then, other], None)
             }
@@ -781,7 +781,7 @@ impl<'t> Cx<'_, 't> {
                 // Outside an `if`/`while` condition (handled by `cond`): bind in the current scope.
                 let v = self.expr(&l.expr);
                 self.bind(&l.pat, &v);
-                Val::default()
+                Value::default()
             }
             Expr::Match(m) => {
                 let scrutinee = self.expr(&m.expr);
@@ -823,21 +823,21 @@ impl<'t> Cx<'_, 't> {
                         union_into(acc, &v.carried);
                     }
                 }
-                Val::default()
+                Value::default()
             }
             Expr::Return(r) => {
                 if let Some(value) = &r.expr {
                     let v = self.expr(value);
                     self.record_return(&v, Node::Expr(value));
                 }
-                Val::default()
+                Value::default()
             }
             Expr::Assign(a) => self.assign(e, a),
             Expr::Field(f) => self.field(e, f),
             Expr::Index(i) => {
                 let base = self.expr(&i.expr);
                 self.expr(&i.index);
-                Val {
+                Value {
                     carried: base.carried,
                     ty: None,
                     site: Some(Node::Expr(e)),
@@ -847,11 +847,11 @@ impl<'t> Cx<'_, 't> {
             Expr::Binary(b) => {
                 self.expr(&b.left);
                 self.expr(&b.right);
-                Val::default()
+                Value::default()
             }
             Expr::Cast(c) => {
                 self.expr(&c.expr);
-                Val::default()
+                Value::default()
             }
             Expr::Range(r) => {
                 if let Some(s) = &r.start {
@@ -860,14 +860,14 @@ impl<'t> Cx<'_, 't> {
                 if let Some(s) = &r.end {
                     self.expr(s);
                 }
-                Val::default()
+                Value::default()
             }
-            _ => Val::default(),
+            _ => Value::default(),
         }
     }
 
     /// A name: a binding in scope, else a `static` or `const` of the project.
-    fn path_expr(&mut self, e: &'t Expr, p: &'t syn::ExprPath) -> Val<'t> {
+    fn path_expr(&mut self, e: &'t Expr, p: &'t syn::ExprPath) -> Value<'t> {
         if p.qself.is_none()
             && let Some(ident) = p.path.get_ident()
             && let Some(v) = self.lookup(&ident.to_string())
@@ -885,20 +885,20 @@ impl<'t> Cx<'_, 't> {
                 .map(|s| s.ident.to_string())
                 .collect();
             let path = self.scope.absolute(&written);
-            return Val::typed(self.index.static_ty(&path).cloned());
+            return Value::typed(self.index.static_ty(&path).cloned());
         }
-        Val::default()
+        Value::default()
     }
 
     /// An `async` block: what it returns or ends with.
-    fn async_block(&mut self, block: &'t syn::Block) -> Val<'t> {
+    fn async_block(&mut self, block: &'t syn::Block) -> Value<'t> {
         self.sinks.push(Sink::AsyncBlock(Vec::new()));
         let tail = self.block(block);
         let Some(Sink::AsyncBlock(mut returned)) = self.sinks.pop() else {
-            return Val::default();
+            return Value::default();
         };
         union_into(&mut returned, &tail.carried);
-        Val {
+        Value {
             carried: returned,
             ty: tail.ty,
             site: tail.site,
@@ -907,14 +907,14 @@ impl<'t> Cx<'_, 't> {
     }
 
     /// A closure: what calling it would give, as only maybe a handle.
-    fn closure(&mut self, e: &'t Expr, c: &'t syn::ExprClosure) -> Val<'t> {
+    fn closure(&mut self, e: &'t Expr, c: &'t syn::ExprClosure) -> Value<'t> {
         self.sinks.push(Sink::Closure(Vec::new()));
         self.env.push(HashMap::default());
         // `CURRENT.with(|cell| ..)` on a static: the closure's parameters are the static.
         let outer = std::mem::take(&mut self.closure_params_outlive);
         let mut added = Vec::new();
         for input in &c.inputs {
-            self.bind(input, &Val::default());
+            self.bind(input, &Value::default());
             if outer {
                 for name in pat_names(input) {
                     if self.params.insert(name.clone()) {
@@ -929,12 +929,12 @@ impl<'t> Cx<'_, 't> {
         }
         self.env.pop();
         let Some(Sink::Closure(mut returned)) = self.sinks.pop() else {
-            return Val::default();
+            return Value::default();
         };
         union_into(&mut returned, &tail.carried);
         // What calling it would give: only maybe a handle until a runner that calls it
         // (`spawn_blocking`) says so, and never a store.
-        Val {
+        Value {
             site: (!returned.is_empty()).then_some(Node::Expr(e)),
             maybe: returned.clone(),
             carried: returned,
@@ -943,7 +943,7 @@ impl<'t> Cx<'_, 't> {
     }
 
     /// `x = v` adds what `v` carries to the binding; `place = v` into anything else is a store.
-    fn assign(&mut self, e: &'t Expr, a: &'t syn::ExprAssign) -> Val<'t> {
+    fn assign(&mut self, e: &'t Expr, a: &'t syn::ExprAssign) -> Value<'t> {
         let v = self.expr(&a.right);
         if let Expr::Path(p) = &*a.left
             && let Some(ident) = p.path.get_ident()
@@ -967,11 +967,11 @@ impl<'t> Cx<'_, 't> {
             self.expr(&a.left);
             self.store_into(&a.left, e, &v);
         }
-        Val::default()
+        Value::default()
     }
 
     /// `base.field`: what the base carries, typed as the field is declared.
-    fn field(&mut self, e: &'t Expr, f: &'t syn::ExprField) -> Val<'t> {
+    fn field(&mut self, e: &'t Expr, f: &'t syn::ExprField) -> Value<'t> {
         let base = self.expr(&f.base);
         let ty = match (&f.member, &base.ty) {
             (syn::Member::Named(name), Some(t)) => self.index.field(t, &name.to_string()),
@@ -985,7 +985,7 @@ impl<'t> Cx<'_, 't> {
             }
             _ => None,
         };
-        Val {
+        Value {
             carried: base.carried,
             ty,
             site: Some(Node::Expr(e)),
@@ -1010,9 +1010,9 @@ impl<'t> Cx<'_, 't> {
         }
     }
 
-    fn loop_value(&mut self) -> Val<'t> {
+    fn loop_value(&mut self) -> Value<'t> {
         let carried = self.breaks.pop().unwrap_or_default();
-        Val {
+        Value {
             carried,
             ty: None,
             site: None,
@@ -1021,8 +1021,8 @@ impl<'t> Cx<'_, 't> {
     }
 
     /// A value that passes through `e` unchanged (`?`, `.await`, `.unwrap()`).
-    fn wrap(&self, e: &'t Expr, v: Val<'t>, ty: Option<Option<Ty>>) -> Val<'t> {
-        Val {
+    fn wrap(&self, e: &'t Expr, v: Value<'t>, ty: Option<Option<Ty>>) -> Value<'t> {
+        Value {
             site: if v.carries() {
                 Some(Node::Expr(e))
             } else {
@@ -1035,8 +1035,8 @@ impl<'t> Cx<'_, 't> {
     }
 
     /// A value built from parts (a struct literal, a tuple, the arms of a `match`).
-    fn combine(&self, e: &'t Expr, parts: Vec<Val<'t>>, ty: Option<Ty>) -> Val<'t> {
-        let carrying: Vec<&Val> = parts.iter().filter(|p| p.carries()).collect();
+    fn combine(&self, e: &'t Expr, parts: Vec<Value<'t>>, ty: Option<Ty>) -> Value<'t> {
+        let carrying: Vec<&Value> = parts.iter().filter(|p| p.carries()).collect();
         let site = match carrying.as_slice() {
             [one] => one.site.or(Some(Node::Expr(e))),
             [] => None,
@@ -1059,7 +1059,7 @@ impl<'t> Cx<'_, 't> {
                 }
             }
         }
-        Val {
+        Value {
             carried,
             ty,
             site,
@@ -1067,7 +1067,7 @@ impl<'t> Cx<'_, 't> {
         }
     }
 
-    fn method_call(&mut self, e: &'t Expr, mc: &'t syn::ExprMethodCall) -> Val<'t> {
+    fn method_call(&mut self, e: &'t Expr, mc: &'t syn::ExprMethodCall) -> Value<'t> {
         let recv = self.expr(&mc.receiver);
         let name = mc.method.to_string();
         // Closures passed to mapping methods receive what the receiver carries.
@@ -1077,7 +1077,7 @@ impl<'t> Cx<'_, 't> {
         {
             self.env.push(HashMap::default());
             let inner_ty = recv.ty.as_ref().and_then(|t| self.index.unwrap_ty(t));
-            let param = Val {
+            let param = Value {
                 ty: inner_ty,
                 ..recv.clone()
             };
@@ -1088,7 +1088,7 @@ impl<'t> Cx<'_, 't> {
             let body = self.expr(&c.body);
             self.sinks.pop();
             self.env.pop();
-            return Val {
+            return Value {
                 site: body.site.map(|_| Node::Expr(e)),
                 ..body
             };
@@ -1102,7 +1102,7 @@ impl<'t> Cx<'_, 't> {
             return self.run_on_connection(e, c, param.clone());
         }
         let on_outer = target_root(&mc.receiver).is_some_and(|(root, _)| self.outlives(&root));
-        let args: Vec<Val<'t>> = mc
+        let args: Vec<Value<'t>> = mc
             .args
             .iter()
             .map(|a| {
@@ -1142,7 +1142,7 @@ impl<'t> Cx<'_, 't> {
         match callee {
             Callee::ConfiguredPool => {
                 let o = self.origin(OriginKind::Acquire(HandleKind::Connection), Node::Expr(e));
-                Val {
+                Value {
                     carried: vec![o],
                     ty: None,
                     site: Some(Node::Expr(e)),
@@ -1163,9 +1163,9 @@ impl<'t> Cx<'_, 't> {
                 given.push(&recv);
                 self.call_result(e, fns, ret, &given)
             }
-            Callee::Typed(ty) => Val::typed(Some(ty)),
-            Callee::Data => Val::default(),
-            Callee::Guard(inner) => Val {
+            Callee::Typed(ty) => Value::typed(Some(ty)),
+            Callee::Data => Value::default(),
+            Callee::Guard(inner) => Value {
                 ty: Some(inner),
                 ..recv
             },
@@ -1186,21 +1186,21 @@ impl<'t> Cx<'_, 't> {
         e: &'t Expr,
         c: &'t syn::ExprClosure,
         param: Option<Ty>,
-    ) -> Val<'t> {
+    ) -> Value<'t> {
         self.env.push(HashMap::default());
         for (i, input) in c.inputs.iter().enumerate() {
             let ty = if i == 0 { param.clone() } else { None };
-            self.bind(input, &Val::typed(ty));
+            self.bind(input, &Value::typed(ty));
         }
         self.sinks.push(Sink::Closure(Vec::new()));
         let tail = self.expr(&c.body);
         let Some(Sink::Closure(mut returned)) = self.sinks.pop() else {
             self.env.pop();
-            return Val::default();
+            return Value::default();
         };
         self.env.pop();
         union_into(&mut returned, &tail.carried);
-        Val {
+        Value {
             site: (!returned.is_empty()).then_some(Node::Expr(e)),
             carried: returned,
             ty: None,
@@ -1213,8 +1213,8 @@ impl<'t> Cx<'_, 't> {
         &mut self,
         e: &'t Expr,
         mc: &'t syn::ExprMethodCall,
-        recv: Val<'t>,
-    ) -> Val<'t> {
+        recv: Value<'t>,
+    ) -> Value<'t> {
         // Nothing is known of the receiver: maybe an acquisition, if the return type says so; never
         // a call on `self`, which is the item's own type.
         let on_self = matches!(&*mc.receiver, Expr::Path(p) if p.path.is_ident("self"));
@@ -1236,18 +1236,18 @@ impl<'t> Cx<'_, 't> {
             if self.scope.item_only && !known {
                 self.moved.extend(recv.carried.iter().copied());
             }
-            return Val {
+            return Value {
                 carried: recv.carried.clone(),
                 ty: None,
                 site: Some(Node::Expr(e)),
                 maybe: recv.carried,
             };
         }
-        Val::default()
+        Value::default()
     }
 
     /// Arguments passed by value move what they carry; `&x` and `&mut *x` lend it.
-    fn moved_by_value<'b>(&mut self, args: impl Iterator<Item = (&'b Expr, &'b Val<'t>)>)
+    fn moved_by_value<'b>(&mut self, args: impl Iterator<Item = (&'b Expr, &'b Value<'t>)>)
     where
         't: 'b,
     {
@@ -1272,7 +1272,7 @@ impl<'t> Cx<'_, 't> {
 
     /// `v` put into `target` (an assignment's left side, or a collection method's receiver): a
     /// store when the target outlives the function, else the local now holds `v`.
-    fn store_into(&mut self, target: &'t Expr, at: &'t Expr, v: &Val<'t>) {
+    fn store_into(&mut self, target: &'t Expr, at: &'t Expr, v: &Value<'t>) {
         if !v.carries() || request_scoped(target) {
             return;
         }
@@ -1308,7 +1308,7 @@ impl<'t> Cx<'_, 't> {
             || (root.chars().any(char::is_uppercase) && !root.chars().any(char::is_lowercase))
     }
 
-    fn leak(&mut self, e: &'t Expr, how: String, v: &Val<'t>, typed_handle: bool) {
+    fn leak(&mut self, e: &'t Expr, how: String, v: &Value<'t>, typed_handle: bool) {
         self.moved.extend(v.carried.iter().copied());
         let sure = v.only_sure();
         if sure.carries() || typed_handle {
@@ -1327,10 +1327,10 @@ impl<'t> Cx<'_, 't> {
 
     /// Whether `v` carries an origin that is more than a guess: a call on a value that is only
     /// maybe a handle (`self.admin.lock().await.begin()`) may still be an acquisition.
-    fn carries_known(&self, v: &Val<'t>) -> bool {
+    fn carries_known(&self, v: &Value<'t>) -> bool {
         v.carried
             .iter()
-            .any(|&o| matches!(self.origins[o].0, Src::Known(_)))
+            .any(|&o| matches!(self.origins[o].0, Provenance::Known(_)))
     }
 
     /// A type neither the catalog nor the checked code declares.
@@ -1338,21 +1338,21 @@ impl<'t> Cx<'_, 't> {
         self.index.catalog(ty).is_none() && !self.index.is_local_struct(&self.index.receiver(ty))
     }
 
-    fn call(&mut self, e: &'t Expr, c: &'t syn::ExprCall) -> Val<'t> {
-        let args: Vec<Val> = c.args.iter().map(|a| self.expr(a)).collect();
+    fn call(&mut self, e: &'t Expr, c: &'t syn::ExprCall) -> Value<'t> {
+        let args: Vec<Value> = c.args.iter().map(|a| self.expr(a)).collect();
         self.moved_by_value(c.args.iter().zip(&args));
         let Expr::Path(func) = &*c.func else {
             self.expr(&c.func);
-            return Val::default();
+            return Value::default();
         };
         if func.qself.is_some() {
-            return Val::default();
+            return Value::default();
         }
         // A local closure or function pointer called by name: not tracked.
         if let Some(local) = func.path.get_ident()
             && self.lookup(&local.to_string()).is_some()
         {
-            return Val::default();
+            return Value::default();
         }
         let (callee, effects) = self.index.path_callee(self.scope, &func.path);
         if let Some((how, typed)) = effects.leaks
@@ -1378,13 +1378,13 @@ impl<'t> Cx<'_, 't> {
                 let closure_scoped = c.args.iter().any(|a| matches!(a, Expr::Closure(_)));
                 self.produce(e, produced, closure_scoped)
             }
-            Callee::Typed(ty) => Val::typed(Some(ty)),
+            Callee::Typed(ty) => Value::typed(Some(ty)),
             Callee::Project(fns, ret) => {
                 let given = by_value(c.args.iter(), &args);
                 self.call_result(e, fns, ret, &given)
             }
             // A function nothing is known about (not `std`'s, which moves values around).
-            Callee::Unknown { std: true } | Callee::Data => Val::default(),
+            Callee::Unknown { std: true } | Callee::Data => Value::default(),
             Callee::RunsClosure
             | Callee::RunsOnConnection(_)
             | Callee::Unknown { std: false }
@@ -1392,16 +1392,16 @@ impl<'t> Cx<'_, 't> {
             | Callee::Guard(_)
             | Callee::Receiver(_) => match func.path.segments.last() {
                 Some(last) => self.tentative(&last.ident, Node::Expr(e)),
-                None => Val::default(),
+                None => Value::default(),
             },
         }
     }
 
     /// The value of a catalog call that produces `produced`: a new handle when it is one (and no
     /// closure scopes it), else a typed value.
-    fn produce(&mut self, e: &'t Expr, produced: CatalogType, closure_scoped: bool) -> Val<'t> {
+    fn produce(&mut self, e: &'t Expr, produced: CatalogType, closure_scoped: bool) -> Value<'t> {
         if closure_scoped {
-            return Val::default();
+            return Value::default();
         }
         let ty = Some(Ty::of_catalog(&produced));
         match produced.role() {
@@ -1410,14 +1410,14 @@ impl<'t> Cx<'_, 't> {
                 if kind == HandleKind::Transaction {
                     self.transactions.push((o, produced.family.library));
                 }
-                Val {
+                Value {
                     carried: vec![o],
                     ty,
                     site: Some(Node::Expr(e)),
                     maybe: Vec::new(),
                 }
             }
-            _ => Val::typed(ty),
+            _ => Value::typed(ty),
         }
     }
 
@@ -1431,8 +1431,8 @@ impl<'t> Cx<'_, 't> {
         e: &'t Expr,
         callees: Vec<FnKey>,
         ret: Option<Ty>,
-        given: &[&Val<'t>],
-    ) -> Val<'t> {
+        given: &[&Value<'t>],
+    ) -> Value<'t> {
         let o = self.origin(OriginKind::Call(callees), Node::Expr(e));
         let mut carried = vec![o];
         let mut maybe = Vec::new();
@@ -1444,7 +1444,7 @@ impl<'t> Cx<'_, 't> {
                 }
             }
         }
-        Val {
+        Value {
             carried,
             ty: ret,
             site: Some(Node::Expr(e)),
@@ -1456,8 +1456,8 @@ impl<'t> Cx<'_, 't> {
 /// The values of the arguments passed by value (not behind `&`).
 fn by_value<'a, 'v, 't>(
     args: impl Iterator<Item = &'a Expr>,
-    vals: &'v [Val<'t>],
-) -> Vec<&'v Val<'t>> {
+    vals: &'v [Value<'t>],
+) -> Vec<&'v Value<'t>> {
     args.zip(vals)
         .filter(|(a, _)| !matches!(a, Expr::Reference(_)))
         .map(|(_, v)| v)
