@@ -37,7 +37,7 @@ pub static FACTORIES: &[(&str, &str, LibType)] = &[
     // `asyncpg.connect` is a coroutine, not a manager: the caller closes what it gives.
     ("asyncpg", "connect", "asyncpg.Connection"),
     ("aiomysql", "create_pool", "aiomysql.Pool"),
-    ("asyncmy", "create_pool", "aiomysql.Pool"),
+    ("asyncmy", "create_pool", "asyncmy.Pool"),
     ("mysql", "MySQLConnectionPool", "mysql.Pool"),
     ("oracledb", "create_pool", "oracledb.Pool"),
     ("oracledb", "create_pool_async", "oracledb.Pool"),
@@ -73,7 +73,8 @@ pub static ANNOTATIONS: &[(&str, &str, LibType)] = &[
     ("psycopg", "Connection", "psycopg.Connection"),
     ("psycopg", "AsyncConnection", "psycopg.Connection"),
     ("aiomysql", "Pool", "aiomysql.Pool"),
-    ("asyncmy", "Pool", "aiomysql.Pool"),
+    ("aiomysql", "Connection", "aiomysql.Connection"),
+    ("asyncmy", "Pool", "asyncmy.Pool"),
     ("pymysql", "Connection", "pymysql.Connection"),
     ("aiopg", "Pool", "aiopg.Pool"),
     ("aiopg", "Connection", "aiopg.Connection"),
@@ -148,6 +149,7 @@ const PSYCOPG: &str = "psycopg 3.3.9";
 const PSYCOPG_POOL: &str = "psycopg-pool 3.3.3";
 const PSYCOPG2: &str = "psycopg2 2.9.13";
 const PYMYSQL: &str = "PyMySQL 1.2.4";
+const AIOMYSQL: &str = "aiomysql 0.3.2";
 const MYSQL_CONNECTOR: &str = "mysql-connector-python 26.10.0";
 const AIOPG: &str = "aiopg 1.4.0";
 const ORACLEDB: &str = "oracledb 26.1.0";
@@ -164,7 +166,7 @@ const SNOWFLAKE: &str = "snowflake-connector-python 5.2.0";
 const CLICKHOUSE_CONNECT: &str = "clickhouse-connect 1.12.0";
 const CLICKHOUSE_DRIVER: &str = "clickhouse-driver 0.2.11";
 const VERTICA: &str = "vertica-python 1.4.0";
-/// Entries from before the libraries were read at a version (aiomysql, asyncmy, SQLModel).
+/// Entries from before the libraries were read at a version (asyncmy, SQLModel).
 const UNVERSIONED: &str = "not rechecked";
 
 /// Methods of tracked types whose result, used in `with`, binds a handle:
@@ -238,7 +240,20 @@ pub static SCOPE_METHODS: &[(LibType, &str, Manager)] = &[
         "cursor",
         closes(Cursor, None, PSYCOPG2),
     ),
-    ("aiomysql.Pool", "acquire", closes(Conn, None, UNVERSIONED)),
+    ("asyncmy.Pool", "acquire", closes(Conn, None, UNVERSIONED)),
+    // `_PoolAcquireContextManager`: releases to the pool.
+    (
+        "aiomysql.Pool",
+        "acquire",
+        closes(Conn, Some("aiomysql.Connection"), AIOMYSQL),
+    ),
+    // `Connection.cursor` gives `_ContextManager`, whose `__aexit__` awaits `cursor.close()`
+    // (`aiomysql/utils.py` 77-79).
+    (
+        "aiomysql.Connection",
+        "cursor",
+        closes(Cursor, None, AIOMYSQL),
+    ),
     (
         "pymysql.Connection",
         "cursor",
@@ -458,6 +473,12 @@ pub static SCOPE_FUNCTIONS: &[(&str, &str, Manager)] = &[
         "mysql",
         "connect",
         closes(Conn, Some("mysql.Connection"), MYSQL_CONNECTOR),
+    ),
+    // `_ConnectionContextManager.__aexit__` closes the connection (`aiomysql/utils.py` 82-87).
+    (
+        "aiomysql",
+        "connect",
+        closes(Conn, Some("aiomysql.Connection"), AIOMYSQL),
     ),
     (
         "aiopg",
@@ -700,8 +721,6 @@ pub static DB_PACKAGES: &[(&[&str], &str)] = &[
     (&["dataset"], "dataset 1.6.2"),
     (&["sqlite_utils"], "sqlite-utils 3.38"),
     (&["edgedb"], "edgedb 2.2.0"),
-    (&["asyncmy"], "asyncmy 0.2.10"),
-    (&["aiomysql"], "aiomysql 0.2.0"),
 ];
 
 /// Whether a canonical name belongs to a database package: one the catalog models (any call of

@@ -548,7 +548,18 @@ impl BodyReader<'_> {
             }
             Stmt::For(s) => {
                 let iter = self.expr(&s.iter);
-                let carried = self.read_through(&iter.carried);
+                // Iterating a cursor gives its rows.
+                let carried: Vec<usize> = self
+                    .read_through(&iter.carried)
+                    .into_iter()
+                    .filter(|&o| {
+                        !matches!(
+                            self.origins[o].0,
+                            OriginKind::WithBound(HandleKind::Cursor)
+                                | OriginKind::Obtained(HandleKind::Cursor)
+                        )
+                    })
+                    .collect();
                 self.assign(
                     &s.target,
                     &Value {
@@ -708,6 +719,17 @@ impl BodyReader<'_> {
                     None => Value::default(),
                 },
             };
+            // `session = SessionLocal()` then `with session:`: the block closes the session the
+            // name holds.
+            if item.optional_vars.is_none()
+                && let Expr::Name(n) = &item.context_expr
+                && let Some(WithScope::Closes(kind, _)) = &v.scope
+            {
+                let o = self.origin(OriginKind::WithBound(*kind), range);
+                if let Some(local) = self.env.get_mut(n.id.as_str()) {
+                    local.carried = vec![o];
+                }
+            }
             if let Some(target) = &item.optional_vars {
                 // `as (connection, name)`: what a manager binds as a tuple is told apart by
                 // nothing here, so its items are data (a handle in one item is not followed).
