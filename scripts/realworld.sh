@@ -127,6 +127,9 @@ python_apps=(
   "text-generation-webui oobabooga/text-generation-webui 1dcde41d03d13fc768316f4d2256a8a6dd044268"
   "spt-finance pingxg/spt-finance 5db2843ff2a6864bbe9b8ad8259def114c525ea5"
   "streamlit-agent langchain-ai/streamlit-agent 634e1cecf23d7ca3a4c5e708944673e057765b2a"
+  "pgadmin4 pgadmin-org/pgadmin4 bc58657d3d3ab4209cdadea6d191b632cf1572cc"
+  "mycli dbcli/mycli 8feb70a05f5d8f6e58d0487a99b9a1e763c74ee9"
+  "images-browser AlUlkesh/stable-diffusion-webui-images-browser 88bfbe39979ddf8819b4d91ac6a14cc7538c993a"
 )
 checked_apps=()
 mkdir -p "$work/python-apps"
