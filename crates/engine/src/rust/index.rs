@@ -226,10 +226,18 @@ fn walk_impl<'a>(
         .as_ref()
         .map(|(path, _)| impl_scope.resolve_path(path).path);
     let trait_name = trait_path.as_ref().and_then(|p| p.last()).cloned();
-    let provider = if self_ty
-        .path
-        .first()
-        .is_some_and(|root| catalog::lookup(root, self_ty.last()).is_some())
+    // An impl on a library's type is the library's own code (it hands its handles out by
+    // design) when it is inherent or implements a trait from outside the run: the orphan rule
+    // puts every other impl in the project (`impl MyExt for sea_orm::DatabaseConnection`).
+    let project_trait = trait_path
+        .as_ref()
+        .and_then(|p| p.first())
+        .is_some_and(|root| crate::rust::types::is_crate_root(root));
+    let provider = if !project_trait
+        && self_ty
+            .path
+            .first()
+            .is_some_and(|root| catalog::lookup(root, self_ty.last()).is_some())
     {
         Some(Provider::CatalogType)
     } else if imp

@@ -134,6 +134,21 @@ pub static DEREF_WRAPPERS: &[&str] = &[
     "Extension",
     "ManuallyDrop",
     "Pin",
+    // Lock guards (std, parking_lot, tokio) and `RefCell`'s borrows: a project accessor that
+    // returns one (`fn raw(&self) -> MutexGuard<'_, Connection>`) gives what it guards.
+    "MutexGuard",
+    "MappedMutexGuard",
+    "OwnedMutexGuard",
+    "OwnedMappedMutexGuard",
+    "ReentrantMutexGuard",
+    "RwLockReadGuard",
+    "RwLockWriteGuard",
+    "MappedRwLockReadGuard",
+    "MappedRwLockWriteGuard",
+    "OwnedRwLockReadGuard",
+    "OwnedRwLockWriteGuard",
+    "Ref",
+    "RefMut",
 ];
 
 /// Types that hold no handle whatever their arguments: primitives and strings.
