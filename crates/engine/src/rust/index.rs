@@ -11,7 +11,7 @@ use crate::ids::{FnKey, Provider};
 use crate::rust::attrs::Inherited;
 use crate::rust::catalog::{self, CatalogType};
 use crate::rust::std_model;
-use crate::rust::types::{Imports, ModuleItems, NameScope, Path, Ty};
+use crate::rust::types::{Imports, ModuleItems, NameScope, Path, Ty, TypeParam};
 
 /// A function-like item, with everything needed to read its signature and body.
 pub(crate) struct FnItem<'a> {
@@ -34,6 +34,7 @@ pub(crate) enum Decl<'a> {
     /// A struct or enum (an enum's fields are its variants' fields, `Variant::0`).
     Struct {
         path: Vec<String>,
+        params: Vec<TypeParam>,
         fields: Vec<(String, Ty)>,
     },
     Trait {
@@ -41,7 +42,7 @@ pub(crate) enum Decl<'a> {
     },
     Alias {
         path: Vec<String>,
-        params: Vec<String>,
+        params: Vec<TypeParam>,
         ty: Ty,
     },
     Static {
@@ -148,21 +149,24 @@ pub(crate) fn walk<'a>(
                 }
             }
             Item::Struct(s) => {
+                let (inner, params) = scope.with_type_params(&s.generics);
                 let fields = s
                     .fields
                     .iter()
                     .enumerate()
                     .map(|(i, f)| {
                         let name = f.ident.as_ref().map_or(i.to_string(), |id| id.to_string());
-                        (name, scope.resolve_type(&f.ty))
+                        (name, inner.resolve_type(&f.ty))
                     })
                     .collect();
                 out(Decl::Struct {
                     path: here(&s.ident),
+                    params,
                     fields,
                 });
             }
             Item::Enum(en) => {
+                let (inner, params) = scope.with_type_params(&en.generics);
                 // For the wrapper check, an enum holds what any of its variants holds.
                 let fields = en
                     .variants
@@ -176,10 +180,11 @@ pub(crate) fn walk<'a>(
                             (name, f)
                         })
                     })
-                    .map(|(name, f)| (name, scope.resolve_type(&f.ty)))
+                    .map(|(name, f)| (name, inner.resolve_type(&f.ty)))
                     .collect();
                 out(Decl::Struct {
                     path: here(&en.ident),
+                    params,
                     fields,
                 });
             }
@@ -192,16 +197,11 @@ pub(crate) fn walk<'a>(
                 ty: scope.resolve_type(&c.ty),
             }),
             Item::Type(t) => {
-                let mut alias_scope = scope.clone();
-                alias_scope.add_generics(&t.generics);
+                let (inner, params) = scope.with_type_params(&t.generics);
                 out(Decl::Alias {
                     path: here(&t.ident),
-                    params: t
-                        .generics
-                        .type_params()
-                        .map(|p| p.ident.to_string())
-                        .collect(),
-                    ty: alias_scope.resolve_type(&t.ty),
+                    params,
+                    ty: inner.resolve_type(&t.ty),
                 });
             }
             _ => {}
@@ -469,12 +469,15 @@ pub struct FnDecl {
     pub ret: Option<Ty>,
 }
 
+/// A struct or enum as one file declares it: its path, type parameters and fields.
+type StructDecl = (Path, Vec<TypeParam>, Vec<(String, Ty)>);
+
 /// The declarations of one file, taken by the first pass.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RustDecls {
-    structs: Vec<(Path, Vec<(String, Ty)>)>,
+    structs: Vec<StructDecl>,
     traits: Vec<Path>,
-    aliases: Vec<(Vec<String>, Vec<String>, Ty)>,
+    aliases: Vec<(Vec<String>, Vec<TypeParam>, Ty)>,
     statics: Vec<(Vec<String>, Ty)>,
     derefs: Vec<(Vec<String>, Ty)>,
     imports: Vec<(Vec<String>, Imports)>,
@@ -542,7 +545,11 @@ impl RustDecls {
                         key: f.key,
                     });
                 }
-                Decl::Struct { path, fields } => decls.structs.push((path, fields)),
+                Decl::Struct {
+                    path,
+                    params,
+                    fields,
+                } => decls.structs.push((path, params, fields)),
                 Decl::Trait { path } => decls.traits.push(path),
                 Decl::Alias { path, params, ty } => decls.aliases.push((path, params, ty)),
                 Decl::Static { path, ty } => decls.statics.push((path, ty)),
@@ -563,10 +570,12 @@ impl RustDecls {
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     structs: HashMap<Vec<String>, HashMap<String, Ty>>,
+    /// The type parameters of the generic structs and enums.
+    struct_params: HashMap<Vec<String>, Vec<TypeParam>>,
     traits: HashSet<Vec<String>>,
     /// The traits the run itself declares (`traits` also holds those it only implements).
     declared_traits: HashSet<Vec<String>>,
-    aliases: HashMap<Vec<String>, (Vec<String>, Ty)>,
+    aliases: HashMap<Vec<String>, (Vec<TypeParam>, Ty)>,
     statics: HashMap<Vec<String>, Ty>,
     derefs: HashMap<Vec<String>, Ty>,
     imports: HashMap<Vec<String>, Imports>,
@@ -668,7 +677,10 @@ impl Index {
         let mut index = Index::default();
         let mut fns = Vec::new();
         for file in files {
-            for (path, fields) in file.structs {
+            for (path, params, fields) in file.structs {
+                if !params.is_empty() {
+                    index.struct_params.entry(path.clone()).or_insert(params);
+                }
                 let entry = index.structs.entry(path).or_default();
                 for (field, ty) in fields {
                     entry.entry(field).or_insert(ty);
@@ -970,12 +982,7 @@ impl Index {
                 break;
             };
             let (params, target) = &self.aliases[&path];
-            let subst: HashMap<&str, &Ty> = params
-                .iter()
-                .map(String::as_str)
-                .zip(ty.args.iter())
-                .collect();
-            ty = substitute(target, &subst);
+            ty = substitute(target, &arguments(params, &ty.args));
         }
         ty
     }
@@ -1009,11 +1016,16 @@ impl Index {
         self.catalog_exact(&self.receiver(ty))
     }
 
-    /// The declared type of `ty.field`.
+    /// The declared type of `ty.field`, with the type's arguments (or its parameters' defaults)
+    /// substituted: `conn: C` in `PgRepository<C = Transaction<..>>` is the transaction.
     pub fn field(&self, ty: &Ty, field: &str) -> Option<Ty> {
         let ty = self.receiver(ty);
         let path = self.struct_path(&ty)?;
-        self.structs.get(&path)?.get(field).cloned()
+        let declared = self.structs.get(&path)?.get(field)?;
+        Some(match self.struct_params.get(&path) {
+            Some(params) => substitute(declared, &arguments(params, &ty.args)),
+            None => declared.clone(),
+        })
     }
 
     /// What `recv.method(..)` calls, given the receiver's type: the method of that very type (or
@@ -1116,9 +1128,28 @@ impl Index {
         if let Some(ct) = self.catalog_exact(&ty) {
             return matches!(ct.role(), catalog::Role::Handle(_));
         }
+        // A type parameter nothing was substituted for.
+        if ty.param_name().is_some() {
+            return unknown;
+        }
         let name = ty.last();
         if ty.is_local() {
             if let Some(path) = self.struct_path(&ty) {
+                // A generic struct holds what its fields hold with its arguments (or its
+                // parameters' defaults) in place of its parameters.
+                if let Some(params) = self.struct_params.get(&path) {
+                    if seen.contains(&path) {
+                        *cut = true;
+                        return false;
+                    }
+                    let subst = arguments(params, &ty.args);
+                    seen.push(path.clone());
+                    let holds = self.structs[&path]
+                        .values()
+                        .any(|f| self.holds(&substitute(f, &subst), unknown, seen, cut));
+                    seen.pop();
+                    return holds;
+                }
                 return self.struct_holds(path, unknown, seen, cut)
                     || ty.args.iter().any(|a| self.holds(a, unknown, seen, cut));
             }
@@ -1260,10 +1291,20 @@ fn project(decls: &[FnDecl]) -> Method {
     Method::Project(decls.iter().map(|d| d.key.clone()).collect(), ret)
 }
 
+/// What each type parameter stands for in a use of the type: the argument given, else the
+/// parameter's default or bound; a parameter with none of those stays itself.
+fn arguments<'t>(params: &'t [TypeParam], args: &'t [Ty]) -> HashMap<&'t str, &'t Ty> {
+    params
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((p.name.as_str(), args.get(i).or(p.fallback())?)))
+        .collect()
+}
+
+/// `ty` with its type parameters replaced.
 fn substitute(ty: &Ty, subst: &HashMap<&str, &Ty>) -> Ty {
-    if ty.path.len() == 1
-        && ty.args.is_empty()
-        && let Some(replacement) = subst.get(ty.path[0].as_str())
+    if let Some(name) = ty.param_name()
+        && let Some(replacement) = subst.get(name)
     {
         return (*replacement).clone();
     }

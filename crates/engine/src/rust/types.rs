@@ -32,10 +32,25 @@ impl Ty {
         self.path.last().map(String::as_str).unwrap_or("")
     }
 
+    /// A generic type parameter of the item being read (`T` in `struct Repo<T>`), by name, until
+    /// an argument or a default is substituted for it.
+    pub fn param(name: &str) -> Ty {
+        Ty::named(vec![PARAM.into(), name.into()])
+    }
+
+    /// The parameter's name, when this is a type parameter.
+    pub fn param_name(&self) -> Option<&str> {
+        match self.path.as_slice() {
+            [head, name] if head == PARAM => Some(name),
+            _ => None,
+        }
+    }
+
     /// Whether the path can only name something defined in the checked code (or the prelude):
-    /// a path made absolute in its crate (see [`NameScope::absolute`]), or a bare name.
+    /// a path made absolute in its crate (see [`NameScope::absolute`]), a bare name, or a type
+    /// parameter.
     pub fn is_local(&self) -> bool {
-        self.path.len() <= 1 || is_crate_root(&self.path[0])
+        self.path.len() <= 1 || is_crate_root(&self.path[0]) || self.param_name().is_some()
     }
 
     /// The first type argument: `T` in `Result<T, E>`, `Option<T>`, `Arc<T>`.
@@ -46,6 +61,25 @@ impl Ty {
 
 /// A path as segments.
 pub type Path = Vec<String>;
+
+/// The first segment of a type parameter's path ([`Ty::param`]): no path can start with it.
+const PARAM: &str = "(param)";
+
+/// A generic type parameter of a struct, enum or alias: what stands for it when a use of the type
+/// gives no argument (its default, else its first trait bound).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TypeParam {
+    pub name: String,
+    pub default: Option<Ty>,
+    pub bound: Option<Ty>,
+}
+
+impl TypeParam {
+    /// What a use of the type that gives no argument for it means.
+    pub fn fallback(&self) -> Option<&Ty> {
+        self.default.as_ref().or(self.bound.as_ref())
+    }
+}
 
 /// A module's `use` items (name to absolute path) and glob imports.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -325,7 +359,8 @@ impl NameScope {
         }
     }
 
-    /// Adds the generic parameters of an item, each bound to its first trait bound.
+    /// Adds the generic parameters of an item, each bound to its first trait bound; one with no
+    /// bound is a type parameter ([`Ty::param`]).
     pub fn add_generics(&mut self, generics: &syn::Generics) {
         for param in generics.type_params() {
             if let Some(bound) = first_trait_bound(param.bounds.iter()) {
@@ -346,6 +381,33 @@ impl NameScope {
                 }
             }
         }
+        for param in generics.type_params() {
+            let name = param.ident.to_string();
+            self.generics
+                .entry(name.clone())
+                .or_insert_with(|| Ty::param(&name));
+        }
+    }
+
+    /// The type parameters of a struct, enum or alias, each with its default and first bound, and
+    /// the scope its body is read in, where each stands for itself ([`Ty::param`]) so that a use of
+    /// the type can substitute its arguments.
+    pub fn with_type_params(&self, generics: &syn::Generics) -> (NameScope, Vec<TypeParam>) {
+        let mut bounds = self.clone();
+        bounds.add_generics(generics);
+        let params: Vec<TypeParam> = generics
+            .type_params()
+            .map(|p| TypeParam {
+                name: p.ident.to_string(),
+                default: p.default.as_ref().map(|d| bounds.resolve_type(&d.1)),
+                bound: first_trait_bound(p.bounds.iter()).map(|b| bounds.resolve_path(&b.path)),
+            })
+            .collect();
+        let mut inner = self.clone();
+        for p in &params {
+            inner.generics.insert(p.name.clone(), Ty::param(&p.name));
+        }
+        (inner, params)
     }
 
     /// The canonical path for a path as written.
