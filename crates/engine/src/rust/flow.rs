@@ -75,9 +75,40 @@ enum Sink {
     /// `return` leaves the function.
     Function,
     /// `return` leaves a closure, whose value is what calling it gives.
-    Closure(Vec<usize>),
+    Closure(Returned),
     /// `return` leaves an async block, whose value is the future's output.
-    AsyncBlock(Vec<usize>),
+    AsyncBlock(Returned),
+}
+
+/// What the `return`s and the tail of a closure or async block give: every origin they carry, and
+/// those that some return carries surely (the others are only maybe in its value).
+#[derive(Default)]
+struct Returned {
+    carried: Vec<usize>,
+    sure: Vec<usize>,
+}
+
+impl Returned {
+    fn add(&mut self, v: &Value<'_>) {
+        union_into(&mut self.carried, &v.carried);
+        for &o in &v.carried {
+            if !v.maybe.contains(&o) && !self.sure.contains(&o) {
+                self.sure.push(o);
+            }
+        }
+    }
+
+    /// With the tail's value: what the closure or block gives, and what of it only maybe.
+    fn with_tail(mut self, tail: &Value<'_>) -> (Vec<usize>, Vec<usize>) {
+        self.add(tail);
+        let maybe = self
+            .carried
+            .iter()
+            .copied()
+            .filter(|o| !self.sure.contains(o))
+            .collect();
+        (self.carried, maybe)
+    }
 }
 
 struct BodyReader<'a, 't> {
@@ -106,6 +137,8 @@ struct BodyReader<'a, 't> {
     /// Set while reading a closure passed to a method of something that outlives the function.
     closure_params_outlive: bool,
     sinks: Vec<Sink>,
+    /// What each closure read so far only maybe returns, by the closure's address.
+    closure_maybe: HashMap<usize, Vec<usize>>,
     breaks: Vec<Vec<usize>>,
     depth: usize,
 }
@@ -130,6 +163,7 @@ pub(crate) fn summarize(
         params: HashSet::default(),
         closure_params_outlive: false,
         sinks: vec![Sink::Function],
+        closure_maybe: HashMap::default(),
         breaks: Vec::new(),
         depth: 0,
         promotion: Promotion::of(item),
@@ -168,6 +202,11 @@ pub(crate) fn summarize(
     // does a reference (an acquisition returns an owned handle).
     if ret_ty.as_ref().is_none_or(|t| !cx.may_hold(t)) || returns_reference(&item.sig.output) {
         cx.returns.clear();
+    }
+    // What a return only maybe carried is handed off only where the declared type can hold it:
+    // a transaction read through for a `u64` is still this function's to finish.
+    for (_, carried, _) in &cx.returns {
+        cx.moved.extend(carried.iter().copied());
     }
     // What only maybe carries a handle is returned as one when the declared type surely holds
     // one: a catalog handle, or a project type that wraps one.
@@ -559,20 +598,26 @@ impl<'t> BodyReader<'_, 't> {
         self.origins.len() - 1
     }
 
+    /// A value returned: what it surely carries is handed off; what it only maybe carries is,
+    /// for the function, once its declared return type is known to be able to hold it
+    /// ([`summarize`]), and for a closure or async block, where what it gives goes.
     fn record_return(&mut self, val: &Value<'t>, fallback: Node<'t>) {
         if !val.carries() {
             return;
         }
-        self.moved.extend(val.carried.iter().copied());
+        self.moved.extend(
+            val.carried
+                .iter()
+                .copied()
+                .filter(|o| !val.maybe.contains(o)),
+        );
         match self.sinks.last_mut() {
             Some(Sink::Function) => self.returns.push((
                 val.site.unwrap_or(fallback),
                 val.carried.clone(),
                 val.maybe.clone(),
             )),
-            Some(Sink::AsyncBlock(acc)) => union_into(acc, &val.carried),
-
-            Some(Sink::Closure(acc)) => union_into(acc, &val.carried),
+            Some(Sink::AsyncBlock(acc) | Sink::Closure(acc)) => acc.add(val),
             None => {}
         }
     }
@@ -892,23 +937,27 @@ impl<'t> BodyReader<'_, 't> {
 
     /// An `async` block: what it returns or ends with.
     fn async_block(&mut self, block: &'t syn::Block) -> Value<'t> {
-        self.sinks.push(Sink::AsyncBlock(Vec::new()));
+        self.sinks.push(Sink::AsyncBlock(Returned::default()));
         let tail = self.block(block);
-        let Some(Sink::AsyncBlock(mut returned)) = self.sinks.pop() else {
+        let Some(Sink::AsyncBlock(returned)) = self.sinks.pop() else {
             return Value::default();
         };
-        union_into(&mut returned, &tail.carried);
+        // What the block surely returns is surely its output; what it only maybe returns (a
+        // value read through a handle) stays maybe.
+        let (carried, maybe) = returned.with_tail(&tail);
         Value {
-            carried: returned,
+            carried,
             ty: tail.ty,
             site: tail.site,
-            maybe: Vec::new(),
+            maybe,
         }
     }
 
-    /// A closure: what calling it would give, as only maybe a handle.
+    /// A closure: what calling it would give, as only maybe a handle (it may never be called);
+    /// what its body only maybe gives is kept apart ([`BodyReader::called`]) for a runner that
+    /// calls it.
     fn closure(&mut self, e: &'t Expr, c: &'t syn::ExprClosure) -> Value<'t> {
-        self.sinks.push(Sink::Closure(Vec::new()));
+        self.sinks.push(Sink::Closure(Returned::default()));
         self.env.push(HashMap::default());
         // `CURRENT.with(|cell| ..)` on a static: the closure's parameters are the static.
         let outer = std::mem::take(&mut self.closure_params_outlive);
@@ -928,10 +977,12 @@ impl<'t> BodyReader<'_, 't> {
             self.params.remove(&name);
         }
         self.env.pop();
-        let Some(Sink::Closure(mut returned)) = self.sinks.pop() else {
+        let Some(Sink::Closure(returned)) = self.sinks.pop() else {
             return Value::default();
         };
-        union_into(&mut returned, &tail.carried);
+        let (returned, inner_maybe) = returned.with_tail(&tail);
+        self.closure_maybe
+            .insert(std::ptr::from_ref(e) as usize, inner_maybe);
         // What calling it would give: only maybe a handle until a runner that calls it
         // (`spawn_blocking`) says so, and never a store.
         Value {
@@ -940,6 +991,17 @@ impl<'t> BodyReader<'_, 't> {
             carried: returned,
             ty: None,
         }
+    }
+
+    /// What calling the closure `e` gives: what it returns, only maybe where its body only maybe
+    /// returns it (a row read through a statement of the transaction, not the transaction).
+    fn called(&self, e: &'t Expr, mut value: Value<'t>) -> Value<'t> {
+        value.maybe = self
+            .closure_maybe
+            .get(&(std::ptr::from_ref(e) as usize))
+            .cloned()
+            .unwrap_or_default();
+        value
     }
 
     /// `x = v` adds what `v` carries to the binding; `place = v` into anything else is a store.
@@ -1084,13 +1146,19 @@ impl<'t> BodyReader<'_, 't> {
             if let Some(p) = c.inputs.first() {
                 self.bind(p, &param);
             }
-            self.sinks.push(Sink::Closure(Vec::new()));
+            self.sinks.push(Sink::Closure(Returned::default()));
             let body = self.expr(&c.body);
-            self.sinks.pop();
+            let returned = match self.sinks.pop() {
+                Some(Sink::Closure(returned)) => returned,
+                _ => Returned::default(),
+            };
             self.env.pop();
+            let (carried, maybe) = returned.with_tail(&body);
             return Value {
                 site: body.site.map(|_| Node::Expr(e)),
-                ..body
+                carried,
+                maybe,
+                ty: body.ty,
             };
         }
         let (callee, effects) = self
@@ -1192,19 +1260,19 @@ impl<'t> BodyReader<'_, 't> {
             let ty = if i == 0 { param.clone() } else { None };
             self.bind(input, &Value::typed(ty));
         }
-        self.sinks.push(Sink::Closure(Vec::new()));
+        self.sinks.push(Sink::Closure(Returned::default()));
         let tail = self.expr(&c.body);
-        let Some(Sink::Closure(mut returned)) = self.sinks.pop() else {
+        let Some(Sink::Closure(returned)) = self.sinks.pop() else {
             self.env.pop();
             return Value::default();
         };
         self.env.pop();
-        union_into(&mut returned, &tail.carried);
+        let (returned, maybe) = returned.with_tail(&tail);
         Value {
             site: (!returned.is_empty()).then_some(Node::Expr(e)),
             carried: returned,
             ty: None,
-            maybe: tail.maybe,
+            maybe,
         }
     }
 
@@ -1265,7 +1333,14 @@ impl<'t> BodyReader<'_, 't> {
                     }
                 }
                 Expr::Reference(_) => {}
-                _ => self.moved.extend(val.carried.iter().copied()),
+                // What a value only maybe carries (a statement read through a transaction) is
+                // not handed on by passing the value: `drop(stmt)` leaves the transaction here.
+                _ => self.moved.extend(
+                    val.carried
+                        .iter()
+                        .copied()
+                        .filter(|o| !val.maybe.contains(o)),
+                ),
             }
         }
     }
@@ -1365,8 +1440,11 @@ impl<'t> BodyReader<'_, 't> {
             Callee::Wraps(ty) => self.combine(e, args, ty),
             // Blocking runners call the closure they are given and give what it returns.
             Callee::RunsClosure if matches!(c.args.iter().last(), Some(Expr::Closure(_))) => {
-                let mut value = args.into_iter().last().unwrap_or_default();
-                value.maybe.clear();
+                let value = args.into_iter().last().unwrap_or_default();
+                let value = match c.args.iter().last() {
+                    Some(closure) => self.called(closure, value),
+                    None => value,
+                };
                 self.wrap(e, value, None)
             }
             // Future wrappers: the value is the wrapped future's output.
