@@ -1302,7 +1302,12 @@ impl<'t> BodyReader<'_, 't> {
                 .as_ref()
                 .is_some_and(|t| self.index.catalog(t).is_some());
             if self.scope.item_only && !known {
-                self.moved.extend(recv.carried.iter().copied());
+                self.moved.extend(
+                    recv.carried
+                        .iter()
+                        .copied()
+                        .filter(|o| !recv.maybe.contains(o)),
+                );
             }
             return Value {
                 carried: recv.carried.clone(),
