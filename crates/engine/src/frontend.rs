@@ -469,9 +469,12 @@ pub(crate) fn summarize_items(
     options: &Options,
 ) -> Vec<FnSummary<SpanRange>> {
     let mut out = Vec::new();
+    let mut module = vec![scope.krate.clone()];
+    module.extend(scope.module.iter().cloned());
     let context = Inherited {
         handles: options.handles.clone(),
         item_only: scope.item_only,
+        test_only: index.is_test_module(&module),
         ..Inherited::default()
     };
     index::walk(items, scope, &context, None, &mut |decl| {

@@ -779,9 +779,11 @@ impl<'t> BodyReader<'_, 't> {
                 if let Some(rest) = &s.rest {
                     parts.push(self.expr(rest));
                 }
-                // Moved into the value: its owner decides what becomes of it.
+                // Moved into the value: its owner decides what becomes of it (what a part only
+                // maybe carries, a row read through a transaction, is not the transaction).
                 for p in &parts {
-                    self.moved.extend(p.carried.iter().copied());
+                    self.moved
+                        .extend(p.carried.iter().copied().filter(|o| !p.maybe.contains(o)));
                 }
                 let ty = self.scope.resolve_path(&s.path);
                 self.combine(e, parts, Some(ty))
@@ -1225,8 +1227,13 @@ impl<'t> BodyReader<'_, 't> {
             }
             Callee::Project(fns, ret) => {
                 // A project method on a value holding a transaction (a unit of work's
-                // `complete(self)`) takes it on.
-                self.moved.extend(recv.carried.iter().copied());
+                // `complete(self)`) takes it on; on a value read through one, it does not.
+                self.moved.extend(
+                    recv.carried
+                        .iter()
+                        .copied()
+                        .filter(|o| !recv.maybe.contains(o)),
+                );
                 let mut given = by_value(mc.args.iter(), &args);
                 given.push(&recv);
                 self.call_result(e, fns, ret, &given)

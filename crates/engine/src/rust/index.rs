@@ -49,6 +49,10 @@ pub(crate) enum Decl<'a> {
         path: Vec<String>,
         ty: Ty,
     },
+    /// A module in a file of its own that only builds for tests (`#[cfg(test)] mod support;`).
+    TestModule {
+        path: Vec<String>,
+    },
     /// `impl Deref for Owner { type Target = Ty; }`: method calls on `Owner` reach `Ty`'s.
     Deref {
         owner: Vec<String>,
@@ -146,6 +150,11 @@ pub(crate) fn walk<'a>(
                     let inner = scope.inner_module(&m.ident.to_string());
                     let items: Vec<&Item> = content.iter().collect();
                     walk(&items, &inner, &ctx, prefix, out);
+                } else if ctx.test_only {
+                    // `#[cfg(test)] mod test_support;`: that file only builds for tests.
+                    out(Decl::TestModule {
+                        path: here(&m.ident),
+                    });
                 }
             }
             Item::Struct(s) => {
@@ -481,6 +490,8 @@ pub struct RustDecls {
     statics: Vec<(Vec<String>, Ty)>,
     derefs: Vec<(Vec<String>, Ty)>,
     imports: Vec<(Vec<String>, Imports)>,
+    /// Modules declared in files of their own that only build for tests.
+    test_modules: Vec<Path>,
     fns: Vec<FnDecl>,
     /// The trait implemented by the function of the same position in `fns`, if any.
     implements: Vec<Option<Vec<String>>>,
@@ -507,6 +518,9 @@ impl RustDecls {
         }
         for d in &self.statics {
             add(d.0.last(), format!("{d:?}"));
+        }
+        for d in &self.test_modules {
+            add(d.last(), format!("test module {d:?}"));
         }
         // A `use` item: a re-export changes what the name means through this module.
         for (module, imports) in &self.imports {
@@ -553,6 +567,7 @@ impl RustDecls {
                 Decl::Trait { path } => decls.traits.push(path),
                 Decl::Alias { path, params, ty } => decls.aliases.push((path, params, ty)),
                 Decl::Static { path, ty } => decls.statics.push((path, ty)),
+                Decl::TestModule { path } => decls.test_modules.push(path),
                 Decl::Deref { owner, target } => decls.derefs.push((owner, target)),
                 Decl::Imports { module, imports } => decls.imports.push((module, imports)),
             },
@@ -577,6 +592,8 @@ pub struct Index {
     declared_traits: HashSet<Vec<String>>,
     aliases: HashMap<Vec<String>, (Vec<TypeParam>, Ty)>,
     statics: HashMap<Vec<String>, Ty>,
+    /// Modules in files of their own that only build for tests.
+    test_modules: HashSet<Vec<String>>,
     derefs: HashMap<Vec<String>, Ty>,
     imports: HashMap<Vec<String>, Imports>,
     /// Free functions by path.
@@ -694,6 +711,7 @@ impl Index {
             for (path, ty) in file.statics {
                 index.statics.entry(path).or_insert(ty);
             }
+            index.test_modules.extend(file.test_modules);
             for (owner, target) in file.derefs {
                 index.derefs.entry(owner).or_insert(target);
             }
@@ -985,6 +1003,13 @@ impl Index {
             ty = substitute(target, &arguments(params, &ty.args));
         }
         ty
+    }
+
+    /// Whether the module at `path` (crate root segment and module names), or one it is in, is
+    /// declared `#[cfg(test)] mod name;`: its file only builds for tests.
+    pub(crate) fn is_test_module(&self, path: &[String]) -> bool {
+        !self.test_modules.is_empty()
+            && (2..=path.len()).any(|n| self.test_modules.contains(&path[..n]))
     }
 
     /// Strips references to wrappers that method calls see through (`Arc<T>`, `State<T>`).
