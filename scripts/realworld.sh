@@ -131,32 +131,56 @@ python_apps=(
   "mycli dbcli/mycli 8feb70a05f5d8f6e58d0487a99b9a1e763c74ee9"
   "images-browser AlUlkesh/stable-diffusion-webui-images-browser 88bfbe39979ddf8819b4d91ac6a14cc7538c993a"
 )
+# Real Rust services checked whole (their `.rs` files and manifests at a pinned commit), one or two
+# per driver: rusqlite over r2d2 with spawn_blocking, deadpool-postgres, bb8-postgres, sea-orm,
+# mysql_async, diesel-async over bb8.
+rust_apps=(
+  "nostr-rs-relay scsibug/nostr-rs-relay 64cfcaf44af498bf7969a8be5d6f0115abf98e4a"
+  "tobira elan-ev/tobira c6655b905a0885da0f7996543e484885dca1a00d"
+  "geoengine geo-engine/geoengine c43647732595ea3935dfa7e2965d36b93fa36b95"
+  "fpa-management LVRodrigues/fpa-management d93865d849b016955c51f264a77f3789b54e66bc"
+  "kolomoni-backend Stari-kolomoni/kolomoni-backend 1d807bd2471a0ed9da786b26695295ba7fd3a806"
+  "mixnmatch_rs magnusmanske/mixnmatch_rs 0843a19a82e3d192ac3a223e3d2c2937e1db1447"
+  "pict-rs robinst/pict-rs 38a5b726064d32041222da4a5c34fbaafa456da2"
+)
+# Brings `repo` at `commit` into `dir`, only the files matching the patterns after it.
+fetch_tree() {
+  local name=$1 repo=$2 commit=$3 dir=$4
+  shift 4
+  local git_dir="${REALWORLD_MIRROR:-}/${repo/\//+}/repo"
+  if [ -z "${REALWORLD_MIRROR:-}" ] || [ ! -d "$git_dir" ]; then
+    git_dir="$(dirname "$dir")/.git-$name"
+    [ -d "$git_dir" ] || git clone --quiet --bare --filter=blob:none "https://github.com/$repo" "$git_dir" 2>/dev/null || true
+  fi
+  mkdir -p "$dir"
+  # Only what the checker reads; a snapshot may lack large blobs, which sources never are.
+  if ! git --git-dir="$git_dir" archive "$commit" -- "$@" 2>/dev/null | tar -x -C "$dir"; then
+    echo "realworld: could not get $repo at $commit; $name is not checked" >&2
+    rm -rf "$dir"
+    return 1
+  fi
+}
 checked_apps=()
-mkdir -p "$work/python-apps"
+mkdir -p "$work/python-apps" "$work/rust-apps"
 for entry in "${python_apps[@]}"; do
   read -r name repo commit <<<"$entry"
   dir="$work/python-apps/$name"
-  if [ ! -d "$dir" ]; then
-    git_dir="${REALWORLD_MIRROR:-}/${repo/\//+}/repo"
-    if [ -z "${REALWORLD_MIRROR:-}" ] || [ ! -d "$git_dir" ]; then
-      git_dir="$work/python-apps/.git-$name"
-      git clone --quiet --bare --filter=blob:none "https://github.com/$repo" "$git_dir" 2>/dev/null || true
-    fi
-    mkdir -p "$dir"
-    # Only what the checker reads; a snapshot may lack large blobs, which `.py` files never are.
-    if ! git --git-dir="$git_dir" archive "$commit" -- '*.py' '*.gitignore' 2>/dev/null | tar -x -C "$dir"; then
-      echo "realworld: could not get $repo at $commit; $name is not checked" >&2
-      rm -rf "$dir"
-      continue
-    fi
+  if [ -d "$dir" ] || fetch_tree "$name" "$repo" "$commit" "$dir" '*.py' '*.gitignore'; then
+    checked_apps+=("$dir")
   fi
-  checked_apps+=("$dir")
+done
+for entry in "${rust_apps[@]}"; do
+  read -r name repo commit <<<"$entry"
+  dir="$work/rust-apps/$name"
+  if [ -d "$dir" ] || fetch_tree "$name" "$repo" "$commit" "$dir" '*.rs' '*Cargo.toml' '*.gitignore'; then
+    checked_apps+=("$dir")
+  fi
 done
 cargo build --release --quiet
 bin=target/release/scoped-db
 files=$(find "$work/vendor" -name '*.rs' | wc -l)
 pyfiles=$(find "$work/pypi" -name '*.py' | wc -l)
-echo "checking $files .rs files under $work/vendor, the apps and ${#checked_workspaces[@]} workspaces, $pyfiles .py files under $work/pypi and ${#checked_apps[@]} Python applications in one run" >&2
+echo "checking $files .rs files under $work/vendor, the apps and ${#checked_workspaces[@]} workspaces, $pyfiles .py files under $work/pypi and ${#checked_apps[@]} Python and Rust applications in one run" >&2
 report="$work/report.json"
 start=$(date +%s.%N)
 "$bin" check --format json "$work/vendor" "$work/apps" "${checked_workspaces[@]}" "$work/pypi" "${checked_apps[@]}" > "$report" || true
@@ -172,7 +196,7 @@ report = json.load(open(sys.argv[1]))
 by_crate = collections.defaultdict(list)
 for f in report["findings"]:
     parts = f["path"].split("/")
-    top = next((t for t in ("vendor", "apps", "workspaces", "pypi", "python-apps") if t in parts), parts[0])
+    top = next((t for t in ("vendor", "apps", "workspaces", "pypi", "python-apps", "rust-apps") if t in parts), parts[0])
     crate = parts[parts.index(top) + 1] if top in parts else parts[0]
     by_crate[crate].append(f)
 for crate in sorted(by_crate):

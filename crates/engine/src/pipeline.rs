@@ -132,9 +132,28 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
     // when new declarations come in.
     let mut summarized = vec![0usize; n];
     let mut generation = 0;
+    // Each Rust source by its path, to find the files that declare a module.
+    let by_path: rustc_hash::FxHashMap<String, usize> = if prefilter {
+        (0..n)
+            .map(|i| (prefilter::normal(sources.path(i)), i))
+            .collect()
+    } else {
+        Default::default()
+    };
     loop {
         if prefilter {
             scan(sources, &fresh, &mut parsed, &mut state.failed);
+            // A parsed file's module is declared in its parents: they say whether it is test code.
+            let parents: Vec<usize> = (0..n)
+                .filter(|&i| parsed[i] && !indexed[i] && prefilter::applies_to(sources.path(i)))
+                .flat_map(|i| prefilter::module_parents(sources.path(i)))
+                .filter_map(|p| by_path.get(&p).copied())
+                .collect();
+            for i in parents {
+                if state.failed[i].is_none() {
+                    parsed[i] = true;
+                }
+            }
         }
         // Declarations of the sources newly let through.
         let new: Vec<usize> = (0..n)

@@ -158,9 +158,80 @@ pub(crate) fn is_library_source(path: &str) -> bool {
     catalog::is_catalog_crate(&crate_name(&crate_root(path)))
 }
 
+/// The files that may declare the module `path` is (`src/a/b.rs` is declared in `src/a.rs` or
+/// `src/a/mod.rs`, which are declared in `src/lib.rs` or `src/main.rs`), as `/`-separated paths:
+/// parsed with any file that is, since a `#[cfg(test)] mod b;` there makes `b` test code.
+/// [`normal`] spells the run's paths the same way.
+pub(crate) fn module_parents(path: &str) -> Vec<String> {
+    let parts: Vec<&str> = path
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let Some(src) = parts.iter().rposition(|p| *p == "src") else {
+        return Vec::new();
+    };
+    let below = &parts[src + 1..];
+    let mut modules: Vec<&str> = below
+        .iter()
+        .map(|p| p.strip_suffix(".rs").unwrap_or(p))
+        .collect();
+    if modules.last() == Some(&"mod") {
+        modules.pop();
+    }
+    if modules.is_empty()
+        || below == ["lib.rs"]
+        || below == ["main.rs"]
+        || below.first() == Some(&"bin")
+    {
+        return Vec::new();
+    }
+    let root = parts[..=src].join("/");
+    let mut out = Vec::new();
+    for k in (1..modules.len()).rev() {
+        let parent = modules[..k].join("/");
+        out.push(format!("{root}/{parent}.rs"));
+        out.push(format!("{root}/{parent}/mod.rs"));
+    }
+    out.push(format!("{root}/lib.rs"));
+    out.push(format!("{root}/main.rs"));
+    out
+}
+
+/// A path as [`module_parents`] spells it: `/`-separated, without `.` segments.
+pub(crate) fn normal(path: &str) -> String {
+    path.split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_module_is_declared_by_its_parents_up_to_the_crate_root() {
+        assert_eq!(
+            module_parents("app/src/db/pool.rs"),
+            [
+                "app/src/db.rs",
+                "app/src/db/mod.rs",
+                "app/src/lib.rs",
+                "app/src/main.rs"
+            ]
+        );
+        assert_eq!(
+            module_parents("./src/test_support.rs"),
+            ["src/lib.rs", "src/main.rs"]
+        );
+        assert_eq!(
+            module_parents(r"src\db\mod.rs"),
+            ["src/lib.rs", "src/main.rs"]
+        );
+        assert!(module_parents("src/lib.rs").is_empty());
+        assert!(module_parents("src/bin/tool.rs").is_empty());
+        assert!(module_parents("build.rs").is_empty());
+    }
 
     #[test]
     fn base_words_find_catalog_code_and_configured_names() {
