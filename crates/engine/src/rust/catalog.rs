@@ -224,12 +224,20 @@ pub static FAMILIES: &[Family] = &[
             ty("Pool", Pool),
             ty("PooledConnection", Handle(Conn)),
             ty("Transaction", Handle(Tx)),
+            ty("TransactionBuilder", Builder),
         ],
         methods: &[
             m(&["Pool"], &["get", "get_owned"], "PooledConnection"),
             m(&["PooledConnection"], &["transaction"], "Transaction"),
+            // bb8-postgres: the pooled `tokio_postgres::Client`'s builder.
+            m(
+                &["PooledConnection"],
+                &["build_transaction"],
+                "TransactionBuilder",
+            ),
+            m(&["TransactionBuilder"], &["start"], "Transaction"),
         ],
-        checked: "bb8 0.9.1 (bb8-tiberius 0.16.0 is its manager)",
+        checked: "bb8 0.9.1 (bb8-tiberius 0.16.0 is its manager), bb8-postgres 0.9.0",
     },
     Family {
         library: "r2d2",
@@ -476,6 +484,16 @@ pub fn lookup(krate: &str, name: &str) -> Option<CatalogType> {
         .iter()
         .filter(|f| f.crates.contains(&krate))
         .find_map(|f| f.find(name))
+}
+
+/// The catalog type a path names: `krate::...::name`, or through a catalog crate that another
+/// crate re-exports as a module (`bb8_postgres::bb8::Pool`, `diesel::r2d2::Pool`).
+pub fn lookup_path(path: &[String]) -> Option<CatalogType> {
+    let (first, last) = (path.first()?, path.last()?);
+    lookup(first, last).or_else(|| match path {
+        [_, module, _, ..] if is_catalog_crate(module) => lookup(module, last),
+        _ => None,
+    })
 }
 
 /// Whether `krate` is a crate root the catalog knows.

@@ -246,7 +246,7 @@ fn walk_impl<'a>(
         && self_ty
             .path
             .first()
-            .is_some_and(|root| catalog::lookup(root, self_ty.last()).is_some())
+            .is_some_and(|_| catalog::lookup_path(&self_ty.path).is_some())
     {
         Some(Provider::CatalogType)
     } else if imp
@@ -1033,7 +1033,7 @@ impl Index {
         if ty.path.len() < 2 {
             return None;
         }
-        catalog::lookup(&ty.path[0], ty.last())
+        catalog::lookup_path(&ty.path)
     }
 
     /// The catalog type `ty` is, seen through aliases and smart pointers.
@@ -1270,11 +1270,7 @@ impl Index {
                     imports
                         .uses
                         .iter()
-                        .filter(|(_, t)| {
-                            t.first()
-                                .zip(t.last())
-                                .is_some_and(|(root, last)| catalog::lookup(root, last).is_some())
-                        })
+                        .filter(|(_, t)| catalog::lookup_path(t).is_some())
                         .map(|(name, _)| name.clone()),
                 );
             }
