@@ -126,6 +126,10 @@ pub struct Unfinished<S> {
     pub span: S,
     /// The library, for what its drop does.
     pub library: &'static str,
+    /// (Rust) Begun by the project function this call origin (an index into
+    /// [`FnSummary::origins`]) calls, which is declared to return a transaction: reported when that
+    /// function lets one escape.
+    pub through: Option<usize>,
 }
 
 /// The language a function is written in, for messages that name its constructs.
@@ -226,6 +230,7 @@ impl<S> FnSummary<S> {
                 .map(|u| Unfinished {
                     span: f(u.span),
                     library: u.library,
+                    through: u.through,
                 })
                 .collect(),
             releases: self

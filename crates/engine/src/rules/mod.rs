@@ -17,7 +17,7 @@ pub(crate) fn check<S: Clone>(
     let mut out = escaped_handle::check(summary, facts);
     out.extend(stored_handle::check(summary, facts));
     out.extend(leaked_handle::check(summary, facts));
-    out.extend(unfinished_transaction::check(summary));
+    out.extend(unfinished_transaction::check(summary, facts));
     out.extend(escaped_with_target::check(summary, facts));
     out
 }

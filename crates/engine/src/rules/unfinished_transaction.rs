@@ -3,6 +3,8 @@
 
 use super::{Rule, RuleInfo, Severity};
 use crate::finding::{Finding, Label};
+use crate::ids::HandleKind;
+use crate::propagate::Facts;
 use crate::summary::FnSummary;
 
 pub static INFO: RuleInfo = RuleInfo {
@@ -18,7 +20,9 @@ pub static INFO: RuleInfo = RuleInfo {
 const DOCS: &str = r#"## What it does
 Reports a transaction begun in a function (sqlx, sea-orm, tokio-postgres and postgres, rusqlite,
 libsql, duckdb, deadpool-postgres, mongodb's `start_transaction`) that the function never commits or rolls back,
-and never moves out of it: not returned, not passed by value to another function, not stored.
+and never moves out of it: not returned, not passed by value to another function, not stored;
+likewise a transaction the function gets from a project function that begins one and hands it
+over (`let txn = state.connection(&tenant).await?;`, where `connection` is SDB001 or a provider).
 Transactions run by a closure (diesel `conn.transaction(|c| ..)`, sea-orm
 `db.transaction(|txn| ..)`, `redis::transaction`) commit themselves and are never reported.
 
@@ -79,29 +83,52 @@ fn on_drop(library: &str) -> &'static str {
     }
 }
 
-/// The findings for one summary's unfinished transactions.
-pub(crate) fn check<S: Clone>(summary: &FnSummary<S>) -> Vec<Finding<S>> {
+/// The findings for one summary's unfinished transactions. One a project function handed over
+/// counts when that function lets a transaction escape, as propagation found.
+pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Finding<S>> {
     if summary.allowed.contains(&Rule::UnfinishedTransaction) {
         return Vec::new();
     }
     summary
         .unfinished
         .iter()
-        .map(|u| Finding {
-            rule: Rule::UnfinishedTransaction,
-            severity: INFO.default_severity,
-            function: summary.function.clone(),
-            function_span: summary.name_span.clone(),
-            message: "transaction is begun here but never committed or rolled back".into(),
-            primary: Label {
-                span: u.span.clone(),
-                message: format!("begun in `{}`", summary.function),
-            },
-            related: Vec::new(),
-            help: format!(
-                "commit it (or roll it back explicitly) before it goes out of scope; {}",
-                on_drop(u.library)
-            ),
+        .filter_map(|u| {
+            let (message, primary, related) = match u.through {
+                None => (
+                    "transaction is begun here but never committed or rolled back".to_string(),
+                    format!("begun in `{}`", summary.function),
+                    Vec::new(),
+                ),
+                Some(o) => {
+                    let origin = summary.origins.get(o)?;
+                    let (HandleKind::Transaction, Some(callee)) = facts.escaping(&origin.kind)?
+                    else {
+                        return None;
+                    };
+                    let name = facts.name(callee);
+                    (
+                        format!("transaction from `{name}` is never committed or rolled back here"),
+                        format!("obtained here from `{name}`, which begins it"),
+                        Vec::new(),
+                    )
+                }
+            };
+            Some(Finding {
+                rule: Rule::UnfinishedTransaction,
+                severity: INFO.default_severity,
+                function: summary.function.clone(),
+                function_span: summary.name_span.clone(),
+                message,
+                primary: Label {
+                    span: u.span.clone(),
+                    message: primary,
+                },
+                related,
+                help: format!(
+                    "commit it (or roll it back explicitly) before it goes out of scope; {}",
+                    on_drop(u.library)
+                ),
+            })
         })
         .collect()
 }

@@ -283,9 +283,17 @@ pub(crate) fn summarize(
         .transactions
         .iter()
         .filter(|(o, _)| !cx.finished.contains(o) && !cx.moved.contains(o))
-        .map(|(o, library)| Unfinished {
-            span: cx_origins[*o].1.range(),
-            library,
+        .map(|&(o, library)| {
+            // A transaction a project function handed over: whether it is one, the link says.
+            let through = match &cx_origins[o].0 {
+                Provenance::Known(OriginKind::Call(_)) => keep(vec![o]).first().copied(),
+                _ => None,
+            };
+            Unfinished {
+                span: cx_origins[o].1.range(),
+                library,
+                through,
+            }
         })
         .collect();
     FnSummary {
@@ -512,6 +520,20 @@ impl Node<'_> {
 
 /// The kind of handle a declared type holds, looking through `Result`, `Option`, tuples and
 /// project structs that hold one.
+/// The library of the transaction type `ty` is or holds (`Result<DatabaseTransaction, E>`).
+fn transaction_library_in(index: &Index, ty: &Ty, depth: usize) -> Option<&'static str> {
+    if depth > 6 {
+        return None;
+    }
+    let ty = index.expand(ty);
+    if let Some(ct) = index.catalog(&ty) {
+        return (ct.role() == Role::Handle(HandleKind::Transaction)).then_some(ct.family.library);
+    }
+    ty.args
+        .iter()
+        .find_map(|arg| transaction_library_in(index, arg, depth + 1))
+}
+
 fn handle_kind_in(index: &Index, ty: &Ty, depth: usize) -> Option<HandleKind> {
     if depth > 6 {
         return None;
@@ -1524,6 +1546,14 @@ impl<'t> BodyReader<'_, 't> {
         given: &[&Value<'t>],
     ) -> Value<'t> {
         let o = self.origin(OriginKind::Call(callees), Node::Expr(e));
+        // Declared to return a transaction (`-> Result<DatabaseTransaction, E>`): this function's
+        // to finish, as if it had begun it, once the link confirms the callee lets one escape.
+        if let Some(library) = ret
+            .as_ref()
+            .and_then(|t| transaction_library_in(self.index, t, 0))
+        {
+            self.transactions.push((o, library));
+        }
         let mut carried = vec![o];
         let mut maybe = Vec::new();
         for v in given {
