@@ -166,7 +166,7 @@ pub(crate) fn summarize(
         closure_maybe: HashMap::default(),
         breaks: Vec::new(),
         depth: 0,
-        promotion: Promotion::of(item),
+        promotion: Promotion::of(item, index),
         handles: &item.context.handles,
         pools,
     };
@@ -438,13 +438,19 @@ struct Promotion {
     custom: bool,
     /// Library handle names the return type shows, with their kinds.
     by_name: Vec<(String, HandleKind)>,
+    /// The catalog handles the declared return type resolves to (`Result<mysql_async::Conn, E>`):
+    /// a call on a receiver of unknown type that their own family lists as producing them is an
+    /// acquisition (`self.pool().get_conn()`), never a method of the same name elsewhere.
+    resolved: Vec<CatalogType>,
 }
 
 impl Promotion {
-    fn of(item: &FnItem<'_>) -> Option<Promotion> {
+    fn of(item: &FnItem<'_>, index: &Index) -> Option<Promotion> {
         let syn::ReturnType::Type(_, ret) = &item.sig.output else {
             return None;
         };
+        let mut resolved = Vec::new();
+        catalog_handles_in(index, &item.scope.resolve_type(ret), 0, &mut resolved);
         let mut names = Vec::new();
         owned_type_names(ret, &mut names);
         let custom = names.iter().any(|n| item.context.handles.contains(n));
@@ -456,10 +462,23 @@ impl Promotion {
         } else {
             Vec::new()
         };
-        (custom || !by_name.is_empty()).then_some(Promotion { custom, by_name })
+        (custom || !by_name.is_empty() || !resolved.is_empty()).then_some(Promotion {
+            custom,
+            by_name,
+            resolved,
+        })
     }
 
     fn promoted(&self, name: &str) -> Option<HandleKind> {
+        if let Some(ct) = self.resolved.iter().find(|ct| {
+            ct.family
+                .methods
+                .iter()
+                .any(|m| m.produces == ct.entry.name && m.methods.contains(&name))
+        }) && let Role::Handle(kind) = ct.role()
+        {
+            return Some(kind);
+        }
         if let Some((_, kind)) = self
             .by_name
             .iter()
@@ -472,6 +491,9 @@ impl Promotion {
     }
 
     fn declared_kind(&self) -> Option<HandleKind> {
+        if let Some(Role::Handle(kind)) = self.resolved.first().map(CatalogType::role) {
+            return Some(kind);
+        }
         match self.by_name.first() {
             Some((_, kind)) => Some(*kind),
             None => self.custom.then_some(HandleKind::Connection),
@@ -520,6 +542,23 @@ impl Node<'_> {
 
 /// The kind of handle a declared type holds, looking through `Result`, `Option`, tuples and
 /// project structs that hold one.
+/// The catalog handle types `ty` is or holds (`Result<Conn, E>`, `(Conn, Pool)`), as declared.
+fn catalog_handles_in(index: &Index, ty: &Ty, depth: usize, out: &mut Vec<CatalogType>) {
+    if depth > 6 {
+        return;
+    }
+    let ty = index.expand(ty);
+    if let Some(ct) = index.catalog(&ty) {
+        if matches!(ct.role(), Role::Handle(_)) && !out.contains(&ct) {
+            out.push(ct);
+        }
+        return;
+    }
+    for arg in &ty.args {
+        catalog_handles_in(index, arg, depth + 1, out);
+    }
+}
+
 /// The library of the transaction type `ty` is or holds (`Result<DatabaseTransaction, E>`).
 fn transaction_library_in(index: &Index, ty: &Ty, depth: usize) -> Option<&'static str> {
     if depth > 6 {
@@ -593,7 +632,13 @@ impl<'t> BodyReader<'_, 't> {
     }
 
     fn tentative(&mut self, name: &'t syn::Ident, node: Node<'t>) -> Value<'t> {
-        if self.promotion.is_none() {
+        // Only a call that the declared return type could make an acquisition of.
+        if self
+            .promotion
+            .as_ref()
+            .and_then(|p| p.promoted(&name.to_string()))
+            .is_none()
+        {
             return Value::default();
         }
         self.origins.push((Provenance::Tentative(name), node));
