@@ -1316,7 +1316,26 @@ impl<'t> BodyReader<'_, 't> {
             | Callee::FutureOutput
             | Callee::RunsClosure
             | Callee::RunsOnConnection(_)
-            | Callee::Unknown { .. } => self.unknown_method(e, mc, recv),
+            | Callee::Unknown { .. } => {
+                let given = given_output(mc.args.iter().zip(&args));
+                let v = self.unknown_method(e, mc, recv);
+                self.or_given_output(e, v, given)
+            }
+        }
+    }
+
+    /// What an unknown callee gives when nothing else is known of it: what the async block or
+    /// closure it was given by value gives, only maybe (a task-local's `scope(v, async { .. })`
+    /// runs the block and gives its output); kept only where the declared type surely holds it.
+    fn or_given_output(&self, e: &'t Expr, v: Value<'t>, given: Vec<usize>) -> Value<'t> {
+        if v.carries() || given.is_empty() {
+            return v;
+        }
+        Value {
+            site: Some(Node::Expr(e)),
+            maybe: given.clone(),
+            carried: given,
+            ty: None,
         }
     }
 
@@ -1547,10 +1566,14 @@ impl<'t> BodyReader<'_, 't> {
             | Callee::Unknown { std: false }
             | Callee::ConfiguredPool
             | Callee::Guard(_)
-            | Callee::Receiver(_) => match func.path.segments.last() {
-                Some(last) => self.tentative(&last.ident, Node::Expr(e)),
-                None => Value::default(),
-            },
+            | Callee::Receiver(_) => {
+                let given = given_output(c.args.iter().zip(&args));
+                let v = match func.path.segments.last() {
+                    Some(last) => self.tentative(&last.ident, Node::Expr(e)),
+                    None => Value::default(),
+                };
+                self.or_given_output(e, v, given)
+            }
         }
     }
 
@@ -1616,6 +1639,17 @@ impl<'t> BodyReader<'_, 't> {
             maybe,
         }
     }
+}
+
+/// What the async blocks and closures among `args` give.
+fn given_output<'a, 't: 'a>(args: impl Iterator<Item = (&'a Expr, &'a Value<'t>)>) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (arg, val) in args {
+        if matches!(arg, Expr::Async(_) | Expr::Closure(_)) {
+            union_into(&mut out, &val.carried);
+        }
+    }
+    out
 }
 
 /// The values of the arguments passed by value (not behind `&`).
