@@ -132,6 +132,7 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
     // when new declarations come in.
     let mut summarized = vec![0usize; n];
     let mut generation = 0;
+    let mut declaring = vec![false; n];
     // Each Rust source by its path, to find the files that declare a module.
     let by_path: rustc_hash::FxHashMap<String, usize> = if prefilter {
         (0..n)
@@ -143,21 +144,37 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
     loop {
         if prefilter {
             scan(sources, &fresh, &mut parsed, &mut state.failed);
-            // A parsed file's module is declared in its parents: they say whether it is test code.
+            // A parsed file's module is declared in its parents: their declarations say whether it
+            // is test code.
+            // A library's own source is never reported, so whether it is test code is moot.
             let parents: Vec<usize> = (0..n)
-                .filter(|&i| parsed[i] && !indexed[i] && prefilter::applies_to(sources.path(i)))
+                .filter(|&i| {
+                    let path = sources.path(i);
+                    parsed[i]
+                        && !indexed[i]
+                        && prefilter::applies_to(path)
+                        && !prefilter::is_library_source(path)
+                })
                 .flat_map(|i| prefilter::module_parents(sources.path(i)))
-                .filter_map(|p| by_path.get(&p).copied())
+                .filter_map(|(p, child)| Some((*by_path.get(&p)?, child)))
+                .filter(|&(i, _)| !parsed[i] && !declaring[i])
+                // Only a parent whose text could declare that module for tests (bytes first, as
+                // the prefilter does; its syntax tree decides).
+                .filter(|(i, child)| {
+                    sources.text(*i).is_ok_and(|text| {
+                        text.contains("cfg(test)") && Needles::of([child.clone()]).found_in(&text)
+                    })
+                })
+                .map(|(i, _)| i)
                 .collect();
             for i in parents {
-                if state.failed[i].is_none() {
-                    parsed[i] = true;
-                }
+                declaring[i] = true;
             }
         }
-        // Declarations of the sources newly let through.
+        // Declarations of the sources newly let through, and of the files that declare their
+        // modules (read for their declarations only, unless a later round lets them through).
         let new: Vec<usize> = (0..n)
-            .filter(|&i| parsed[i] && !indexed[i] && state.failed[i].is_none())
+            .filter(|&i| (parsed[i] || declaring[i]) && !indexed[i] && state.failed[i].is_none())
             .collect();
         state.read_round(&new);
         for &i in &new {

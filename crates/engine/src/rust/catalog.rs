@@ -496,6 +496,15 @@ pub fn lookup_path(path: &[String]) -> Option<CatalogType> {
     })
 }
 
+/// Whether some family has a handle type of this name (`Transaction`, `Conn`).
+pub fn names_a_handle(name: &str) -> bool {
+    FAMILIES.iter().any(|f| {
+        f.types
+            .iter()
+            .any(|t| t.name == name && matches!(t.role, Role::Handle(_)))
+    })
+}
+
 /// Whether `krate` is a crate root the catalog knows.
 pub fn is_catalog_crate(krate: &str) -> bool {
     FAMILIES.iter().any(|f| f.crates.contains(&krate))

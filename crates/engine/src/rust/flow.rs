@@ -449,10 +449,16 @@ impl Promotion {
         let syn::ReturnType::Type(_, ret) = &item.sig.output else {
             return None;
         };
-        let mut resolved = Vec::new();
-        catalog_handles_in(index, &item.scope.resolve_type(ret), 0, &mut resolved);
         let mut names = Vec::new();
         owned_type_names(ret, &mut names);
+        // Resolved only when a name in it could be a catalog handle (or an alias of one).
+        let mut resolved = Vec::new();
+        if names
+            .iter()
+            .any(|n| catalog::names_a_handle(n) || index.is_alias_name(n))
+        {
+            catalog_handles_in(index, &item.scope.resolve_type(ret), 0, &mut resolved);
+        }
         let custom = names.iter().any(|n| item.context.handles.contains(n));
         let by_name: Vec<(String, HandleKind)> = if item.context.item_only {
             names

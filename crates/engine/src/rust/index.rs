@@ -594,6 +594,8 @@ pub struct Index {
     statics: HashMap<Vec<String>, Ty>,
     /// Modules in files of their own that only build for tests.
     test_modules: HashSet<Vec<String>>,
+    /// The last segments of the aliases' paths.
+    alias_names: HashSet<String>,
     derefs: HashMap<Vec<String>, Ty>,
     imports: HashMap<Vec<String>, Imports>,
     /// Free functions by path.
@@ -706,6 +708,9 @@ impl Index {
             index.declared_traits.extend(file.traits.iter().cloned());
             index.traits.extend(file.traits);
             for (path, params, ty) in file.aliases {
+                if let Some(name) = path.last() {
+                    index.alias_names.insert(name.clone());
+                }
                 index.aliases.entry(path).or_insert((params, ty));
             }
             for (path, ty) in file.statics {
@@ -1003,6 +1008,12 @@ impl Index {
             ty = substitute(target, &arguments(params, &ty.args));
         }
         ty
+    }
+
+    /// Whether the run declares a type alias of this name (its last segment), for a cheap test
+    /// before a type is resolved.
+    pub(crate) fn is_alias_name(&self, name: &str) -> bool {
+        self.alias_names.contains(name)
     }
 
     /// Whether the module at `path` (crate root segment and module names), or one it is in, is

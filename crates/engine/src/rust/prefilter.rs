@@ -158,11 +158,12 @@ pub(crate) fn is_library_source(path: &str) -> bool {
     catalog::is_catalog_crate(&crate_name(&crate_root(path)))
 }
 
-/// The files that may declare the module `path` is (`src/a/b.rs` is declared in `src/a.rs` or
-/// `src/a/mod.rs`, which are declared in `src/lib.rs` or `src/main.rs`), as `/`-separated paths:
+/// The files that may declare the module `path` is, or one it is in, each with the name it would
+/// declare (`src/a/b.rs` is `b` in `src/a.rs` or `src/a/mod.rs`, which are `a` in `src/lib.rs` or
+/// `src/main.rs`), as `/`-separated paths:
 /// parsed with any file that is, since a `#[cfg(test)] mod b;` there makes `b` test code.
 /// [`normal`] spells the run's paths the same way.
-pub(crate) fn module_parents(path: &str) -> Vec<String> {
+pub(crate) fn module_parents(path: &str) -> Vec<(String, String)> {
     let parts: Vec<&str> = path
         .split(['/', '\\'])
         .filter(|p| !p.is_empty() && *p != ".")
@@ -189,11 +190,12 @@ pub(crate) fn module_parents(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     for k in (1..modules.len()).rev() {
         let parent = modules[..k].join("/");
-        out.push(format!("{root}/{parent}.rs"));
-        out.push(format!("{root}/{parent}/mod.rs"));
+        let child = modules[k].to_string();
+        out.push((format!("{root}/{parent}.rs"), child.clone()));
+        out.push((format!("{root}/{parent}/mod.rs"), child));
     }
-    out.push(format!("{root}/lib.rs"));
-    out.push(format!("{root}/main.rs"));
+    out.push((format!("{root}/lib.rs"), modules[0].to_string()));
+    out.push((format!("{root}/main.rs"), modules[0].to_string()));
     out
 }
 
@@ -211,26 +213,31 @@ mod tests {
 
     #[test]
     fn a_module_is_declared_by_its_parents_up_to_the_crate_root() {
+        let parents = |p: &str| -> Vec<(String, String)> { module_parents(p) };
+        let pair = |p: &str, c: &str| (p.to_string(), c.to_string());
         assert_eq!(
-            module_parents("app/src/db/pool.rs"),
+            parents("app/src/db/pool.rs"),
             [
-                "app/src/db.rs",
-                "app/src/db/mod.rs",
-                "app/src/lib.rs",
-                "app/src/main.rs"
+                pair("app/src/db.rs", "pool"),
+                pair("app/src/db/mod.rs", "pool"),
+                pair("app/src/lib.rs", "db"),
+                pair("app/src/main.rs", "db")
             ]
         );
         assert_eq!(
-            module_parents("./src/test_support.rs"),
-            ["src/lib.rs", "src/main.rs"]
+            parents("./src/test_support.rs"),
+            [
+                pair("src/lib.rs", "test_support"),
+                pair("src/main.rs", "test_support")
+            ]
         );
         assert_eq!(
-            module_parents(r"src\db\mod.rs"),
-            ["src/lib.rs", "src/main.rs"]
+            parents(r"src\db\mod.rs"),
+            [pair("src/lib.rs", "db"), pair("src/main.rs", "db")]
         );
-        assert!(module_parents("src/lib.rs").is_empty());
-        assert!(module_parents("src/bin/tool.rs").is_empty());
-        assert!(module_parents("build.rs").is_empty());
+        assert!(parents("src/lib.rs").is_empty());
+        assert!(parents("src/bin/tool.rs").is_empty());
+        assert!(parents("build.rs").is_empty());
     }
 
     #[test]
