@@ -232,18 +232,7 @@ impl Facts {
 
     /// The handle an origin holds, whatever manages it.
     fn held(&self, kind: &OriginKind) -> Option<Known> {
-        match kind {
-            OriginKind::Opened(k) | OriginKind::Obtained(k) => Some(Known::found(*k)),
-            OriginKind::Call(keys) => least(keys, |c| {
-                [self.escapes.get(c), self.scopes.get(c), self.opens.get(c)]
-                    .into_iter()
-                    .flatten()
-                    .min()
-                    .copied()
-            })
-            .map(|(k, _)| k),
-            other => self.escaping_known(other).map(|(k, _)| k),
-        }
+        self.held_as(kind, true)
     }
 
     /// Where a project scope releases what it hands to its `with` block, when it does so itself.
@@ -299,16 +288,28 @@ impl Facts {
         }
     }
 
-    /// The handle an origin holds at all, escaping or not.
+    /// The handle an origin holds at all, escaping or not, when its own `with` closes it (not a
+    /// bare `sqlite3` connection).
     fn handle(&self, kind: &OriginKind) -> Option<Known> {
+        self.held_as(kind, false)
+    }
+
+    /// [`Facts::held`] and [`Facts::handle`]: `opened` says whether handles that no `with` of
+    /// their own closes count.
+    fn held_as(&self, kind: &OriginKind, opened: bool) -> Option<Known> {
         match kind {
             OriginKind::Obtained(k) => Some(Known::found(*k)),
+            OriginKind::Opened(k) if opened => Some(Known::found(*k)),
             OriginKind::Call(keys) => least(keys, |c| {
-                [self.escapes.get(c), self.scopes.get(c)]
-                    .into_iter()
-                    .flatten()
-                    .min()
-                    .copied()
+                [
+                    self.escapes.get(c),
+                    self.scopes.get(c),
+                    self.opens.get(c).filter(|_| opened),
+                ]
+                .into_iter()
+                .flatten()
+                .min()
+                .copied()
             })
             .map(|(k, _)| k),
             other => self.escaping_known(other).map(|(k, _)| k),

@@ -27,7 +27,7 @@ use crate::summary::{
 const MAX_DEPTH: usize = 200;
 
 /// Visits statements, into compound statements but not into nested functions or classes.
-pub(crate) fn each_stmt(body: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
+pub(crate) fn each_stmt<'e>(body: &'e [Stmt], f: &mut dyn FnMut(&'e Stmt)) {
     for stmt in body {
         f(stmt);
         match stmt {

@@ -98,7 +98,7 @@ impl<'e> Locals<'e> {
             }
             _ => {}
         };
-        each_stmt_ref(body, &mut |stmt| match stmt {
+        flow::each_stmt(body, &mut |stmt| match stmt {
             Stmt::Assign(a) => {
                 for target in &a.targets {
                     bind(target, &a.value);
@@ -120,44 +120,6 @@ impl<'e> Locals<'e> {
             _ => {}
         });
         Locals { names }
-    }
-}
-
-/// [`flow::each_stmt`] with the statements' lifetime kept.
-fn each_stmt_ref<'e>(body: &'e [Stmt], f: &mut dyn FnMut(&'e Stmt)) {
-    for stmt in body {
-        f(stmt);
-        match stmt {
-            Stmt::If(s) => {
-                each_stmt_ref(&s.body, f);
-                for clause in &s.elif_else_clauses {
-                    each_stmt_ref(&clause.body, f);
-                }
-            }
-            Stmt::For(s) => {
-                each_stmt_ref(&s.body, f);
-                each_stmt_ref(&s.orelse, f);
-            }
-            Stmt::While(s) => {
-                each_stmt_ref(&s.body, f);
-                each_stmt_ref(&s.orelse, f);
-            }
-            Stmt::With(s) => each_stmt_ref(&s.body, f),
-            Stmt::Try(s) => {
-                each_stmt_ref(&s.body, f);
-                for ast::ExceptHandler::ExceptHandler(h) in &s.handlers {
-                    each_stmt_ref(&h.body, f);
-                }
-                each_stmt_ref(&s.orelse, f);
-                each_stmt_ref(&s.finalbody, f);
-            }
-            Stmt::Match(s) => {
-                for case in &s.cases {
-                    each_stmt_ref(&case.body, f);
-                }
-            }
-            _ => {}
-        }
     }
 }
 
@@ -1059,7 +1021,7 @@ impl PyDecls {
                 .is_some_and(|l| flow::is_context_manager_decorator(&l))
         });
         let mut values = Vec::new();
-        each_stmt_ref(&f.body, &mut |stmt| {
+        flow::each_stmt(&f.body, &mut |stmt| {
             let value = match stmt {
                 Stmt::Return(r) if !generator => r.value.as_deref(),
                 Stmt::Expr(e) if generator => match &*e.value {
