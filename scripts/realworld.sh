@@ -130,6 +130,7 @@ python_apps=(
   "pgadmin4 pgadmin-org/pgadmin4 bc58657d3d3ab4209cdadea6d191b632cf1572cc"
   "mycli dbcli/mycli 8feb70a05f5d8f6e58d0487a99b9a1e763c74ee9"
   "images-browser AlUlkesh/stable-diffusion-webui-images-browser 88bfbe39979ddf8819b4d91ac6a14cc7538c993a"
+  "chatter lllucius/chatter 50b364afc309c868d0d2af7f4b75ed2a1097d05d"
 )
 # Real Rust services checked whole (their `.rs` files and manifests at a pinned commit), one or two
 # per driver: rusqlite over r2d2 with spawn_blocking, deadpool-postgres, bb8-postgres, sea-orm,
@@ -186,6 +187,15 @@ start=$(date +%s.%N)
 "$bin" check --format json "$work/vendor" "$work/apps" "${checked_workspaces[@]}" "$work/pypi" "${checked_apps[@]}" > "$report" || true
 end=$(date +%s.%N)
 echo "took $(echo "$end - $start" | bc) s" >&2
+# The prefilter never changes a finding: each application checked again parsing every file.
+for app in "${checked_apps[@]}"; do
+  if ! diff <("$bin" check --format short --exit-zero "$app" 2>/dev/null) \
+    <("$bin" check --format short --exit-zero --no-prefilter "$app" 2>/dev/null) >/dev/null; then
+    echo "realworld: $app: the findings differ with --no-prefilter" >&2
+    exit 1
+  fi
+done
+echo "the same findings with and without the prefilter on ${#checked_apps[@]} applications" >&2
 if [ "${1:-}" = "--json" ]; then
   cat "$report"
   exit 0

@@ -123,8 +123,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub report_unused_suppressions: bool,
 
-    /// Parse every Rust file, not only those whose text can matter (the findings are the same;
-    /// this is slower).
+    /// Parse every file, not only those whose text can matter (the findings are the same; this is
+    /// slower, and reports a syntax error in any file).
     #[arg(long)]
     pub no_prefilter: bool,
 }

@@ -642,7 +642,12 @@ fn context_files_that_do_not_parse_are_a_note_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "app/db.py", PY_ESCAPES);
     write(dir.path(), "app/service.py", PY_WRAPPER);
-    write(dir.path(), "app/broken.py", "def broken(:\n");
+    // It uses the database, so the prefilter lets it through and it is parsed.
+    write(
+        dir.path(),
+        "app/broken.py",
+        "import sqlalchemy\ndef broken(:\n",
+    );
     let (code, stdout, stderr) = run_in(
         dir.path(),
         &[

@@ -154,8 +154,12 @@ fn syntax_errors_say_what_and_where() {
         "bad/d_token.rs",
         "use sqlx::PgPool;\nfn f() { let = 1; }\n",
     );
-    write(dir.path(), "bad/e_python2.py", "print \"hello\"\n");
-    write(dir.path(), "bad/f_nul.py", "x = 1\0\n");
+    write(
+        dir.path(),
+        "bad/e_python2.py",
+        "import asyncpg\nprint \"hello\"\n",
+    );
+    write(dir.path(), "bad/f_nul.py", "import asyncpg\nx = 1\0\n");
     let (code, _, errors) = run_with_a_good_file(dir.path(), &["bad", "good"]);
     assert_eq!(code, 2);
     assert_eq!(
@@ -166,8 +170,8 @@ fn syntax_errors_say_what_and_where() {
             "bad/c_string.rs: unterminated string literal at line 2 column 10",
             "bad/d_token.rs: expected one of: identifier, `::`, `<`, `_`, literal, `const`, \
              `ref`, `mut`, `&`, parentheses, square brackets, `..`, `const` at line 2 column 14",
-            "bad/e_python2.py: Simple statements must be separated by newlines or semicolons at line 1 column 7",
-            "bad/f_nul.py: Got unexpected token \0 at line 1 column 6",
+            "bad/e_python2.py: Simple statements must be separated by newlines or semicolons at line 2 column 7",
+            "bad/f_nul.py: Got unexpected token \0 at line 2 column 6",
         ]
     );
 }
@@ -241,7 +245,7 @@ fn nesting_100_000_deep_is_an_error_not_a_stack_overflow() {
     write(
         dir.path(),
         "deep/b.py",
-        format!("x = {}1{}\n", "[".repeat(n), "]".repeat(n)),
+        format!("import asyncpg\nx = {}1{}\n", "[".repeat(n), "]".repeat(n)),
     );
     let (code, _, errors) = run_with_a_good_file(dir.path(), &["deep", "good"]);
     assert_eq!(code, 2);

@@ -176,6 +176,49 @@ pub enum FileDecls {
 }
 
 impl FileDecls {
+    /// What a file the prefilter did not let through contributes to the index: a Python module
+    /// is still a module of the run (see [`python::PyDecls::unread`]); a Rust file nothing.
+    pub(crate) fn unread(path: &str) -> Option<FileDecls> {
+        #[cfg(feature = "python")]
+        if is_python(path) {
+            return Some(FileDecls::Python(python::PyDecls::unread(path)));
+        }
+        let _ = path;
+        None
+    }
+
+    /// A Rust file's declarations.
+    pub(crate) fn rust(&self) -> Option<&RustDecls> {
+        match self {
+            FileDecls::Rust(d) => Some(d),
+            #[cfg(feature = "python")]
+            FileDecls::Python(_) => None,
+        }
+    }
+
+    /// The names the prefilter looks for once the Python files of `files` are read, beside the
+    /// words it `knows` (see [`python::db_words`]).
+    pub(crate) fn python_words<'a>(
+        files: impl Iterator<Item = &'a FileDecls> + Clone,
+        knows: &std::collections::BTreeSet<String>,
+    ) -> Vec<String> {
+        #[cfg(feature = "python")]
+        {
+            python::db_words(
+                files.filter_map(|f| match f {
+                    FileDecls::Python(d) => Some(d),
+                    FileDecls::Rust(_) => None,
+                }),
+                knows,
+            )
+        }
+        #[cfg(not(feature = "python"))]
+        {
+            let _ = (files, knows);
+            Vec::new()
+        }
+    }
+
     /// What cannot be tied to names: a Rust file's glob imports, the module a Python file is.
     fn untied(&self) -> Vec<String> {
         match self {
@@ -235,6 +278,23 @@ pub struct RunIndex {
 }
 
 impl RunIndex {
+    /// The index of a run whose Rust index is built already: the Python files of `files` join it
+    /// (its Rust files are ignored).
+    pub(crate) fn with_rust(rust: Index, files: impl IntoIterator<Item = FileDecls>) -> RunIndex {
+        #[cfg(feature = "python")]
+        let python = python::PyIndex::new(files.into_iter().filter_map(|f| match f {
+            FileDecls::Python(d) => Some(d),
+            FileDecls::Rust(_) => None,
+        }));
+        #[cfg(not(feature = "python"))]
+        drop(files.into_iter());
+        RunIndex {
+            rust,
+            #[cfg(feature = "python")]
+            python,
+        }
+    }
+
     /// Merges the declarations of every file of the run, each into its language's index.
     pub fn new(files: impl IntoIterator<Item = FileDecls>) -> RunIndex {
         let mut rust = Vec::new();

@@ -20,6 +20,7 @@ mod location;
 mod options;
 mod parse_count;
 pub mod pipeline;
+mod prefilter;
 mod propagate;
 #[cfg(feature = "python")]
 mod python;

@@ -13,13 +13,14 @@ use crate::frontend::{FileDecls, RunIndex};
 use crate::frontend::{
     Parsed, Tree, has_summaries, is_rust, read_source, summarize_source, summarize_tree,
 };
+use crate::rust::index::Index;
 use keepers::{Answer, Keepers};
 
 mod keepers;
 use crate::location::Location;
 use crate::options::{Options, SourceError};
+use crate::prefilter::{self, Needles, Words};
 use crate::propagate;
-use crate::rust::prefilter::{self, Needles};
 use crate::summary::FnSummary;
 
 /// The sources of a run.
@@ -104,6 +105,10 @@ enum Read {
 /// The state of a batch run between its rounds, by source.
 struct Run<'a, 'k> {
     sources: &'a dyn SourceSet,
+    /// Python sources that are a catalog library's own ([`prefilter::python_library_sources`]).
+    library: Vec<bool>,
+    /// The texts the prefilter read of the sources it let through, until they are parsed.
+    texts: Vec<Option<String>>,
     keepers: &'a Keepers<'k>,
     kept: Budget,
     failed: Vec<Option<Failure>>,
@@ -116,6 +121,8 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
     let n = sources.len();
     let mut state = Run {
         sources,
+        library: prefilter::python_library_sources((0..n).map(|i| sources.path(i))),
+        texts: vec![None; n],
         keepers,
         kept: Budget::new(keep),
         failed: vec![None; n],
@@ -124,8 +131,8 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
         groups: vec![Vec::new(); n],
     };
     let mut parsed = vec![!prefilter; n];
-    let mut needles = Needles::base((0..n).map(|i| sources.options(i)));
-    let mut fresh = Needles::base((0..n).map(|i| sources.options(i)));
+    let mut needles = Words::base((0..n).map(|i| sources.options(i)));
+    let mut fresh = Words::base((0..n).map(|i| sources.options(i)));
     let mut indexed = vec![false; n];
     let mut index = Arc::new(RunIndex::default());
     // The index generation each source was summarized against (0: not yet); a generation ends
@@ -141,19 +148,28 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
     } else {
         Default::default()
     };
+    let mut first = true;
+    // The index is built when sources come in, and once at the start.
+    let mut stale = true;
     loop {
         if prefilter {
-            scan(sources, &fresh, &mut parsed, &mut state.failed);
+            scan(
+                sources,
+                &fresh,
+                first,
+                &state.library,
+                &mut parsed,
+                &mut state.failed,
+                &mut state.texts,
+            );
+            first = false;
             // A parsed file's module is declared in its parents: their declarations say whether it
             // is test code.
             // A library's own source is never reported, so whether it is test code is moot.
             let parents: Vec<usize> = (0..n)
                 .filter(|&i| {
                     let path = sources.path(i);
-                    parsed[i]
-                        && !indexed[i]
-                        && prefilter::applies_to(path)
-                        && !prefilter::is_library_source(path)
+                    parsed[i] && !indexed[i] && is_rust(path) && !prefilter::is_library_source(path)
                 })
                 .flat_map(|i| prefilter::module_parents(sources.path(i)))
                 .filter_map(|(p, child)| Some((*by_path.get(&p)?, child)))
@@ -180,17 +196,62 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
         for &i in &new {
             indexed[i] = true;
         }
-        // The last round: every source against the final index.
+        // No source came in: every source against the final index.
         let settling = new.is_empty();
-        if !new.is_empty() || generation == 0 {
+        if !new.is_empty() || stale {
             generation += 1;
+            stale = false;
             // The declarations are kept for a later index only while a source is left that a
             // later round could let through.
             let more_rounds = prefilter && (0..n).any(|i| !parsed[i] && state.failed[i].is_none());
-            index = Arc::new(if more_rounds {
-                RunIndex::new(state.decls.iter().flatten().cloned())
+            let rust = if more_rounds {
+                Index::new(
+                    state
+                        .decls
+                        .iter()
+                        .flatten()
+                        .filter_map(FileDecls::rust)
+                        .cloned(),
+                )
             } else {
-                RunIndex::new(state.decls.iter_mut().filter_map(Option::take))
+                Index::new(state.decls.iter_mut().filter_map(|d| match d.take() {
+                    Some(FileDecls::Rust(r)) => Some(r),
+                    other => {
+                        *d = other;
+                        None
+                    }
+                }))
+            };
+            // What the parsed sources declare as database-bearing: a source that names it can
+            // matter. While that lets more sources through, their declarations are read before
+            // anything is summarized (a summary read against an index that is about to grow
+            // would be read again), and the index is built only once none comes.
+            if more_rounds {
+                let python =
+                    FileDecls::python_words(state.decls.iter().flatten(), needles.python.words());
+                fresh = needles.extend(rust.db_names(), python);
+                if !fresh.is_empty() {
+                    // The next round builds the index, whether or not these words let a source
+                    // through.
+                    stale = true;
+                    continue;
+                }
+            }
+            // A Python module the prefilter has not let through yet is still a module of the run.
+            let unread = (0..n)
+                .filter(|&i| !parsed[i] && state.failed[i].is_none())
+                .filter_map(|i| FileDecls::unread(sources.path(i)));
+            index = Arc::new(if more_rounds {
+                RunIndex::with_rust(rust, state.decls.iter().flatten().cloned().chain(unread))
+            } else {
+                RunIndex::with_rust(
+                    rust,
+                    state
+                        .decls
+                        .iter_mut()
+                        .filter_map(Option::take)
+                        .chain(unread),
+                )
             });
         }
         let todo: Vec<usize> = (0..n)
@@ -221,11 +282,16 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
         if !prefilter {
             return state.finish(findings, index, &parsed);
         }
-        // What the parsed sources declare and hand out: a source that names it can matter.
-        let mut words: Vec<String> = index.rust.db_names();
-        words.extend(facts.handing_out().map(str::to_string));
-        fresh = needles.extend(words);
-        if settling && fresh.is_empty() {
+        // The functions the parsed sources hand handles out of: a source that names one can
+        // matter.
+        fresh = needles.extend(
+            facts.handing_out().map(str::to_string).collect(),
+            facts.python_handing_out().map(str::to_string).collect(),
+        );
+        // Done when no word is new and every parsed source was read against the last index.
+        let current =
+            (0..n).all(|i| !parsed[i] || state.failed[i].is_some() || summarized[i] == generation);
+        if fresh.is_empty() && current {
             return state.finish(findings, index, &parsed);
         }
     }
@@ -268,10 +334,17 @@ impl Run<'_, '_> {
     /// Step 1 for the sources `new`: a Rust file the budget has room for goes to a keeper, the
     /// rest is parsed here (a Python tree kept while the budget lasts).
     fn read_round(&mut self, new: &[usize]) {
-        let (sources, keepers, kept) = (self.sources, self.keepers, &self.kept);
+        let (sources, keepers, kept, library) =
+            (self.sources, self.keepers, &self.kept, &self.library);
+        let texts: Vec<std::sync::Mutex<Option<String>>> = self
+            .texts
+            .iter_mut()
+            .map(|t| std::sync::Mutex::new(t.take()))
+            .collect();
         let read = map(new, |i| {
             let path = sources.path(i);
-            let text = match sources.text(i) {
+            let read_before = texts[i].lock().ok().and_then(|mut t| t.take());
+            let text = match read_before.map_or_else(|| sources.text(i), Ok) {
                 Ok(text) => text,
                 Err(message) => return Read::Here(Box::new(Err(Failure::Unreadable(message)))),
             };
@@ -282,6 +355,13 @@ impl Run<'_, '_> {
             }
             Read::Here(Box::new(
                 guarded(|| read_source(path, text, sources.options(i))).map(|mut parsed| {
+                    // A library's own module: parsed (it must parse), nothing of it kept.
+                    if library[i] {
+                        return Parsed {
+                            decls: FileDecls::unread(path).unwrap_or(parsed.decls),
+                            tree: None,
+                        };
+                    }
                     if parsed.tree.is_some() && !kept.admit(size * PYTHON_TREE_PER_BYTE) {
                         parsed.tree = None;
                     }
@@ -326,7 +406,8 @@ impl Run<'_, '_> {
     /// Step 2 for the sources `todo` against `index`: on their keeper, from a kept Python tree, or
     /// parsed again here.
     fn summarize_round(&mut self, todo: &[usize], index: &Arc<RunIndex>) {
-        let (sources, keepers, trees) = (self.sources, self.keepers, &self.trees);
+        let (sources, keepers, trees, library) =
+            (self.sources, self.keepers, &self.trees, &self.library);
         for &i in todo {
             if keepers.holds(i) {
                 keepers.summarize(i, index);
@@ -339,7 +420,7 @@ impl Run<'_, '_> {
             .collect();
         let results = map(&here, |i| {
             let (path, options) = (sources.path(i), sources.options(i));
-            if !has_summaries(path) {
+            if !has_summaries(path) || library[i] {
                 return Ok(Vec::new());
             }
             if let Some(tree) = &trees[i] {
@@ -408,32 +489,44 @@ impl Budget {
     }
 }
 
-/// Searches the sources not parsed yet for `words`; marks those that hold one.
+/// Searches the sources not parsed yet for `words` (and, in the `first` search, Python sources for
+/// a `with` statement that binds a target); marks those that hold one.
 fn scan(
     sources: &dyn SourceSet,
-    words: &Needles,
+    words: &Words,
+    first: bool,
+    library: &[bool],
     parsed: &mut [bool],
     failed: &mut [Option<Failure>],
+    texts: &mut [Option<String>],
 ) {
-    if words.is_empty() {
+    if words.is_empty() && !first {
         return;
     }
     let pending: Vec<usize> = (0..sources.len())
         .filter(|&i| !parsed[i] && failed[i].is_none())
         .collect();
+    // A hit's text, read here, is what the round then parses.
     let hits = map(&pending, |i| {
         let path = sources.path(i);
         if !prefilter::applies_to(path) {
-            return Ok(true);
+            return Ok(Some(None));
         }
-        if prefilter::is_library_source(path) {
-            return Ok(false);
+        if library[i] || prefilter::is_library_source(path) {
+            return Ok(None);
         }
-        sources.text(i).map(|text| words.found_in(&text))
+        sources.text(i).map(|text| {
+            let hit = words.found_in(path, &text)
+                || (first && path.ends_with(".py") && prefilter::binds_with_target(&text));
+            hit.then_some(Some(text))
+        })
     });
     for (i, hit) in pending.into_iter().zip(hits) {
         match hit {
-            Ok(hit) => parsed[i] = hit,
+            Ok(hit) => {
+                parsed[i] = hit.is_some();
+                texts[i] = hit.flatten();
+            }
             Err(message) => failed[i] = Some(Failure::Unreadable(message)),
         }
     }
@@ -642,9 +735,11 @@ mod tests {
         let kept = super::check(&crate::InMemory(&sources), true);
         let none_kept = super::check_keeping(&crate::InMemory(&sources), true, 0);
         assert_eq!(shown(&kept), shown(&none_kept));
-        // Then every pass parses again: the first round, the summaries of each generation.
-        assert_eq!(crate::parse_count::parses(paths[0]), 1 + 1 + 3);
-        assert_eq!(crate::parse_count::parses(paths[3]), 1 + 1 + 3);
+        // Then every pass parses again: the declarations, and the summaries, read once the rounds
+        // of declarations let no more sources through and once more against the index the
+        // functions they hand handles out of grew.
+        assert_eq!(crate::parse_count::parses(paths[0]), 1 + 1 + 2);
+        assert_eq!(crate::parse_count::parses(paths[3]), 1 + 1 + 2);
     }
 
     #[test]

@@ -334,6 +334,22 @@ impl Facts {
             .map(|k| k.name.as_str())
     }
 
+    /// The same for Python: the names of its functions and methods that hand a handle out or are
+    /// scopes for one, and the classes of those methods (a module reaches a method through a value
+    /// of its class, whose name it names or gets from a module that does).
+    pub(crate) fn python_handing_out(&self) -> impl Iterator<Item = &str> {
+        self.escapes
+            .keys()
+            .chain(self.scopes.keys())
+            .chain(self.with_targets.iter())
+            .filter(|k| {
+                !k.module
+                    .first()
+                    .is_some_and(|m| crate::rust::types::is_crate_root(m))
+            })
+            .flat_map(|k| std::iter::once(k.name.as_str()).chain(k.owner.as_deref()))
+    }
+
     /// The display name of a function.
     pub(crate) fn name(&self, key: &FnKey) -> String {
         self.names

@@ -122,7 +122,7 @@ impl Workspace {
             return Update::OneFile;
         }
         let changed = FileDecls::changed_names(before.as_ref(), self.entries[i].decls.as_ref());
-        let needles = changed.map(crate::rust::prefilter::Needles::of);
+        let needles = changed.map(crate::prefilter::Needles::of);
         self.index = RunIndex::new(self.entries.iter().filter_map(|e| e.decls.clone()));
         // Before any other file: reading one releases the thread's spans, which a held Rust tree
         // still needs.

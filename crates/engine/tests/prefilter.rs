@@ -94,3 +94,66 @@ fn a_handle_through_files_that_name_no_catalog_term_is_found_either_way() {
     assert_eq!(outcome.skipped, 11);
     assert_eq!(pipeline::check(&InMemory(&sources), false).skipped, 0);
 }
+
+/// Runs of two files that use the database, where the second gets its handle from the first, and
+/// one unrelated file: what the first declares is looked for in the unrelated file and found
+/// nowhere, and the run still reads both against an index that holds the first's declarations
+/// (nostr-rs-relay's shape lost its findings so). In Rust and in Python.
+#[test]
+fn declarations_that_let_no_file_through_still_index_the_run() {
+    let runs: [[(&str, &str); 3]; 2] = [
+        [
+            (
+                "app/src/db.rs",
+                "use sqlx::{PgPool, Postgres, Transaction};\n\
+                 pub type Tx = Transaction<'static, Postgres>;\n\
+                 pub struct Db { pub pool: PgPool }\n\
+                 pub async fn open_tx(db: &Db) -> sqlx::Result<Tx> { db.pool.begin().await }\n",
+            ),
+            (
+                "app/src/service.rs",
+                "use sqlx::PgPool;\n\
+                 pub async fn relay(db: &crate::db::Db) -> crate::db::Tx {\n\
+                 \x20   crate::db::open_tx(db).await.unwrap()\n\
+                 }\n",
+            ),
+            (
+                "app/src/util.rs",
+                "pub fn add(a: u32, b: u32) -> u32 { a + b }\n",
+            ),
+        ],
+        [
+            (
+                "app/db.py",
+                "from sqlalchemy import create_engine\n\
+                 engine = create_engine('sqlite://')\n\
+                 def lease():\n\
+                 \x20   with engine.connect() as conn:\n\
+                 \x20       return conn\n",
+            ),
+            (
+                "app/service.py",
+                "import sqlalchemy\n\
+                 from app.db import lease\n\
+                 def relay():\n\
+                 \x20   return lease()\n",
+            ),
+            ("app/util.py", "def add(a, b):\n    return a + b\n"),
+        ],
+    ];
+    let options = Options::default();
+    for files in runs {
+        let sources: Vec<Source<'_>> = files
+            .iter()
+            .map(|&(path, text)| Source {
+                path,
+                text,
+                options: &options,
+            })
+            .collect();
+        let with = findings(&sources, true);
+        assert_eq!(with, findings(&sources, false));
+        assert_eq!(with.len(), 2, "{with:#?}");
+        assert_eq!(pipeline::check(&InMemory(&sources), true).skipped, 1);
+    }
+}

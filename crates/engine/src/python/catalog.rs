@@ -104,6 +104,17 @@ pub static BOUND_HANDLES: &[(&str, &str, HandleKind)] = &[
     ("asyncpg", "Connection", HandleKind::Connection),
 ];
 
+/// The packages the catalog models, by root: a module that names none of them (in an import or a
+/// qualified name) gets none of their calls or types by itself.
+pub fn package_roots() -> impl Iterator<Item = &'static str> {
+    FACTORIES
+        .iter()
+        .map(|(r, _, _)| *r)
+        .chain(ANNOTATIONS.iter().map(|(r, _, _)| *r))
+        .chain(SCOPE_FUNCTIONS.iter().map(|(r, _, _)| *r))
+        .chain(BOUND_HANDLES.iter().map(|(r, _, _)| *r))
+}
+
 /// What a context manager does with the handle it binds when its block exits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnExit {

@@ -20,6 +20,7 @@ use crate::options::{MAX_NESTING, Options, SourceError, depth_bound};
 use crate::summary::FnSummary;
 
 pub(crate) use catalog::LibType;
+pub(crate) use catalog::package_roots;
 
 /// A type as pass 1 records it: symbolic, resolved against the whole run when read.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -151,6 +152,10 @@ pub struct PyDecls {
     /// FastAPI dependencies and what their consumers declare they get:
     /// `db: Session = Depends(get_session)` gives `(get_session, Session)`.
     depends: Vec<(Vec<String>, TyExpr)>,
+    /// The last names of the project calls its `with` statements enter and bind a target of
+    /// (`with session_scope() as s`, `with self.db.connection() as c`), for the prefilter: the
+    /// module that defines one decides what the target is.
+    managers: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -269,13 +274,12 @@ pub(crate) fn index(path: &str, src: &str) -> Result<PyDecls, SourceError> {
 }
 
 fn declarations(path: &str, module: &ast::ModModule) -> PyDecls {
-    let mut decls = PyDecls {
-        module: module_path(path),
-        package: path.ends_with("__init__.py"),
-        ..PyDecls::default()
-    };
+    let mut decls = PyDecls::unread(path);
     decls.read_module(&module.body);
     decls.read_class_writes(&module.body);
+    decls.read_managers(&module.body);
+    decls.managers.sort();
+    decls.managers.dedup();
     decls
 }
 
@@ -653,7 +657,214 @@ impl PyIndex {
     }
 }
 
+/// The names the prefilter looks for once `modules` are read, beside the words it `knows` already:
+/// what they declare as database-bearing, found on the declarations as written, without resolving
+/// them (a name is only looked for, so a name too many costs a parse, never a finding). A global,
+/// function, method, class attribute or FastAPI dependency is database-bearing when its type names
+/// a catalog package (`sqlalchemy.orm.Session`, `create_engine(..)`) or, by its last name, something
+/// database-bearing (`make_engine()`, `self.engine`, `Repo(..)`); a class when one of its attributes
+/// or methods is, or a base is; an import when what it imports is. Then the project managers the
+/// modules' `with` statements enter. Every resolved type that holds a handle is so named: a
+/// re-export under another name is an import of it, a base's attribute has its name.
+pub(crate) fn db_words<'a>(
+    modules: impl Iterator<Item = &'a PyDecls> + Clone,
+    knows: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    let roots: rustc_hash::FxHashSet<&str> = package_roots().collect();
+    let knows: rustc_hash::FxHashSet<&str> = knows.iter().map(String::as_str).collect();
+    // Each declaration as a rule: its names become words when it names a catalog package or any
+    // of its names is a word.
+    struct Rule<'a> {
+        gives: Vec<&'a str>,
+        needs: Vec<&'a str>,
+        catalog: bool,
+    }
+    fn read<'a>(ty: &'a TyExpr, roots: &rustc_hash::FxHashSet<&str>, rule: &mut Rule<'a>) {
+        match ty {
+            TyExpr::Class(q) | TyExpr::Call(q) | TyExpr::Global(q) => {
+                rule.catalog |= q.first().is_some_and(|r| roots.contains(r.as_str()));
+                rule.needs.extend(q.last().map(String::as_str));
+            }
+            TyExpr::Attr(_, _, attr) => rule.needs.push(attr),
+            TyExpr::Tuple(tys) | TyExpr::Join(tys) => {
+                for t in tys {
+                    read(t, roots, rule);
+                }
+            }
+            TyExpr::Item(inner, _) | TyExpr::CallOf(inner) => read(inner, roots, rule),
+            TyExpr::Unknown => {}
+        }
+    }
+    let typed = |gives: Vec<&'a str>, ty: &'a TyExpr| {
+        let mut rule = Rule {
+            gives,
+            needs: Vec::new(),
+            catalog: false,
+        };
+        read(ty, &roots, &mut rule);
+        rule
+    };
+    let mut rules: Vec<Rule<'a>> = Vec::new();
+    for d in modules.clone() {
+        for (name, ty) in &d.globals {
+            rules.push(typed(vec![name], ty));
+        }
+        for (key, ret) in &d.fns {
+            rules.push(typed(
+                std::iter::once(key.name.as_str())
+                    .chain(key.owner.as_deref())
+                    .collect(),
+                ret,
+            ));
+        }
+        for c in &d.classes {
+            for (attr, ty) in &c.attrs {
+                rules.push(typed(vec![attr, &c.name], ty));
+            }
+            for base in &c.bases {
+                rules.push(Rule {
+                    gives: vec![&c.name],
+                    needs: base.last().map(String::as_str).into_iter().collect(),
+                    catalog: base.first().is_some_and(|r| roots.contains(r.as_str())),
+                });
+            }
+        }
+        for (local, target) in &d.imports {
+            rules.push(Rule {
+                gives: vec![local],
+                needs: target.last().map(String::as_str).into_iter().collect(),
+                catalog: catalog::is_db_package(target)
+                    || target.first().is_some_and(|r| roots.contains(r.as_str())),
+            });
+        }
+        for (f, ty) in &d.depends {
+            rules.push(typed(
+                f.last().map(String::as_str).into_iter().collect(),
+                ty,
+            ));
+        }
+    }
+    // Which rules wait on each name.
+    let mut waiting: HashMap<&str, Vec<usize>> = HashMap::default();
+    let mut queue: Vec<usize> = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if rule.catalog || rule.needs.iter().any(|n| knows.contains(*n)) {
+            queue.push(i);
+        } else {
+            for n in &rule.needs {
+                waiting.entry(n).or_default().push(i);
+            }
+        }
+    }
+    let mut fired = vec![false; rules.len()];
+    let mut words: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    while let Some(i) = queue.pop() {
+        if std::mem::replace(&mut fired[i], true) {
+            continue;
+        }
+        for &word in &rules[i].gives {
+            if !knows.contains(word) && words.insert(word) {
+                queue.extend(waiting.remove(word).into_iter().flatten());
+            }
+        }
+    }
+    let mut words: Vec<String> = words.into_iter().map(str::to_string).collect();
+    for d in modules {
+        words.extend(d.managers.iter().cloned());
+    }
+    words.sort();
+    words.dedup();
+    words
+}
+
 impl PyDecls {
+    /// A module of the run that the prefilter let nothing of be read: it declares nothing, but it
+    /// is there (a package's `__init__.py` makes its directory a package), so every module's root
+    /// and name, and so every import, resolves as it would with the module read.
+    pub(crate) fn unread(path: &str) -> PyDecls {
+        PyDecls {
+            module: module_path(path),
+            package: path.ends_with("__init__.py"),
+            ..PyDecls::default()
+        }
+    }
+
+    /// The project managers the module's `with` statements enter and bind a target of, at any
+    /// depth (functions, methods and nested functions included): their last names.
+    fn read_managers(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            match stmt {
+                Stmt::With(w) => {
+                    for item in w.items.iter().filter(|i| i.optional_vars.is_some()) {
+                        let e = match &item.context_expr {
+                            Expr::Await(a) => &*a.value,
+                            other => other,
+                        };
+                        if let Expr::Call(c) = e
+                            && let Some(name) = self.project_manager(&c.func)
+                        {
+                            self.managers.push(name);
+                        }
+                    }
+                    self.read_managers(&w.body);
+                }
+                Stmt::FunctionDef(f) => self.read_managers(&f.body),
+                Stmt::ClassDef(c) => self.read_managers(&c.body),
+                Stmt::If(i) => {
+                    self.read_managers(&i.body);
+                    for clause in &i.elif_else_clauses {
+                        self.read_managers(&clause.body);
+                    }
+                }
+                Stmt::For(f) => {
+                    self.read_managers(&f.body);
+                    self.read_managers(&f.orelse);
+                }
+                Stmt::While(w) => {
+                    self.read_managers(&w.body);
+                    self.read_managers(&w.orelse);
+                }
+                Stmt::Try(t) => {
+                    self.read_managers(&t.body);
+                    for ast::ExceptHandler::ExceptHandler(h) in &t.handlers {
+                        self.read_managers(&h.body);
+                    }
+                    self.read_managers(&t.orelse);
+                    self.read_managers(&t.finalbody);
+                }
+                Stmt::Match(m) => {
+                    for case in &m.cases {
+                        self.read_managers(&case.body);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The last name of a manager's callee that another module may define: an imported name
+    /// outside the catalog's packages, or a method of a value (`self.db.connection`), not a
+    /// DB-API `cursor()`. A name of this module's own or a builtin is not.
+    fn project_manager(&self, func: &Expr) -> Option<String> {
+        match written_name(func) {
+            Some(w) if self.imports.contains_key(&w[0]) => {
+                let q = self.canonical(&w);
+                (!catalog::is_db_package(&q)).then(|| q.last().cloned())?
+            }
+            Some(w) if w.len() > 1 => w
+                .last()
+                .filter(|m| !catalog::DB_API_MANAGERS.contains(&m.as_str()))
+                .cloned(),
+            Some(_) => None,
+            None => match func {
+                Expr::Attribute(a) if !catalog::DB_API_MANAGERS.contains(&a.attr.as_str()) => {
+                    Some(a.attr.to_string())
+                }
+                _ => None,
+            },
+        }
+    }
+
     /// What the module declares under each name, each declaration written out: functions (and
     /// methods), classes, globals, imports (a re-export) and FastAPI dependencies.
     pub(crate) fn by_name(&self) -> Vec<(String, String)> {

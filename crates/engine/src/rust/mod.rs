@@ -1,7 +1,7 @@
 //! The Rust frontend, beside `python/`: the two passes over syn's syntax tree into the shared
 //! summaries. [`index`] is pass 1 (what each file declares, and the run's index), [`flow`] pass 2
 //! (each function body); [`callee`] resolves calls, [`catalog`] and [`types`] are their data and
-//! their types, [`std_model`] the standard library and runtimes they see through, [`prefilter`] decides which files can matter before they are parsed, [`manifests`]
+//! their types, [`std_model`] the standard library and runtimes they see through, [`manifests`]
 //! reads the crates of a run, [`attrs`] scoped-db's own attributes and [`lex_error`] what rustc
 //! would say of a file that does not lex.
 
@@ -12,6 +12,5 @@ pub(crate) mod flow;
 pub(crate) mod index;
 pub(crate) mod lex_error;
 pub mod manifests;
-pub(crate) mod prefilter;
 pub(crate) mod std_model;
 pub(crate) mod types;

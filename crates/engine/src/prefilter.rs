@@ -1,12 +1,18 @@
-//! The prefilter: which Rust files can matter to a run, decided on their bytes before they are
-//! parsed. A file that names no catalog crate, none of the project's configured handles,
-//! pools or providers, no `scoped_db` attribute or suppression comment, and nothing the parsed
-//! files declare as database-bearing (a type that holds a catalog type, an alias of one, a
-//! function that returns one or lets a handle escape) can neither obtain a handle nor receive one
-//! from another file, so it is never parsed. The set grows to a fixpoint: a wrapper in a file that
-//! names no catalog term is found because it names the function that returns the handle.
+//! The prefilter: which files can matter to a run, decided on their bytes before they are parsed.
 //!
-//! Python files are always parsed: Ruff's parser reads them faster than the fixpoint would pay.
+//! A Rust file that names no catalog crate, none of the project's configured handles, pools or
+//! providers, no `scoped_db` attribute or suppression comment, and nothing the parsed files declare
+//! as database-bearing (a type that holds a catalog type, an alias of one, a function that returns
+//! one or lets a handle escape) can neither obtain a handle nor receive one from another file, so
+//! it is never parsed. The set grows to a fixpoint: a wrapper in a file that names no catalog term
+//! is found because it names the function that returns the handle.
+//!
+//! A Python file is held to the same words (the catalog's packages, the configured handles, what
+//! the parsed modules declare as database-bearing or hand out, the project managers their `with`
+//! statements enter), and is parsed too when it has a `with` statement that binds a target
+//! ([`binds_with_target`]): a manager the catalog does not know still binds a handle when the
+//! block uses its target as one. A Python module that is not parsed still counts as a module of
+//! the run (see `crate::python::PyDecls::unread`), so how every import resolves is the same.
 
 use std::collections::BTreeSet;
 
@@ -19,7 +25,9 @@ use crate::rust::catalog;
 /// Byte patterns that make a file worth parsing.
 pub(crate) struct Needles {
     words: BTreeSet<String>,
-    search: Option<Search>,
+    /// Built on the first search: a run's growing set of words is searched for only through the
+    /// fresh words each round adds.
+    search: std::sync::OnceLock<Option<Search>>,
 }
 
 /// A leftmost-longest automaton (which memchr-accelerated search serves, unlike an overlapping
@@ -37,11 +45,19 @@ impl Search {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&words)
             .ok()?;
+        // Each word's own prefixes looked up: linear in the words' length, where comparing every
+        // pair is quadratic in their number (thousands, on a large application).
+        let position: rustc_hash::FxHashMap<&str, usize> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.as_str(), i))
+            .collect();
         let prefixes = words
             .iter()
             .map(|w| {
-                (0..words.len())
-                    .filter(|&j| words[j].len() < w.len() && w.starts_with(words[j].as_str()))
+                (1..w.len())
+                    .filter(|&end| w.is_char_boundary(end))
+                    .filter_map(|end| position.get(&w[..end]).copied())
                     .collect()
             })
             .collect();
@@ -54,16 +70,33 @@ impl Search {
 }
 
 impl Needles {
-    /// What any run looks for: the catalog's crates and types, our own attribute and comment,
-    /// and what the configurations of the run name.
+    /// What any run looks for in Rust: the catalog's crates and types, our own attribute and
+    /// comment, and what the configurations of the run name.
     pub(crate) fn base<'a>(options: impl IntoIterator<Item = &'a Options>) -> Needles {
-        let mut words: BTreeSet<String> = BTreeSet::new();
         // A catalog type is only ever known through a path into its crate (a `use` item, a
         // qualified path), so the crate names are enough; a bare name re-exported by the project's
         // own modules joins once those are parsed ([`crate::rust::index::Index::db_names`]).
-        for family in catalog::FAMILIES {
-            words.extend(family.crates.iter().map(|c| c.to_string()));
-        }
+        let crates = catalog::FAMILIES
+            .iter()
+            .flat_map(|f| f.crates.iter().map(|c| c.to_string()));
+        Needles::base_with(crates, options)
+    }
+
+    /// The same in Python: a library's types and calls are known through its package's name (an
+    /// import), and the rest as in Rust.
+    pub(crate) fn python_base<'a>(options: impl IntoIterator<Item = &'a Options>) -> Needles {
+        #[cfg(feature = "python")]
+        let packages = crate::python::package_roots().map(str::to_string);
+        #[cfg(not(feature = "python"))]
+        let packages = std::iter::empty();
+        Needles::base_with(packages, options)
+    }
+
+    fn base_with<'a>(
+        catalog: impl Iterator<Item = String>,
+        options: impl IntoIterator<Item = &'a Options>,
+    ) -> Needles {
+        let mut words: BTreeSet<String> = catalog.collect();
         words.extend(["scoped_db".to_string(), "scoped-db".to_string()]);
         for o in options {
             words.extend(o.handles.iter().cloned());
@@ -79,7 +112,7 @@ impl Needles {
         }
         let mut needles = Needles {
             words: BTreeSet::new(),
-            search: None,
+            search: std::sync::OnceLock::new(),
         };
         needles.extend(words);
         needles
@@ -89,7 +122,7 @@ impl Needles {
     pub(crate) fn of(words: impl IntoIterator<Item = String>) -> Needles {
         let mut needles = Needles {
             words: BTreeSet::new(),
-            search: None,
+            search: std::sync::OnceLock::new(),
         };
         needles.extend(words);
         needles
@@ -103,11 +136,16 @@ impl Needles {
             .filter(|w| !w.is_empty() && !self.words.contains(w))
             .collect();
         self.words.extend(fresh.iter().cloned());
-        self.search = Search::new(&self.words);
+        self.search = std::sync::OnceLock::new();
         Needles {
-            search: Search::new(&fresh),
+            search: std::sync::OnceLock::new(),
             words: fresh,
         }
+    }
+
+    /// Every word looked for so far.
+    pub(crate) fn words(&self) -> &BTreeSet<String> {
+        &self.words
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -118,7 +156,7 @@ impl Needles {
     /// not `dbg`).
     pub(crate) fn found_in(&self, text: &str) -> bool {
         // An automaton that could not be built (never expected) lets everything through.
-        let Some(search) = &self.search else {
+        let Some(search) = self.search.get_or_init(|| Search::new(&self.words)) else {
             return true;
         };
         let bytes = text.as_bytes();
@@ -147,15 +185,128 @@ impl Needles {
     }
 }
 
-/// Whether the prefilter applies to a source: Rust only.
-pub(crate) fn applies_to(path: &str) -> bool {
-    path.ends_with(".rs")
+/// The words of a run, by language: what a Rust file declares or hands out says nothing of a
+/// Python file, and the other way round.
+pub(crate) struct Words {
+    pub(crate) rust: Needles,
+    pub(crate) python: Needles,
 }
+
+impl Words {
+    /// What any run looks for ([`Needles::base`], [`Needles::python_base`]).
+    pub(crate) fn base<'a>(options: impl IntoIterator<Item = &'a Options> + Clone) -> Words {
+        Words {
+            rust: Needles::base(options.clone()),
+            python: Needles::python_base(options),
+        }
+    }
+
+    /// Adds each language's words; the ones not seen before.
+    pub(crate) fn extend(&mut self, rust: Vec<String>, python: Vec<String>) -> Words {
+        Words {
+            rust: self.rust.extend(rust),
+            python: self.python.extend(python),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rust.is_empty() && self.python.is_empty()
+    }
+
+    /// Whether the text of the source at `path` holds one of its language's words.
+    pub(crate) fn found_in(&self, path: &str, text: &str) -> bool {
+        let needles = if path.ends_with(".py") {
+            &self.python
+        } else {
+            &self.rust
+        };
+        !needles.is_empty() && needles.found_in(text)
+    }
+}
+
+/// Whether the prefilter applies to a source: Rust and Python.
+pub(crate) fn applies_to(path: &str) -> bool {
+    path.ends_with(".rs") || path.ends_with(".py")
+}
+
+/// Whether Python source may hold a `with` statement that binds a target: a line that begins with
+/// `with` (or `async with`) and a whole-word `as` before the end of that statement's header (the
+/// first line after it that ends in `:`, at most [`HEADER_LINES`] lines on). A line of a string
+/// that reads so passes too: the file is parsed, which costs time, never a finding.
+pub(crate) fn binds_with_target(text: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let has_as = |line: &str| {
+        line.match_indices("as")
+            .any(|(i, _)| !line[..i].ends_with(ident) && !line[i + 2..].starts_with(ident))
+    };
+    for (at, _) in text.match_indices("with") {
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        // Only blanks, or `async` and blanks, before it on its line.
+        let before = &text[line_start..at];
+        let lead = before.trim_start();
+        if !(lead.is_empty() || (lead.trim_end() == "async" && lead.ends_with([' ', '\t']))) {
+            continue;
+        }
+        let after = &text[at + 4..];
+        if !after.starts_with([' ', '\t', '(']) {
+            continue;
+        }
+        // The header: from `with` to the first line that ends in `:`.
+        for line in after.lines().take(HEADER_LINES) {
+            if has_as(line) {
+                return true;
+            }
+            if line.trim_end().ends_with(':') {
+                break;
+            }
+        }
+    }
+    false
+}
+
+/// How many lines a `with` statement's header may span for [`binds_with_target`].
+const HEADER_LINES: usize = 50;
 
 /// Whether a source is a catalog library's own (`vendor/sqlx-core-0.8.6/src/..`): never
 /// reported, and reached by no other crate's paths, so it cannot matter to a run.
 pub(crate) fn is_library_source(path: &str) -> bool {
     catalog::is_catalog_crate(&crate_name(&crate_root(path)))
+}
+
+/// Which Python sources of a run are a catalog library's own (`sqlalchemy/engine/base.py` in a
+/// checkout of SQLAlchemy, or a vendored copy): those whose top-level package (the outermost
+/// directory of the chain of packages, directories with an `__init__.py`, they sit in) is a package
+/// the catalog models. Such a module is never reported, and it is never read for declarations
+/// either: the catalog describes its API, and a class of its source would stand in for the
+/// catalog's type of the same name (`sqlalchemy.engine.Connection`).
+pub(crate) fn python_library_sources<'a>(
+    paths: impl Iterator<Item = &'a str> + Clone,
+) -> Vec<bool> {
+    #[cfg(feature = "python")]
+    {
+        let packages: rustc_hash::FxHashSet<String> = paths
+            .clone()
+            .filter_map(|p| normal(p).strip_suffix("/__init__.py").map(str::to_string))
+            .collect();
+        let roots: BTreeSet<&str> = crate::python::package_roots().collect();
+        paths
+            .map(|path| {
+                if !path.ends_with(".py") {
+                    return false;
+                }
+                let path = normal(path);
+                let mut dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+                let mut top = None;
+                while packages.contains(dir) {
+                    top = Some(dir);
+                    dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
+                }
+                top.is_some_and(|t| roots.contains(t.rsplit('/').next().unwrap_or(t)))
+            })
+            .collect()
+    }
+    #[cfg(not(feature = "python"))]
+    paths.map(|_| false).collect()
 }
 
 /// The files that may declare the module `path` is, or one it is in, each with the name it would
