@@ -392,6 +392,52 @@ mod tests {
     }
 
     #[test]
+    fn a_with_statement_that_binds_a_target_is_found_on_the_bytes() {
+        for binds in [
+            "with engine.connect() as conn:\n    pass\n",
+            "async def f():\n    async with pool.acquire() as c:\n        return c\n",
+            "with (\n    a() as x,\n    b() as y,\n):\n    pass\n",
+            "with a(), \\\n        b() as y:\n    pass\n",
+            "with\ttimer() as t: t.go()\n",
+        ] {
+            assert!(binds_with_target(binds), "{binds}");
+        }
+        for not_binding in [
+            "with lock:\n    x = 1\nimport numpy as np\n",
+            "without = 1\nwith_x = 2 as_y\n",
+            "x = 1  # with a as b\n",
+            "def with_conn(): pass\n",
+            "with open(p):\n    alias = 1\n",
+        ] {
+            assert!(!binds_with_target(not_binding), "{not_binding}");
+        }
+    }
+
+    #[cfg(feature = "python")]
+    #[test]
+    fn a_catalog_packages_own_modules_are_its_library_source() {
+        let paths = [
+            "sqlalchemy-2.0.36/lib/sqlalchemy/__init__.py",
+            "sqlalchemy-2.0.36/lib/sqlalchemy/engine/__init__.py",
+            "sqlalchemy-2.0.36/lib/sqlalchemy/engine/base.py",
+            "sqlalchemy-2.0.36/setup.py",
+            "app/sqlalchemy/helpers.py",
+            "app/__init__.py",
+            "app/db.py",
+            "svc/asyncpg/pool.py",
+            "svc/asyncpg/__init__.py",
+            "src/lib.rs",
+        ];
+        let library = python_library_sources(paths.iter().copied());
+        assert_eq!(
+            library,
+            [
+                true, true, true, false, false, false, false, true, true, false
+            ]
+        );
+    }
+
+    #[test]
     fn base_words_find_catalog_code_and_configured_names() {
         let options = Options {
             pools: vec![("Broker".into(), vec!["checkout".into()])],

@@ -157,3 +157,49 @@ fn declarations_that_let_no_file_through_still_index_the_run() {
         assert_eq!(pipeline::check(&InMemory(&sources), true).skipped, 1);
     }
 }
+
+/// A catalog library's own package checked in the same run as an application (a monorepo that
+/// vendors it, or a run over site-packages) neither adds nor removes a finding: its classes do not
+/// stand in for the catalog's types of the same names (the seed's application lost its findings
+/// in one run with SQLAlchemy's source so).
+#[test]
+fn a_catalog_librarys_own_source_in_the_run_changes_nothing() {
+    let app = [(
+        "svc/app/db.py",
+        "from sqlalchemy.ext.asyncio import create_async_engine\n\
+         engine = create_async_engine('postgresql+asyncpg://app')\n\
+         async def lease():\n\
+         \x20   async with engine.connect() as conn:\n\
+         \x20       return conn\n",
+    )];
+    let library = [
+        ("lib/sqlalchemy/__init__.py", ""),
+        ("lib/sqlalchemy/ext/__init__.py", ""),
+        (
+            "lib/sqlalchemy/ext/asyncio/__init__.py",
+            "class AsyncEngine:\n\
+             \x20   def connect(self):\n\
+             \x20       return self\n\
+             def create_async_engine(url):\n\
+             \x20   with open(url) as f:\n\
+             \x20       return AsyncEngine()\n",
+        ),
+    ];
+    let options = Options::default();
+    let sources = |files: &[(&'static str, &'static str)]| -> Vec<Source<'_>> {
+        files
+            .iter()
+            .map(|&(path, text)| Source {
+                path,
+                text,
+                options: &options,
+            })
+            .collect()
+    };
+    let alone = findings(&sources(&app), true);
+    assert_eq!(alone.len(), 1, "{alone:#?}");
+    let both: Vec<_> = app.iter().chain(&library).copied().collect();
+    for prefilter in [true, false] {
+        assert_eq!(findings(&sources(&both), prefilter), alone);
+    }
+}
