@@ -166,9 +166,8 @@ fn declarations_that_let_no_file_through_still_index_the_run() {
 fn a_catalog_librarys_own_source_in_the_run_changes_nothing() {
     let app = [(
         "svc/app/db.py",
-        "from sqlalchemy.ext.asyncio import create_async_engine\n\
-         engine = create_async_engine('postgresql+asyncpg://app')\n\
-         async def lease():\n\
+        "from sqlalchemy.ext.asyncio import AsyncEngine\n\
+         async def lease(engine: AsyncEngine):\n\
          \x20   async with engine.connect() as conn:\n\
          \x20       return conn\n",
     )];
