@@ -213,13 +213,69 @@ fn python_edits(pypi: &Path, text: &str) -> (Duration, Vec<Duration>) {
     (opened, times)
 }
 
+/// The seed's own application (lllucius/chatter at 50b364af, 458 Python files checked), where
+/// `scripts/realworld.sh` fetched it: an edit in a body of `chatter/utils/database.py` (its
+/// `return conn` and back; the function has no return annotation, so what it is inferred to
+/// return changes, a declaration no other module names) and, with it, an edit of a signature ten
+/// other modules name.
+fn real_application(root: &Path) {
+    let file = root.join("chatter/utils/database.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let body = text.replacen("            return conn\n", "            pass\n", 1);
+    let (opened, times) = measure(root, &file, &text, &body, 200);
+    report(
+        "lllucius/chatter at 50b364af, 458 Python files, an edit in a body",
+        opened,
+        &times,
+    );
+    // With the body edit too: the server publishes a file's diagnostics when they change.
+    let signature = body.replacen(
+        "def get_session_maker() -> async_sessionmaker[AsyncSession]:",
+        "def get_session_maker():",
+        1,
+    );
+    let (opened, times) = measure(root, &file, &text, &signature, 40);
+    report(
+        "lllucius/chatter, an edit of a signature ten modules name",
+        opened,
+        &times,
+    );
+}
+
 fn main() {
+    // `SERVER_BENCH=chatter` (or `rust`, `python`, `pypi`) measures only that part.
+    let only = std::env::var("SERVER_BENCH").ok();
+    let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    let chatter = Path::new(env!("CARGO_MANIFEST_DIR")).join("realworld/python-apps/chatter");
+    if wanted("chatter") {
+        if chatter.is_dir() {
+            real_application(&chatter);
+        } else {
+            println!(
+                "realworld/python-apps/chatter not fetched (scripts/realworld.sh fetches it): the real application is skipped"
+            );
+        }
+    }
+    if wanted("rust") {
+        rust_and_python(wanted("python"));
+    } else if wanted("python") {
+        rust_and_python(true);
+    }
+    if wanted("pypi") {
+        pypi();
+    }
+}
+
+fn rust_and_python(python: bool) {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), 2000);
     let file = dir.path().join("src/m1000.rs");
     let text = std::fs::read_to_string(&file).unwrap();
     let (opened, times) = measure(dir.path(), &file, &text, &fixed(&text), 40);
     report("generated workspace, 2,000 Rust files", opened, &times);
+    if !python {
+        return;
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let (file, text) = generate_python(dir.path(), 500);
@@ -230,7 +286,9 @@ fn main() {
         opened,
         &times,
     );
+}
 
+fn pypi() {
     let pypi = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/pypi");
     if pypi.is_dir() {
         // An edit inside the body (the declared return type stays): one file is read again.

@@ -13,7 +13,7 @@
 
 use std::panic::{self, AssertUnwindSafe};
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::finding::Finding;
 use crate::frontend::{
@@ -24,6 +24,7 @@ use crate::location::Location;
 use crate::options::{Options, SourceError};
 use crate::pipeline::{self, Failure, group_findings, link_with_facts};
 use crate::propagate::Facts;
+use crate::rust::index::Index;
 use crate::summary::FnSummary;
 
 /// Where a source's text comes from when it must be read again: the editor's buffer for an open
@@ -37,6 +38,9 @@ struct Entry {
     options: Options,
     decls: Option<FileDecls>,
     error: Option<SourceError>,
+    /// The identifiers its text holds, hashed: whether it names a declaration that changed is
+    /// answered here, without reading it again (a hash shared by two names costs a summary).
+    names: HashSet<u64>,
 }
 
 /// What the workspace knows, and the findings of its last link.
@@ -81,6 +85,7 @@ impl Workspace {
                 options,
                 decls: None,
                 error: None,
+                names: HashSet::default(),
             });
             ws.groups.push(Vec::new());
         }
@@ -107,6 +112,7 @@ impl Workspace {
                     options,
                     decls: None,
                     error: None,
+                    names: HashSet::default(),
                 });
                 self.groups.push(Vec::new());
                 self.entries.len() - 1
@@ -118,33 +124,67 @@ impl Workspace {
         let held = self.read_decls(i, texts);
         if self.entries[i].decls == before {
             self.summarize_from(i, held);
-            self.relink(i, &keys_before);
+            self.relink(&[i], keys_before);
             return Update::OneFile;
         }
         let changed = FileDecls::changed_names(before.as_ref(), self.entries[i].decls.as_ref());
-        let needles = changed.map(crate::prefilter::Needles::of);
-        self.index = RunIndex::new(self.entries.iter().filter_map(|e| e.decls.clone()));
+        self.reindex(i, before.as_ref(), changed.is_some());
         // Before any other file: reading one releases the thread's spans, which a held Rust tree
         // still needs.
         self.summarize_from(i, held);
-        let mut dependents = 0;
-        for j in 0..self.entries.len() {
-            let names_one = j != i
-                && self.entries[j].decls.is_some()
-                && match &needles {
-                    None => true,
-                    Some(needles) if needles.is_empty() => false,
-                    Some(needles) => texts
-                        .text(&self.entries[j].path)
-                        .is_ok_and(|text| needles.found_in(&text)),
-                };
-            if names_one {
+        let changed: Option<HashSet<u64>> =
+            changed.map(|names| names.iter().map(|n| hash(n)).collect());
+        let dependents: Vec<usize> = (0..self.entries.len())
+            .filter(|&j| {
+                j != i
+                    && self.entries[j].decls.is_some()
+                    && changed
+                        .as_ref()
+                        .is_none_or(|names| names.iter().any(|n| self.entries[j].names.contains(n)))
+            })
+            .collect();
+        let Some(_) = changed else {
+            // What changed is not tied to names: every source is read again and all is linked.
+            for &j in &dependents {
                 self.summarize(j, texts);
-                dependents += 1;
             }
+            self.link();
+            return Update::Dependents(dependents.len());
+        };
+        let mut before_keys = keys_before;
+        for &j in &dependents {
+            before_keys.extend(self.groups[j].iter().map(|s| s.key.clone()));
+            self.summarize(j, texts);
         }
-        self.link();
-        Update::Dependents(dependents)
+        let mut files = dependents.clone();
+        files.push(i);
+        self.relink(&files, before_keys);
+        Update::Dependents(dependents.len())
+    }
+
+    /// Brings the index up to date after source `i`'s declarations changed from `before`: only
+    /// its language's part is built again, and a Python module whose identity is the same
+    /// (`tied`: what changed is tied to names) replaces its old declarations in place.
+    fn reindex(&mut self, i: usize, before: Option<&FileDecls>, tied: bool) {
+        let after = self.entries[i].decls.as_ref();
+        #[cfg(feature = "python")]
+        if tied
+            && let (Some(FileDecls::Python(_)), Some(FileDecls::Python(after))) = (before, after)
+        {
+            self.index.python.replace(after.clone());
+            return;
+        }
+        let rust = |d: Option<&FileDecls>| matches!(d, Some(FileDecls::Rust(_)));
+        if rust(before) && rust(after) {
+            self.index.rust = Index::new(
+                self.entries
+                    .iter()
+                    .filter_map(|e| e.decls.as_ref()?.rust().cloned()),
+            );
+            return;
+        }
+        let _ = tied;
+        self.index = RunIndex::new(self.entries.iter().filter_map(|e| e.decls.clone()));
     }
 
     /// Drops `path` from the workspace (deleted).
@@ -191,6 +231,9 @@ impl Workspace {
         });
         let path = entry.path.clone();
         let options = &entry.options;
+        if let Ok(text) = &read {
+            entry.names = identifiers(text);
+        }
         match read.and_then(|text| contained(|| read_held(&path, text, options))) {
             Ok((decls, held)) => {
                 entry.decls = Some(decls);
@@ -283,21 +326,25 @@ impl Workspace {
         self.findings = findings;
     }
 
-    /// Links again what a change to the summaries of source `i` can change (`before`: the keys of
-    /// its functions before the change): the facts of its functions and of their callers, and
+    /// Links again what a change to the summaries of the sources `files` can change (`before`: the
+    /// keys of their functions before the change): the facts of its functions and of their callers, and
     /// the findings of the sources those are in. What it gives is what linking the whole run
     /// gives (the facts do not depend on the order they are settled in; a test compares).
-    fn relink(&mut self, i: usize, before: &[FnKey]) {
+    fn relink(&mut self, files: &[usize], before: Vec<FnKey>) {
         let Some(mut facts) = self.facts.take() else {
             return self.link();
         };
         let groups = &self.groups;
         let relinked = panic::catch_unwind(AssertUnwindSafe(|| {
             let all: Vec<&FnSummary<Location>> = groups.iter().flatten().collect();
-            let changed = before.iter().chain(groups[i].iter().map(|s| &s.key));
+            let changed = before
+                .iter()
+                .chain(files.iter().flat_map(|&f| groups[f].iter().map(|s| &s.key)));
             let affected = facts.recompute(&all, changed);
             let again: Vec<usize> = (0..groups.len())
-                .filter(|&g| g == i || groups[g].iter().any(|s| affected.contains(&s.key)))
+                .filter(|&g| {
+                    files.contains(&g) || groups[g].iter().any(|s| affected.contains(&s.key))
+                })
                 .collect();
             let findings: Vec<_> = again
                 .iter()
@@ -316,6 +363,34 @@ impl Workspace {
             Err(_) => self.link(),
         }
     }
+}
+
+/// The identifiers of a text, hashed: every run of letters, digits and `_` that does not start
+/// with a digit (in a string or a comment too, which only makes the answer larger).
+fn identifiers(text: &str) -> HashSet<u64> {
+    let bytes = text.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut out = HashSet::default();
+    let mut at = 0;
+    while at < bytes.len() {
+        if !ident(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len() && ident(bytes[at]) {
+            at += 1;
+        }
+        if !bytes[start].is_ascii_digit() {
+            out.insert(hash(&text[start..at]));
+        }
+    }
+    out
+}
+
+fn hash(name: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(name)
 }
 
 /// One step on one source, a panic included, as an error on it.
@@ -476,6 +551,99 @@ mod tests {
         assert!(names(&ws, "src/service.rs").is_empty());
         assert!(names(&ws, "src/api.rs").is_empty());
         assert_eq!(names(&ws, "src/other.rs"), ["SDB001 other_conn"]);
+    }
+
+    /// Whether the workspace holds what opening it afresh over the same texts gives: the same
+    /// summaries and findings, by file.
+    fn as_if_opened_afresh(ws: &Workspace, texts: &Buffers) {
+        let fresh = Workspace::open(
+            ws.paths()
+                .map(|p| (p.to_string(), Options::default()))
+                .collect(),
+            texts,
+        );
+        assert_eq!(ws.groups, fresh.groups);
+        assert_eq!(ws.findings, fresh.findings);
+    }
+
+    /// A declaration edit builds again only its language's part of the index (a Python module's
+    /// declarations replace its old ones), reads again only the sources that name a declaration
+    /// that changed, and links again what those can change: the result is what opening the
+    /// workspace afresh gives, edit after edit.
+    #[test]
+    fn a_declaration_edit_reads_again_only_the_sources_that_name_what_changed() {
+        let db = "from sqlalchemy import create_engine\n\
+            engine = create_engine('x')\n\n\
+            def lease():\n    with engine.connect() as conn:\n        return conn\n\n\
+            def helper():\n    return 1\n";
+        let users = "from app.db import lease\n\ndef users_conn():\n    return lease()\n";
+        let other = "from app.db import helper\n\ndef other():\n    return helper()\n";
+        let models = "class Base:\n    def session(self):\n        return None\n";
+        let texts = Buffers::default();
+        let files = [
+            ("app/db.py", db),
+            ("app/users.py", users),
+            ("app/other.py", other),
+            ("app/models.py", models),
+            ("src/db.rs", DB),
+            ("src/service.rs", CALLER),
+        ];
+        for (path, text) in files {
+            texts.set(path, text);
+        }
+        let mut ws = Workspace::open(
+            files
+                .iter()
+                .map(|(p, _)| (p.to_string(), Options::default()))
+                .collect(),
+            &texts,
+        );
+        assert_eq!(names(&ws, "app/users.py"), ["SDB001 users_conn"]);
+        // `lease` no longer returns what the block binds: its inferred type changes, and the one
+        // module that names it is read again.
+        let edits = [
+            (
+                "app/db.py",
+                db.replace("        return conn\n", "        pass\n"),
+                1,
+            ),
+            ("app/db.py", db.to_string(), 1),
+            // A declaration no other module names.
+            (
+                "app/models.py",
+                models.replace("return None", "return Base()"),
+                0,
+            ),
+            (
+                "app/db.py",
+                db.replace(
+                    "def helper():\n    return 1",
+                    "def helper():\n    return engine",
+                ),
+                1,
+            ),
+            (
+                "src/db.rs",
+                DB.replace(
+                    "sqlx::Result<sqlx::pool::PoolConnection<sqlx::Postgres>>",
+                    "Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error>",
+                ),
+                // `conn` is named by the caller and, as a Python local, by `app/db.py`: a name
+                // is all the question asks.
+                2,
+            ),
+        ];
+        for (path, text, dependents) in edits {
+            texts.set(path, &text);
+            assert_eq!(
+                ws.update(path, Options::default(), &texts),
+                Update::Dependents(dependents),
+                "{path}: {text}"
+            );
+            relinked_as_a_whole(&ws);
+            as_if_opened_afresh(&ws, &texts);
+        }
+        assert_eq!(names(&ws, "app/users.py"), ["SDB001 users_conn"]);
     }
 
     #[test]

@@ -315,6 +315,23 @@ impl PyIndex {
             dependency_types: HashMap::default(),
             bases: HashMap::default(),
         };
+        index.derive();
+        index
+    }
+
+    /// Puts `decls` in place of what the same module declared: the modules of the run, and so
+    /// every module's root and name, stay what they were (the caller knows the module is the same
+    /// one, a package as it was). What is derived from every module's declarations is derived
+    /// again; nothing else is built.
+    pub(crate) fn replace(&mut self, decls: PyDecls) {
+        self.modules.insert(decls.module.clone(), decls);
+        self.derive();
+    }
+
+    /// What the index derives from all its modules: what FastAPI consumers declare their
+    /// dependencies give, and each class's project bases.
+    fn derive(&mut self) {
+        let index = &*self;
         let mut dependency_types = HashMap::default();
         for decls in index.modules.values() {
             for (f, ty) in &decls.depends {
@@ -325,7 +342,6 @@ impl PyIndex {
                 }
             }
         }
-        index.dependency_types = dependency_types;
         let mut bases = HashMap::default();
         for decls in index.modules.values() {
             for c in &decls.classes {
@@ -347,8 +363,8 @@ impl PyIndex {
                 }
             }
         }
-        index.bases = bases;
-        index
+        self.dependency_types = dependency_types;
+        self.bases = bases;
     }
 
     /// What the consumers of a dependency declare it gives, with the module that says so.
