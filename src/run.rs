@@ -279,6 +279,8 @@ fn analyze(
     let (crate_names, manifest_problems) =
         engine::manifests::crate_names(&pairs, &mut |p| std::fs::read_to_string(p));
     note_manifest_problems(&manifest_problems);
+    let parts = parts(&paths, &written, &crate_names, roots);
+
     let mut options: Vec<Options> = Vec::new();
     let mut options_of: Vec<usize> = Vec::with_capacity(paths.len());
     let mut known: HashMap<(usize, *const engine::CrateNames), usize> = HashMap::new();
@@ -319,6 +321,7 @@ fn analyze(
                 options_of: &options_of,
                 stdin: stdin.as_deref(),
                 reported,
+                parts: &parts,
             },
             !args.no_prefilter,
         );
@@ -552,8 +555,19 @@ struct Files<'a> {
     /// Standard input: the text of the one checked source (any others are context).
     stdin: Option<&'a str>,
     reported: usize,
+    /// By file, the part of the run it is in ([`parts`]).
+    parts: &'a [usize],
 }
 impl engine::pipeline::SourceSet for Files<'_> {
+    fn part(&self, i: usize) -> usize {
+        self.parts[i]
+    }
+    fn batch_done(&self) {
+        // mimalloc keeps freed pages for a while; a batch's trees are freed all at once, and the
+        // next batch, on new keeper threads, would otherwise add its own to them.
+        // SAFETY: `mi_collect` takes no pointers and may be called from any thread at any time.
+        unsafe { libmimalloc_sys::mi_collect(true) };
+    }
     fn len(&self) -> usize {
         self.paths.len()
     }
@@ -569,6 +583,101 @@ impl engine::pipeline::SourceSet for Files<'_> {
             _ => read(&self.paths[i], &self.files[i].path).map_err(|e| e.message),
         }
     }
+}
+
+/// The part of the run each file is in (`SourceSet::part`: parts cannot see each other, so each is
+/// checked as if alone). A Rust file's part is its crate's, joined with every crate of the run it
+/// depends on or that depends on it (the manifests' path dependencies, which are all a crate can
+/// reach of another); a Python file's is its project: the outermost directory, at or below the
+/// outermost root it was found under, that holds a `pyproject.toml`, `setup.py`, `setup.cfg` or
+/// `.git`, else that root. Two projects checked in one run never resolve an import into each
+/// other, as they would not checked one at a time.
+fn parts(
+    paths: &[PathBuf],
+    written: &[String],
+    crate_names: &[Arc<engine::CrateNames>],
+    roots: &[Root],
+) -> Vec<usize> {
+    // Crates joined by their dependencies (union-find over crate roots).
+    let mut crates: HashMap<String, usize> = HashMap::new();
+    let mut parent: Vec<usize> = Vec::new();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut id = |name: &str, parent: &mut Vec<usize>| {
+        *crates.entry(name.to_string()).or_insert_with(|| {
+            parent.push(parent.len());
+            parent.len() - 1
+        })
+    };
+    let mut crate_of: Vec<Option<usize>> = vec![None; paths.len()];
+    for (i, w) in written.iter().enumerate() {
+        if !w.ends_with(".rs") {
+            continue;
+        }
+        let own = id(&engine::crate_root(w), &mut parent);
+        crate_of[i] = Some(own);
+        for dep in crate_names[i].values() {
+            let dep = id(dep, &mut parent);
+            let (a, b) = (find(&mut parent, own), find(&mut parent, dep));
+            parent[a] = b;
+        }
+    }
+    // Python projects, by directory.
+    let mut marked: HashMap<PathBuf, bool> = HashMap::new();
+    let mut has_marker = |dir: &Path| {
+        *marked.entry(dir.to_path_buf()).or_insert_with(|| {
+            ["pyproject.toml", "setup.py", "setup.cfg", ".git"]
+                .iter()
+                .any(|m| dir.join(m).exists())
+        })
+    };
+    let mut keys: HashMap<String, usize> = HashMap::new();
+    let mut key = |k: String| {
+        let next = keys.len();
+        *keys.entry(k).or_insert(next)
+    };
+    (0..paths.len())
+        .map(|i| {
+            if let Some(c) = crate_of[i] {
+                return key(format!("rs:{}", find(&mut parent, c)));
+            }
+            if !written[i].ends_with(".py") {
+                return key(String::new());
+            }
+            // `./app/db.py` is in `.` as `app/db.py` is.
+            let normal = |p: &Path| -> PathBuf {
+                p.components()
+                    .filter(|c| *c != std::path::Component::CurDir)
+                    .collect()
+            };
+            let path = normal(&paths[i]);
+            let Some(root) = roots
+                .iter()
+                .map(|r| normal(&r.path))
+                .filter(|r| path.starts_with(r))
+                .min_by_key(|r| r.components().count())
+            else {
+                return key("py:".to_string());
+            };
+            let mut project = root.clone();
+            let mut dir = path.parent();
+            while let Some(d) = dir {
+                if !d.starts_with(&root) || d.as_os_str().is_empty() {
+                    break;
+                }
+                if has_marker(d) {
+                    project = d.to_path_buf();
+                }
+                dir = d.parent();
+            }
+            key(format!("py:{}", project.display()))
+        })
+        .collect()
 }
 
 /// Names each manifest that could not be read on standard error, once, with the reason: the run

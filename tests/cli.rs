@@ -596,3 +596,68 @@ fn version_names_the_release_and_the_commit_it_was_built_from() {
         None => assert_eq!(version, "\n"),
     }
 }
+
+/// Projects checked in one run are checked as if one at a time: an import in one never resolves
+/// into another (here `app.db` exists only in the first project, and the second's import of it
+/// would otherwise be resolved there, the only module of that name in the run), and a Rust crate
+/// sees only the crates its manifest names. The same findings, in one run or several.
+#[test]
+fn projects_in_one_run_do_not_see_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "first/pyproject.toml",
+        "[project]\nname = \"first\"\n",
+    );
+    write(dir.path(), "first/app/__init__.py", "");
+    write(
+        dir.path(),
+        "first/app/db.py",
+        "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n\ndef lease():\n    with engine.connect() as conn:\n        return conn\n",
+    );
+    write(
+        dir.path(),
+        "second/pyproject.toml",
+        "[project]\nname = \"second\"\n",
+    );
+    write(dir.path(), "second/svc/__init__.py", "");
+    write(
+        dir.path(),
+        "second/svc/use.py",
+        "import sqlalchemy\nfrom app.db import lease\n\ndef relay():\n    return lease()\n",
+    );
+    write(
+        dir.path(),
+        "third/Cargo.toml",
+        "[package]\nname = \"third\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(dir.path(), "third/src/lib.rs", ESCAPES);
+    let short = |args: &[&str]| {
+        let (_, stdout, stderr) = run_in(dir.path(), args);
+        assert!(!stderr.contains("error"), "{stderr}");
+        let mut lines: Vec<String> = stdout.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    let together = short(&["check", "--format", "short", "first", "second", "third"]);
+    let mut alone = Vec::new();
+    for project in ["first", "second", "third"] {
+        alone.extend(short(&["check", "--format", "short", project]));
+    }
+    alone.sort();
+    assert_eq!(together, alone);
+    assert!(
+        together.iter().any(|l| l.starts_with("first/app/db.py:6")),
+        "{together:#?}"
+    );
+    assert!(
+        !together.iter().any(|l| l.starts_with("second/")),
+        "{together:#?}"
+    );
+    // A directory that holds them all, with no project of its own, is the same three projects.
+    let whole: Vec<String> = short(&["check", "--format", "short", "."])
+        .iter()
+        .map(|l| l.trim_start_matches("./").to_string())
+        .collect();
+    assert_eq!(whole, together);
+}

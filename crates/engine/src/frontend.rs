@@ -187,6 +187,22 @@ impl FileDecls {
         None
     }
 
+    /// Puts the file in part `part` of the run (see `crate::pipeline::SourceSet::part`); a Rust
+    /// crate sees only the crates its manifest names, whatever the part.
+    pub(crate) fn in_part(self, part: usize) -> FileDecls {
+        match self {
+            #[cfg(feature = "python")]
+            FileDecls::Python(mut d) => {
+                d.set_part(part);
+                FileDecls::Python(d)
+            }
+            other => {
+                let _ = part;
+                other
+            }
+        }
+    }
+
     /// A Rust file's declarations.
     pub(crate) fn rust(&self) -> Option<&RustDecls> {
         match self {

@@ -35,6 +35,81 @@ pub trait SourceSet: Sync {
     fn options(&self, i: usize) -> &Options;
     /// The text of source `i`, read now, or why it cannot be read.
     fn text(&self, i: usize) -> Result<String, String>;
+    /// The part of the run source `i` belongs to: sources of different parts cannot see each
+    /// other (different Cargo workspaces, different Python projects), so each part is checked as
+    /// if it were checked alone, and only a batch of parts is held in memory at a time. One part
+    /// unless the set knows better.
+    fn part(&self, i: usize) -> usize {
+        let _ = i;
+        0
+    }
+    /// Called when a batch of parts was checked and what it held was dropped: a set that knows
+    /// the allocator can have it give the memory back, so the next batch does not add to it.
+    fn batch_done(&self) {}
+}
+
+/// The sources `of` a set, as a set of their own.
+struct Subset<'a> {
+    of: &'a dyn SourceSet,
+    indices: &'a [usize],
+}
+
+impl SourceSet for Subset<'_> {
+    fn len(&self) -> usize {
+        self.indices.len()
+    }
+    fn path(&self, i: usize) -> &str {
+        self.of.path(self.indices[i])
+    }
+    fn options(&self, i: usize) -> &Options {
+        self.of.options(self.indices[i])
+    }
+    fn text(&self, i: usize) -> Result<String, String> {
+        self.of.text(self.indices[i])
+    }
+    fn part(&self, i: usize) -> usize {
+        self.of.part(self.indices[i])
+    }
+}
+
+/// How many sources a batch of small parts holds at most: a part at least this large is a batch
+/// of its own, smaller ones are checked together (each batch pays its rounds and threads once).
+const BATCH: usize = 256;
+
+/// The parts of a run in batches: whole parts, in the order of their first source; a part of
+/// [`BATCH`] sources or more alone, smaller ones together up to [`BATCH`] sources. What a batch
+/// holds in memory is then about what its largest part, checked alone, holds. The parts of one
+/// batch still cannot see each other: a Python import resolves only within its part, a Rust
+/// crate reaches only the crates its manifest names.
+fn batches(sources: &dyn SourceSet) -> Vec<Vec<usize>> {
+    let mut parts: Vec<Vec<usize>> = Vec::new();
+    let mut at: rustc_hash::FxHashMap<usize, usize> = rustc_hash::FxHashMap::default();
+    for i in 0..sources.len() {
+        let slot = *at.entry(sources.part(i)).or_insert_with(|| {
+            parts.push(Vec::new());
+            parts.len() - 1
+        });
+        parts[slot].push(i);
+    }
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut small: Vec<usize> = Vec::new();
+    for part in parts {
+        if part.len() >= BATCH {
+            out.push(part);
+            continue;
+        }
+        if small.len() + part.len() > BATCH {
+            out.push(std::mem::take(&mut small));
+        }
+        small.extend(part);
+    }
+    if !small.is_empty() {
+        out.push(small);
+    }
+    for batch in &mut out {
+        batch.sort_unstable();
+    }
+    out
 }
 
 /// Why a source was not checked.
@@ -67,8 +142,35 @@ pub struct Outcome {
 /// new sources keep coming, only they are summarized; once none comes, every parsed source is
 /// summarized again against the final index (what a source declares may change how another
 /// resolves), and the words that gives are searched for too, so the run ends only at a fixpoint.
+///
+/// A run whose sources are in several parts ([`SourceSet::part`]) is checked a batch of parts at a
+/// time: what one batch parsed, indexed and linked is dropped before the next is read.
 pub fn check(sources: &dyn SourceSet, prefilter: bool) -> Outcome {
-    check_keeping(sources, prefilter, KEPT_TREE_BYTES)
+    let batches = batches(sources);
+    if batches.len() <= 1 {
+        return check_keeping(sources, prefilter, KEPT_TREE_BYTES);
+    }
+    let mut out = Outcome::default();
+    for indices in &batches {
+        let part = check_keeping(
+            &Subset {
+                of: sources,
+                indices,
+            },
+            prefilter,
+            KEPT_TREE_BYTES,
+        );
+        out.findings
+            .extend(part.findings.into_iter().map(|(i, f)| (indices[i], f)));
+        out.failures
+            .extend(part.failures.into_iter().map(|(i, f)| (indices[i], f)));
+        out.skipped += part.skipped;
+        sources.batch_done();
+    }
+    // By source, each source's findings in the order its batch gave them.
+    out.findings.sort_by_key(|(i, _)| *i);
+    out.failures.sort_by_key(|(i, _)| *i);
+    out
 }
 
 /// [`check`], keeping trees of at most about `keep` bytes for the second pass.
@@ -240,7 +342,7 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
             // A Python module the prefilter has not let through yet is still a module of the run.
             let unread = (0..n)
                 .filter(|&i| !parsed[i] && state.failed[i].is_none())
-                .filter_map(|i| FileDecls::unread(sources.path(i)));
+                .filter_map(|i| Some(FileDecls::unread(sources.path(i))?.in_part(sources.part(i))));
             index = Arc::new(if more_rounds {
                 RunIndex::with_rust(rust, state.decls.iter().flatten().cloned().chain(unread))
             } else {
@@ -395,7 +497,7 @@ impl Run<'_, '_> {
         for (i, result) in read {
             match result {
                 Ok(parsed) => {
-                    self.decls[i] = Some(parsed.decls);
+                    self.decls[i] = Some(parsed.decls.in_part(self.sources.part(i)));
                     self.trees[i] = parsed.tree;
                 }
                 Err(e) => self.failed[i] = Some(e),

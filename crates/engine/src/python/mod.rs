@@ -156,6 +156,9 @@ pub struct PyDecls {
     /// (`with session_scope() as s`, `with self.db.connection() as c`), for the prefilter: the
     /// module that defines one decides what the target is.
     managers: Vec<String>,
+    /// The part of the run the module is in (`crate::pipeline::SourceSet::part`): an import never
+    /// resolves into another part's modules.
+    part: usize,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -387,11 +390,20 @@ impl PyIndex {
                 return Some(d);
             }
         }
-        if let Some(d) = self.modules.get(dotted) {
+        // Beyond its own root, a module sees only the modules of its own part of the run.
+        let part = self.modules.get(from).map(|d| d.part);
+        let seen = |d: &&PyDecls| part.is_none_or(|p| d.part == p);
+        if let Some(d) = self.modules.get(dotted).filter(seen) {
             return Some(d);
         }
-        match self.relative.get(dotted)?.as_slice() {
-            [one] => self.modules.get(one),
+        let mut candidates = self
+            .relative
+            .get(dotted)?
+            .iter()
+            .filter_map(|m| self.modules.get(m))
+            .filter(seen);
+        match (candidates.next(), candidates.next()) {
+            (Some(one), None) => Some(one),
             _ => None,
         }
     }
@@ -914,7 +926,12 @@ impl PyDecls {
 
     /// What the module is, apart from what it declares.
     pub(crate) fn identity(&self) -> String {
-        format!("{:?} {}", self.module, self.package)
+        format!("{:?} {} {}", self.module, self.package, self.part)
+    }
+
+    /// Puts the module in part `part` of the run.
+    pub(crate) fn set_part(&mut self, part: usize) {
+        self.part = part;
     }
 
     /// Whether the module itself defines `name` (a function, class or global).
