@@ -7,7 +7,8 @@
 #
 # Corpus (fetched once into ignored folders): the crates of bench/corpus/Cargo.toml and their
 # dependencies, vendored by cargo into bench/vendor; 2x and 4x that tree as hard-linked copies; the
-# PyPI sources of SQLAlchemy 2.0.36, asyncpg, psycopg, alembic and FastAPI in bench/pypi. Tools:
+# PyPI sources of SQLAlchemy 2.0.36, asyncpg, psycopg, alembic and FastAPI in bench/pypi; the real
+# applications scripts/realworld.sh pins (realworld/python-apps, realworld/rust-apps). Tools:
 # ast-grep from npm (bench/node_modules), ruff from PyPI (on PATH or installed with pip --user).
 # Wall time and peak RSS come from /usr/bin/time; threads are set with RAYON_NUM_THREADS (scoped-db
 # and the floor) and -j (ast-grep).
@@ -90,8 +91,48 @@ for threads in 2 1; do
   measure "ruff check, one rule, --no-cache" pypi py "$threads" -- \
     "$ruff" check --no-cache --isolated --select SIM115 --exit-zero pypi
 done
+measure "scoped-db check --no-prefilter (Python)" pypi py 2 -- \
+  "$scoped" check --no-ignore --format json --no-prefilter pypi
+# The prefilter never changes a finding.
+if ! diff <("$scoped" check --no-ignore --format short --exit-zero pypi 2>/dev/null) \
+  <("$scoped" check --no-ignore --format short --exit-zero --no-prefilter pypi 2>/dev/null) >/dev/null; then
+  echo "bench: the Python findings differ with --no-prefilter" >&2
+  exit 1
+fi
+
+# Many projects: the real applications scripts/realworld.sh pins (fetched once; with
+# REALWORLD_MIRROR where GitHub is out of reach), checked in one run and each alone.
+if [ ! -d "$root/realworld/python-apps/chatter" ]; then
+  (cd "$root" && scripts/realworld.sh --fetch-only >/dev/null) || true
+fi
+apps=()
+for dir in "$root"/realworld/python-apps/* "$root"/realworld/rust-apps/*; do
+  [ -d "$dir" ] && apps+=("$dir")
+done
+if [ "${#apps[@]}" -gt 0 ]; then
+  files=$(find "${apps[@]}" \( -name '*.py' -o -name '*.rs' \) -type f | wc -l)
+  bytes=$(find "${apps[@]}" \( -name '*.py' -o -name '*.rs' \) -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+  find "${apps[@]}" -type f -print0 | xargs -0 cat > /dev/null
+  timing=$(mktemp)
+  RAYON_NUM_THREADS=2 /usr/bin/time -o "$timing" -f "%e %M" "$scoped" check --format json "${apps[@]}" >/dev/null 2>&1 || true
+  one=$(tail -1 "$timing")
+  echo "scoped-db check, ${#apps[@]} applications in one run|$files|$bytes|2|$one" >> "$results"
+  echo "many projects, one run: $one" >&2
+  sum=0
+  peak=0
+  for dir in "${apps[@]}"; do
+    RAYON_NUM_THREADS=2 /usr/bin/time -o "$timing" -f "%e %M" "$scoped" check --format json "$dir" >/dev/null 2>&1 || true
+    read -r wall rss < <(tail -1 "$timing")
+    sum=$(echo "$sum + $wall" | bc)
+    [ "$rss" -gt "$peak" ] && peak=$rss
+  done
+  rm -f "$timing"
+  echo "scoped-db check, each alone (wall summed, peak of the largest)|$files|$bytes|2|$sum $peak" >> "$results"
+  echo "many projects, each alone: $sum $peak" >&2
+fi
 chain=$(cd "$root" && cargo bench --quiet -p scoped-db-engine 2>/dev/null | grep propagation || true)
-# The language server: didChange to publishDiagnostics on generated workspaces and bench/pypi.
+# The language server: didChange to publishDiagnostics on generated workspaces, bench/pypi and
+# the seed's own application (realworld/python-apps/chatter).
 server=$(cd "$root" && cargo bench --quiet --bench server 2>/dev/null | grep "edits:" || true)
 
 # --- writing --------------------------------------------------------------------------------
@@ -118,6 +159,14 @@ if chain:
 if server:
     out += ["", "Language server (`cargo bench --bench server`):", ""] + [f"- {l}" for l in server]
 open("results.md", "w").write("\n".join(out) + "\n")
+# README's table is this one, between its markers.
+readme = open("../README.md").read()
+start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+if start in readme and end in readme:
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    table = "\n".join(out[2:])
+    open("../README.md", "w").write(f"{head}{start}\n{table}\n{end}{tail}")
 width, bar_h, left = 760, 22, 300
 top = max(w for _, w in bars) or 1
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{bar_h * len(bars) + 40}" font-family="sans-serif" font-size="12">',

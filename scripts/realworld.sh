@@ -6,6 +6,7 @@
 #
 #   scripts/realworld.sh            # fetch (once) and check
 #   scripts/realworld.sh --json     # the raw JSON report instead of the grouped summary
+#   scripts/realworld.sh --fetch-only  # fetch (once) and stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=realworld
@@ -177,6 +178,10 @@ for entry in "${rust_apps[@]}"; do
     checked_apps+=("$dir")
   fi
 done
+# `--fetch-only`: bring the corpus and stop (bench/run.sh's many-projects row uses the apps).
+if [ "${1:-}" = "--fetch-only" ]; then
+  exit 0
+fi
 cargo build --release --quiet
 bin=target/release/scoped-db
 files=$(find "$work/vendor" -name '*.rs' | wc -l)

@@ -66,22 +66,23 @@ impl Facts {
     /// function that calls one of them, directly or not (`changed` holds their keys, before and
     /// after), are settled again; no other function's facts can depend on them. Gives the keys
     /// settled again, whose callers' findings may change.
+    /// `locate` gives the positions in `summaries` of the functions with a key (none for a key no
+    /// longer in the run).
     pub(crate) fn recompute<'k, S>(
         &mut self,
         summaries: &[&'k FnSummary<S>],
         changed: impl IntoIterator<Item = &'k FnKey>,
+        callers: &Callers,
+        locate: &dyn Fn(&FnKey) -> Vec<usize>,
     ) -> HashSet<&'k FnKey> {
-        let mut callers: HashMap<&FnKey, Vec<&FnKey>> = HashMap::default();
-        for s in summaries {
-            for key in callees(s) {
-                callers.entry(key).or_default().push(&s.key);
-            }
-        }
-        let mut affected: HashSet<&FnKey> = HashSet::default();
-        let mut stack: Vec<&FnKey> = changed.into_iter().collect();
+        let mut affected: HashSet<&'k FnKey> = HashSet::default();
+        let mut stack: Vec<&'k FnKey> = changed.into_iter().collect();
         while let Some(key) = stack.pop() {
             if affected.insert(key) {
-                stack.extend(callers.get(key).into_iter().flatten().copied());
+                // A caller no longer in the run has no facts to settle.
+                for c in callers.0.get(key).into_iter().flatten() {
+                    stack.extend(locate(c).into_iter().map(|i| &summaries[i].key));
+                }
             }
         }
         for key in &affected {
@@ -92,9 +93,9 @@ impl Facts {
             self.with_targets.remove(*key);
             self.names.remove(*key);
         }
-        let todo: Vec<usize> = (0..summaries.len())
-            .filter(|&i| affected.contains(&summaries[i].key))
-            .collect();
+        let mut todo: Vec<usize> = affected.iter().flat_map(|k| locate(k)).collect();
+        todo.sort_unstable();
+        todo.dedup();
         for &i in &todo {
             self.names
                 .insert(summaries[i].key.clone(), summaries[i].function.clone());
@@ -386,6 +387,33 @@ fn least(keys: &[FnKey], of: impl Fn(&FnKey) -> Option<Known>) -> Option<(Known,
 }
 
 /// The functions whose facts a summary's own depend on: those it calls or enters.
+/// Who calls each function, kept between links by a long-lived run: the calls of a function read
+/// again are added to it; a call it no longer makes stays until the next whole link (a caller too
+/// many is settled again for nothing, never wrongly).
+#[derive(Default)]
+pub(crate) struct Callers(HashMap<FnKey, Vec<FnKey>>);
+
+impl Callers {
+    /// The callers of every function of `summaries`.
+    pub(crate) fn of<'s, S: 's>(summaries: impl IntoIterator<Item = &'s FnSummary<S>>) -> Callers {
+        let mut callers = Callers::default();
+        callers.add(summaries);
+        callers
+    }
+
+    /// Adds the calls `summaries` make.
+    pub(crate) fn add<'s, S: 's>(&mut self, summaries: impl IntoIterator<Item = &'s FnSummary<S>>) {
+        for s in summaries {
+            for key in callees(s) {
+                let list = self.0.entry(key.clone()).or_default();
+                if !list.contains(&s.key) {
+                    list.push(s.key.clone());
+                }
+            }
+        }
+    }
+}
+
 fn callees<S>(s: &FnSummary<S>) -> impl Iterator<Item = &FnKey> {
     s.origins.iter().flat_map(|origin| match &origin.kind {
         OriginKind::Call(keys) | OriginKind::Enter(keys) => keys.as_slice(),
@@ -455,7 +483,10 @@ mod tests {
             assert_eq!(facts.escapes[&key("caller")].kind, HandleKind::Transaction);
             // Settled again from the helper up: the same.
             let mut again = Facts::compute(&order);
-            again.recompute(&order, [&key("begin")]);
+            let locate = |k: &FnKey| -> Vec<usize> {
+                (0..order.len()).filter(|&i| order[i].key == *k).collect()
+            };
+            again.recompute(&order, [&key("begin")], &Callers::of(order), &locate);
             assert_eq!(again.escapes, facts.escapes);
         }
     }

@@ -23,7 +23,7 @@ use crate::ids::FnKey;
 use crate::location::Location;
 use crate::options::{Options, SourceError};
 use crate::pipeline::{self, Failure, group_findings, link_with_facts};
-use crate::propagate::Facts;
+use crate::propagate::{Callers, Facts};
 use crate::rust::index::Index;
 use crate::summary::FnSummary;
 
@@ -55,6 +55,10 @@ pub struct Workspace {
     /// What the last link found of the run's functions; none when it fell back to linking each
     /// file alone, so the next link is of the whole run.
     facts: Option<Facts>,
+    /// Who calls each function, and where each function's summary is (its entry and its place
+    /// there), for [`Workspace::relink`].
+    callers: Callers,
+    located: HashMap<FnKey, Vec<(usize, usize)>>,
 }
 
 /// What an update did, for whoever wants to know its cost.
@@ -77,6 +81,8 @@ impl Workspace {
             index: RunIndex::default(),
             findings: Vec::new(),
             facts: None,
+            callers: Callers::default(),
+            located: HashMap::default(),
         };
         for (path, options) in sources {
             ws.by_path.insert(path.clone(), ws.entries.len());
@@ -300,6 +306,13 @@ impl Workspace {
     /// Links the whole run.
     fn link(&mut self) {
         let groups = &self.groups;
+        self.callers = Callers::of(groups.iter().flatten());
+        self.located = HashMap::default();
+        for (g, group) in groups.iter().enumerate() {
+            for (k, s) in group.iter().enumerate() {
+                self.located.entry(s.key.clone()).or_default().push((g, k));
+            }
+        }
         let mut findings = vec![Vec::new(); groups.len()];
         match panic::catch_unwind(AssertUnwindSafe(|| link_with_facts(groups))) {
             Ok((linked, facts)) => {
@@ -335,17 +348,48 @@ impl Workspace {
             return self.link();
         };
         let groups = &self.groups;
+        self.callers
+            .add(files.iter().flat_map(|&f| groups[f].iter()));
+        // Where the functions of the files read again are now.
+        for key in &before {
+            if let Some(places) = self.located.get_mut(key) {
+                places.retain(|(g, _)| !files.contains(g));
+            }
+        }
+        for &f in files {
+            for (k, s) in groups[f].iter().enumerate() {
+                self.located.entry(s.key.clone()).or_default().push((f, k));
+            }
+        }
+        let (callers, located) = (&self.callers, &self.located);
         let relinked = panic::catch_unwind(AssertUnwindSafe(|| {
             let all: Vec<&FnSummary<Location>> = groups.iter().flatten().collect();
+            let mut offsets = Vec::with_capacity(groups.len());
+            let mut at = 0;
+            for group in groups {
+                offsets.push(at);
+                at += group.len();
+            }
+            let locate = |key: &FnKey| -> Vec<usize> {
+                located
+                    .get(key)
+                    .into_iter()
+                    .flatten()
+                    .map(|&(g, k)| offsets[g] + k)
+                    .collect()
+            };
             let changed = before
                 .iter()
                 .chain(files.iter().flat_map(|&f| groups[f].iter().map(|s| &s.key)));
-            let affected = facts.recompute(&all, changed);
-            let again: Vec<usize> = (0..groups.len())
-                .filter(|&g| {
-                    files.contains(&g) || groups[g].iter().any(|s| affected.contains(&s.key))
-                })
-                .collect();
+            let affected = facts.recompute(&all, changed, callers, &locate);
+            let mut again: Vec<usize> = files.to_vec();
+            again.extend(
+                affected
+                    .iter()
+                    .flat_map(|k| located.get(*k).into_iter().flatten().map(|&(g, _)| g)),
+            );
+            again.sort_unstable();
+            again.dedup();
             let findings: Vec<_> = again
                 .iter()
                 .map(|&g| (g, group_findings(&groups[g], &facts)))
