@@ -123,6 +123,16 @@ pub struct CheckArgs {
     #[arg(long)]
     pub report_unused_suppressions: bool,
 
+    /// Apply the configuration's `exclude` and `--exclude` to files and directories named on the
+    /// command line too (pre-commit names every staged file, excluded or not).
+    #[arg(long)]
+    pub force_exclude: bool,
+
+    /// Count the findings per rule: with `human` or `short`, a table of the counts instead of the
+    /// findings; with `json`, the counts in `summary.statistics` as well.
+    #[arg(long)]
+    pub statistics: bool,
+
     /// Parse every file, not only those whose text can matter (the findings are the same; this is
     /// slower, and reports a syntax error in any file).
     #[arg(long)]
@@ -137,9 +147,12 @@ pub enum FailOn {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Source snippets with labels, for people.
+    /// Source snippets with labels, for people (`full` is the same).
+    #[value(alias = "full")]
     Human,
-    /// `path:line:column: CODE message`, one line per finding, for editors and grep.
+    /// `path:line:column: CODE message`, one line per finding, for editors and grep (`concise` is
+    /// the same).
+    #[value(alias = "concise")]
     Short,
     /// One JSON document (see CONTRACT.md), for tools.
     Json,

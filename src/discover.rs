@@ -27,6 +27,9 @@ pub struct Walk<'a> {
     /// Whether a path the walk reaches is excluded by the configuration or `--exclude`; an
     /// excluded directory is not entered.
     pub excluded: &'a dyn Fn(&Path) -> bool,
+    /// Apply `excluded` to the paths named as roots too, and to the directories above them
+    /// (`--force-exclude`: pre-commit names every staged file, excluded or not).
+    pub force_exclude: bool,
 }
 
 /// Directories that only hold code built for tests.
@@ -34,7 +37,8 @@ const TEST_DIRS: &[&str] = &["tests", "test", "benches", "examples"];
 
 /// Files to check under `roots`, in a stable order: each root in the order given, directories
 /// walked in file-name order. A file is listed once even when reached twice. A file named as a
-/// root is always listed, whatever ignores or excludes it.
+/// root is always listed, whatever ignores or excludes it, unless `force_exclude` says excludes
+/// apply to it too.
 pub fn discover(roots: &[PathBuf], walk: &Walk<'_>) -> (Vec<PathBuf>, Vec<DiscoveryError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -48,6 +52,14 @@ pub fn discover(roots: &[PathBuf], walk: &Walk<'_>) -> (Vec<PathBuf>, Vec<Discov
         }
     };
     for root in roots {
+        if walk.force_exclude
+            && root
+                .ancestors()
+                .filter(|a| !a.as_os_str().is_empty() && a.parent().is_some())
+                .any(|a| (walk.excluded)(a))
+        {
+            continue;
+        }
         let meta = match std::fs::metadata(root) {
             Ok(meta) => meta,
             Err(e) => {

@@ -140,9 +140,12 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         }
     };
     let emitter: Box<dyn Emitter> = match args.format {
+        Format::Human | Format::Short if args.statistics => Box::new(emit::statistics::Statistics),
         Format::Human => Box::new(emit::human::Human { color }),
         Format::Short => Box::new(emit::short::Short),
-        Format::Json => Box::new(emit::json::Json),
+        Format::Json => Box::new(emit::json::Json {
+            statistics: args.statistics,
+        }),
         Format::Sarif => Box::new(emit::sarif::Sarif),
         Format::Github => Box::new(emit::github::Github),
     };
@@ -456,6 +459,7 @@ fn gather(
                     respect_ignore: !args.no_ignore,
                     follow_links: args.follow_links,
                     excluded: &excluded,
+                    force_exclude: args.force_exclude && root.role == Role::Checked,
                 },
             )
         };

@@ -207,6 +207,7 @@ impl Server {
                     respect_ignore: true,
                     follow_links: false,
                     excluded: &excluded,
+                    force_exclude: false,
                 },
             );
             files.extend(found);

@@ -661,3 +661,113 @@ fn projects_in_one_run_do_not_see_each_other() {
         .collect();
     assert_eq!(whole, together);
 }
+
+/// `--statistics` counts the findings per rule: for people a table instead of the findings (most
+/// found first), in JSON the counts in the summary beside the findings; `concise` and `full` are
+/// ruff's names for `short` and `human`.
+#[test]
+fn statistics_count_findings_per_rule_and_ruffs_format_names_are_understood() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a.rs", ESCAPES);
+    write(
+        dir.path(),
+        "src/b.rs",
+        ESCAPES.replace("fn conn(", "fn other_conn("),
+    );
+    write(
+        dir.path(),
+        "app/keep.py",
+        "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\nCACHE = []\n\ndef keep():\n    with engine.connect() as conn:\n        CACHE.append(conn)\n",
+    );
+    let (code, stdout, stderr) = run_in(dir.path(), &["check", "--statistics", "src", "app"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stdout,
+        "2  SDB001  escaped-handle\n1  SDB002  stored-handle\n"
+    );
+    assert!(stderr.contains("3 findings in 3 files"), "{stderr}");
+    let (_, concise, _) = run_in(
+        dir.path(),
+        &["check", "--statistics", "--format", "concise", "src", "app"],
+    );
+    assert_eq!(concise, stdout);
+    let (_, stdout, _) = run_in(
+        dir.path(),
+        &["check", "--statistics", "--format", "json", "src", "app"],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        doc["summary"]["statistics"],
+        serde_json::json!([
+            {"rule": "SDB001", "name": "escaped-handle", "count": 2},
+            {"rule": "SDB002", "name": "stored-handle", "count": 1}
+        ])
+    );
+    // Without the flag the summary is what it was.
+    let (_, stdout, _) = run_in(dir.path(), &["check", "--format", "json", "src", "app"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(doc["summary"].get("statistics").is_none());
+    // ruff's names for the formats.
+    let (_, concise, _) = run_in(dir.path(), &["check", "--format", "concise", "src"]);
+    let (_, short, _) = run_in(dir.path(), &["check", "--format", "short", "src"]);
+    assert_eq!(concise, short);
+    let (_, full, _) = run_in(dir.path(), &["check", "--format", "full", "src"]);
+    let (_, human, _) = run_in(dir.path(), &["check", "--format", "human", "src"]);
+    assert_eq!(full, human);
+}
+
+/// Files named on the command line are checked even when the configuration excludes them (as
+/// ruff does), unless `--force-exclude`: then the excludes apply to them, and to what they are
+/// in, as pre-commit's hooks need (pre-commit names every staged file).
+#[test]
+fn force_exclude_applies_the_excludes_to_files_named_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "scoped-db.toml",
+        "exclude = [\"generated\", \"legacy_*.rs\"]\n",
+    );
+    write(dir.path(), "generated/db.rs", ESCAPES);
+    write(dir.path(), "src/legacy_db.rs", ESCAPES);
+    write(dir.path(), "src/db.rs", ESCAPES);
+    let files = ["generated/db.rs", "src/db.rs", "src/legacy_db.rs"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "--format", "short"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&files);
+        let (code, stdout, stderr) = run_in(dir.path(), &args);
+        let mut paths: Vec<String> = stdout
+            .lines()
+            .map(|l| l.split(':').next().unwrap().to_string())
+            .collect();
+        paths.dedup();
+        (code, paths, stderr)
+    };
+    let (code, named, _) = run(&[]);
+    assert_eq!((code, named), (1, files.map(String::from).to_vec()));
+    let (code, forced, stderr) = run(&["--force-exclude"]);
+    assert_eq!(
+        (code, forced),
+        (1, vec!["src/db.rs".to_string()]),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 file checked"), "{stderr}");
+    // Every file named is excluded: nothing to check, and that is not an error.
+    let (code, stdout, stderr) = run_in(
+        dir.path(),
+        &["check", "--force-exclude", "generated/db.rs", "generated"],
+    );
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    // The walk of a directory is as it was.
+    let (_, walked, _) = run_in(
+        dir.path(),
+        &["check", "--format", "short", "--force-exclude", "."],
+    );
+    assert!(
+        walked
+            .lines()
+            .all(|l| l.starts_with("./src/db.rs") || l.starts_with("src/db.rs")),
+        "{walked}"
+    );
+}

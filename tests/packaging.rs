@@ -71,7 +71,7 @@ fn both_pre_commit_hooks_check_staged_files_in_their_project() {
         .filter_map(|l| l.trim().strip_prefix("entry: "))
         .collect();
     assert_eq!(
-        entries, ["scoped-db check --format short --context ."; 2],
+        entries, ["scoped-db check --format short --force-exclude --context ."; 2],
         "{hooks}"
     );
     for language in ["language: rust", "language: python"] {

@@ -7,7 +7,10 @@ use serde::Serialize;
 use super::Emitter;
 use crate::report::Outcome;
 
-pub struct Json;
+pub struct Json {
+    /// With `--statistics`: the findings counted per rule in the summary.
+    pub statistics: bool,
+}
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -19,7 +22,7 @@ struct Document<'a> {
     /// An addition to the contract, with `--report-unused-suppressions`.
     #[serde(skip_serializing_if = "Option::is_none")]
     unused_suppressions: Option<Vec<JsonUnused<'a>>>,
-    summary: Summary,
+    summary: Summary<'a>,
 }
 
 #[derive(Serialize)]
@@ -68,10 +71,20 @@ struct JsonSkipped<'a> {
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     files_checked: usize,
     findings: usize,
     errors: usize,
+    /// An addition to the contract, with `--statistics`: by rule, most found first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statistics: Option<Vec<JsonCount<'a>>>,
+}
+
+#[derive(Serialize)]
+struct JsonCount<'a> {
+    rule: &'a str,
+    name: &'a str,
+    count: usize,
 }
 
 impl Emitter for Json {
@@ -147,6 +160,16 @@ impl Emitter for Json {
                 files_checked: outcome.files_checked,
                 findings: outcome.findings.len(),
                 errors: outcome.errors.len(),
+                statistics: self.statistics.then(|| {
+                    super::statistics::counts(outcome)
+                        .into_iter()
+                        .map(|(rule, count)| JsonCount {
+                            rule: rule.code(),
+                            name: rule.name(),
+                            count,
+                        })
+                        .collect()
+                }),
             },
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::from)?;

@@ -5,6 +5,7 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 pub mod short;
+pub mod statistics;
 
 use std::io::{self, Write};
 
@@ -49,6 +50,28 @@ pub fn summary(outcome: &Outcome) -> String {
         ));
     }
     summary
+}
+
+/// What the line-oriented formats write to standard error after the findings: each file that
+/// could not be checked (`path:line:column: error: ..`), each file skipped, and the summary.
+pub fn notes(err: &mut dyn Write, outcome: &Outcome) -> io::Result<()> {
+    for e in &outcome.errors {
+        match e.position {
+            Some(at) => writeln!(
+                err,
+                "{}:{}:{}: error: {}",
+                visible(&e.path),
+                at.line,
+                at.column,
+                visible(&e.detail)
+            )?,
+            None => writeln!(err, "{}: error: {}", visible(&e.path), visible(&e.message))?,
+        }
+    }
+    for skipped in &outcome.skipped {
+        writeln!(err, "{}", skipped_line(skipped))?;
+    }
+    writeln!(err, "{}", summary(outcome))
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{Emitter, UNUSED_SUPPRESSION, summary, unused_message, visible};
+use super::{Emitter, UNUSED_SUPPRESSION, unused_message, visible};
 use crate::report::Outcome;
 
 pub struct Short;
@@ -33,22 +33,6 @@ impl Emitter for Short {
                 unused_message(s),
             )?;
         }
-        for e in &outcome.errors {
-            match e.position {
-                Some(at) => writeln!(
-                    err,
-                    "{}:{}:{}: error: {}",
-                    visible(&e.path),
-                    at.line,
-                    at.column,
-                    visible(&e.detail)
-                )?,
-                None => writeln!(err, "{}: error: {}", visible(&e.path), visible(&e.message))?,
-            }
-        }
-        for skipped in &outcome.skipped {
-            writeln!(err, "{}", super::skipped_line(skipped))?;
-        }
-        writeln!(err, "{}", summary(outcome))
+        super::notes(err, outcome)
     }
 }
