@@ -847,7 +847,7 @@ fn settle_findings(
             unused.extend(
                 list.into_iter()
                     .zip(used)
-                    .filter(|(_, used)| !used)
+                    .filter(|(s, used)| !used && s.reported_when_unused())
                     .map(|(s, _)| (file, s)),
             );
         }

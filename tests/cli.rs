@@ -771,3 +771,59 @@ fn force_exclude_applies_the_excludes_to_files_named_on_the_command_line() {
         "{walked}"
     );
 }
+
+/// flake8's and ruff's `# noqa` in Python: scoped-db's codes or names silence those rules on their
+/// line, beside other tools' codes; a bare `# noqa` silences every finding on its line. The unused
+/// report names scoped-db's codes (an unknown `SDB` code too) and never another tool's, nor a bare
+/// `# noqa`, which may be another tool's.
+#[test]
+fn noqa_silences_scoped_db_findings_on_its_line_and_leaves_other_tools_codes_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app/db.py",
+        "from sqlalchemy import create_engine\n\
+         engine = create_engine('sqlite://')\n\n\
+         def a():\n    with engine.connect() as conn:\n        return conn  # noqa: E501, SDB001\n\n\
+         def b():\n    with engine.connect() as conn:\n        return conn  # NOQA\n\n\
+         def c():\n    with engine.connect() as conn:\n        return conn  # noqa: stored-handle\n\n\
+         def d():\n    with engine.connect() as conn:\n        return conn  # noqa: F401\n\n\
+         def e():\n    return 1  # noqa: SDB003, SDB999, E501\n\n\
+         def f():\n    return 2  # noqa\n",
+    );
+    let (code, stdout, stderr) = run_in(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "short",
+            "--report-unused-suppressions",
+            "app",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "c and d are reported; the noqa of c (stored-handle) and of e are unused: {stdout}"
+    );
+    assert!(lines[0].starts_with("app/db.py:14:16: SDB001"), "{stdout}");
+    assert!(lines[1].starts_with("app/db.py:18:16: SDB001"), "{stdout}");
+    assert!(
+        lines[2].starts_with("app/db.py:14:22: unused-suppression"),
+        "{stdout}"
+    );
+    assert!(
+        lines[3].starts_with("app/db.py:21:15: unused-suppression"),
+        "{stdout}"
+    );
+    assert!(
+        lines[3].contains("SDB003") && lines[3].contains("SDB999"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("E501") && !stdout.contains("F401"),
+        "{stdout}"
+    );
+}
