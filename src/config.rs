@@ -1,7 +1,9 @@
-//! Configuration: `scoped-db.toml`, or `[package.metadata.scoped-db]` /
-//! `[workspace.metadata.scoped-db]` in `Cargo.toml`, searched upward from each checked path; a
-//! file below that has its own (a project in a monorepo) uses its own, the nearest one, as ruff
-//! does; `--config PATH` instead of the search.
+//! Configuration: `scoped-db.toml`, `[tool.scoped-db]` in `pyproject.toml`, or
+//! `[package.metadata.scoped-db]` / `[workspace.metadata.scoped-db]` in `Cargo.toml`, searched
+//! upward from each checked path (in one directory in that order; a `pyproject.toml` or
+//! `Cargo.toml` without the table is passed over, as ruff passes over a `pyproject.toml` without
+//! `[tool.ruff]`); a file below that has its own (a project in a monorepo) uses its own, the
+//! nearest one, as ruff does; `--config PATH` instead of the search.
 //!
 //! ```toml
 //! include-tests = false
@@ -72,6 +74,17 @@ struct CargoSection {
 
 #[derive(Debug, Deserialize)]
 struct CargoMetadata {
+    #[serde(rename = "scoped-db")]
+    scoped_db: Option<RawConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Pyproject {
+    tool: Option<PyprojectTools>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PyprojectTools {
     #[serde(rename = "scoped-db")]
     scoped_db: Option<RawConfig>,
 }
@@ -247,12 +260,19 @@ pub fn for_root(root: &Path, explicit: Option<&Path>) -> Result<Settings, Box<Co
     Ok(Settings::defaults(start))
 }
 
-/// The configuration file in `dir` itself, if it has one: `scoped-db.toml`, else a `Cargo.toml`
-/// with `scoped-db` metadata.
+/// The configuration file in `dir` itself, if it has one: `scoped-db.toml`, else a
+/// `pyproject.toml` with a `[tool.scoped-db]` table, else a `Cargo.toml` with `scoped-db`
+/// metadata.
 pub fn file_in(dir: &Path) -> Option<PathBuf> {
     let own = dir.join("scoped-db.toml");
     if own.is_file() {
         return Some(own);
+    }
+    let pyproject = dir.join("pyproject.toml");
+    if pyproject.is_file()
+        && std::fs::read_to_string(&pyproject).is_ok_and(|text| has_tool_table(&text))
+    {
+        return Some(pyproject);
     }
     let cargo = dir.join("Cargo.toml");
     (cargo.is_file() && std::fs::read_to_string(&cargo).is_ok_and(|text| mentions_metadata(&text)))
@@ -269,6 +289,22 @@ fn shown(path: &Path) -> String {
         .unwrap_or_else(|| path.to_path_buf())
         .to_string_lossy()
         .into_owned()
+}
+
+/// Whether a `pyproject.toml` has a `[tool.scoped-db]` table. One that is not valid TOML has it
+/// when a line opens it (`[tool.scoped-db]`, `[tool.scoped-db.rules]`): reading it then says what
+/// is wrong, where a file that is not scoped-db's to read is passed over.
+fn has_tool_table(pyproject: &str) -> bool {
+    match toml::from_str::<toml::Table>(pyproject) {
+        Ok(t) => t
+            .get("tool")
+            .and_then(|tool| tool.get("scoped-db"))
+            .is_some(),
+        Err(_) => pyproject.lines().any(|l| {
+            let l = l.trim();
+            l.starts_with("[tool.scoped-db")
+        }),
+    }
 }
 
 fn mentions_metadata(cargo_toml: &str) -> bool {
@@ -305,7 +341,20 @@ pub fn read(path: &Path) -> Result<Settings, Box<ConfigError>> {
         })
     };
     let is_cargo = path.file_name().is_some_and(|n| n == "Cargo.toml");
-    let raw: RawConfig = if is_cargo {
+    let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    let raw: RawConfig = if is_pyproject {
+        let pyproject: Pyproject = toml::from_str(&text).map_err(|e| {
+            error(
+                format!(
+                    "invalid configuration in {shown} (the `[tool.scoped-db]` table): {}",
+                    e.message()
+                ),
+                e.span(),
+                "here",
+            )
+        })?;
+        pyproject.tool.and_then(|t| t.scoped_db).unwrap_or_default()
+    } else if is_cargo {
         let manifest: CargoManifest = toml::from_str(&text).map_err(|e| {
             error(
                 format!("invalid configuration in {shown}: {}", e.message()),

@@ -827,3 +827,95 @@ fn noqa_silences_scoped_db_findings_on_its_line_and_leaves_other_tools_codes_alo
         "{stdout}"
     );
 }
+
+/// `[tool.scoped-db]` in `pyproject.toml`, where every Python tool's configuration goes: the same
+/// keys as `scoped-db.toml`, found the same way; a `pyproject.toml` without the table is passed
+/// over; beside a `scoped-db.toml`, the `scoped-db.toml` wins; a bad key or a file that is not TOML
+/// is an error that names the file, the table and the key.
+#[test]
+fn pyproject_toml_configures_a_python_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\nCACHE = []\n\n\
+        def leak():\n    with engine.connect() as conn:\n        return conn\n\n\
+        def keep():\n    with engine.connect() as conn:\n        CACHE.append(conn)\n";
+    write(dir.path(), "svc/app/db.py", module);
+    write(dir.path(), "svc/legacy/db.py", module);
+    write(
+        dir.path(),
+        "svc/pyproject.toml",
+        "[project]\nname = \"svc\"\n\n[tool.ruff]\nline-length = 100\n\n\
+         [tool.scoped-db]\nextend-exclude = [\"legacy\"]\n\n[tool.scoped-db.rules]\nescaped-handle = \"off\"\n",
+    );
+    let codes = |args: &[&str]| {
+        let (code, stdout, stderr) = run_in(dir.path(), args);
+        let found: Vec<String> = stdout
+            .lines()
+            .map(|l| {
+                let mut parts = l.split(' ');
+                let at = parts.next().unwrap_or("");
+                format!("{at} {}", parts.next().unwrap_or(""))
+            })
+            .collect();
+        (code, found, stderr)
+    };
+    let (code, found, stderr) = codes(&["check", "--format", "short", "svc"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(found, ["svc/app/db.py:11:22: SDB002"]);
+
+    // A `pyproject.toml` without the table is not scoped-db's: the configuration above applies.
+    write(
+        dir.path(),
+        "scoped-db.toml",
+        "[rules]\nstored-handle = \"off\"\n",
+    );
+    write(
+        dir.path(),
+        "svc/pyproject.toml",
+        "[project]\nname = \"svc\"\n",
+    );
+    let (_, found, _) = codes(&["check", "--format", "short", "svc/app"]);
+    assert_eq!(found, ["svc/app/db.py:7:16: SDB001"]);
+
+    // Beside a `scoped-db.toml`, the `scoped-db.toml` wins.
+    write(
+        dir.path(),
+        "svc/scoped-db.toml",
+        "[rules]\nSDB002 = \"off\"\nSDB001 = \"off\"\n",
+    );
+    write(
+        dir.path(),
+        "svc/pyproject.toml",
+        "[tool.scoped-db.rules]\nSDB002 = \"error\"\n",
+    );
+    let (code, found, _) = codes(&["check", "--format", "short", "svc/app"]);
+    assert_eq!((code, found), (0, Vec::<String>::new()));
+    std::fs::remove_file(dir.path().join("svc/scoped-db.toml")).unwrap();
+
+    // A bad key: the file, the table and the key.
+    write(
+        dir.path(),
+        "svc/pyproject.toml",
+        "[project]\nname = \"svc\"\n\n[tool.scoped-db]\nexclude-dirs = [\"legacy\"]\n",
+    );
+    let (code, stdout, stderr) = run_in(dir.path(), &["check", "svc"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert!(
+        stderr.contains("pyproject.toml")
+            && stderr.contains("[tool.scoped-db]")
+            && stderr.contains("unknown field `exclude-dirs`"),
+        "{stderr}"
+    );
+    // Not TOML at all, with the table opened: where it breaks.
+    write(
+        dir.path(),
+        "svc/pyproject.toml",
+        "[tool.scoped-db\nexclude = 1\n",
+    );
+    let (code, _, stderr) = run_in(dir.path(), &["check", "svc"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("pyproject.toml:1:16"), "{stderr}");
+    // Not TOML, and nothing of scoped-db's in it: passed over.
+    write(dir.path(), "svc/pyproject.toml", "[project\nname = \n");
+    let (code, _, stderr) = run_in(dir.path(), &["check", "svc/app"]);
+    assert_eq!(code, 1, "{stderr}");
+}

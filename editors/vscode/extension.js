@@ -17,7 +17,7 @@ function activate(context) {
         { scheme: "file", language: "python" },
       ],
       synchronize: {
-        fileEvents: vscode.workspace.createFileSystemWatcher("**/{scoped-db.toml,Cargo.toml}"),
+        fileEvents: vscode.workspace.createFileSystemWatcher("**/{scoped-db.toml,pyproject.toml,Cargo.toml}"),
       },
     },
   );
