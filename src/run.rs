@@ -148,6 +148,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         }),
         Format::Sarif => Box::new(emit::sarif::Sarif),
         Format::Github => Box::new(emit::github::Github),
+        Format::Gitlab => Box::new(emit::gitlab::Gitlab),
     };
     let stderr = io::stderr();
     let result = match &args.output_file {

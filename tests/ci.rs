@@ -676,3 +676,66 @@ fn context_files_that_do_not_parse_are_a_note_not_an_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("must be a directory"), "{stderr}");
 }
+
+/// `--format gitlab`: a GitLab Code Quality report. GitLab reads these fields of each issue, a
+/// subset of the Code Climate issue (codeclimate/platform, `spec/analyzers/SPEC.md`, "Issues":
+/// `type` "issue", `check_name`, `description` "a single line of text", `categories`,
+/// `location` with `path` and `lines.begin`, `severity` one of info, minor, major, critical,
+/// blocker, `fingerprint` "a unique, deterministic identifier"). The fingerprint survives lines
+/// added above the finding; a path that is not ASCII is carried as it is.
+#[test]
+fn gitlab_code_quality_reports_carry_the_fields_gitlab_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app/données.py", PY_ESCAPES);
+    write(dir.path(), "src/db.rs", ESCAPES);
+    let report = |dir: &std::path::Path| {
+        let (code, stdout, stderr) = run_in(dir, &["check", "--format", "gitlab", "app", "src"]);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains("2 findings"), "{stderr}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
+    let doc = report(dir.path());
+    let issues = doc.as_array().unwrap();
+    assert_eq!(issues.len(), 2);
+    for issue in issues {
+        assert_eq!(issue["type"], "issue");
+        let check = issue["check_name"].as_str().unwrap();
+        assert!(check.starts_with("SDB"), "{issue}");
+        let description = issue["description"].as_str().unwrap();
+        assert!(description.starts_with(check) && !description.contains('\n'));
+        assert!(!issue["categories"].as_array().unwrap().is_empty());
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&issue["severity"].as_str().unwrap())
+        );
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+        assert!(!issue["fingerprint"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(issues[0]["location"]["path"], "app/données.py");
+    assert_eq!(issues[1]["location"]["path"], "src/db.rs");
+    assert_ne!(issues[0]["fingerprint"], issues[1]["fingerprint"]);
+    // Lines added above each finding move it, not its fingerprint.
+    write(
+        dir.path(),
+        "app/données.py",
+        format!("# a comment\n\n{PY_ESCAPES}"),
+    );
+    write(
+        dir.path(),
+        "src/db.rs",
+        format!("// a comment\n\n{ESCAPES}"),
+    );
+    let moved = report(dir.path());
+    for (before, after) in issues.iter().zip(moved.as_array().unwrap()) {
+        assert_eq!(before["fingerprint"], after["fingerprint"]);
+        assert_eq!(
+            after["location"]["lines"]["begin"].as_u64().unwrap(),
+            before["location"]["lines"]["begin"].as_u64().unwrap() + 2
+        );
+    }
+    // No findings: an empty report, which GitLab reads as such.
+    let clean = tempfile::tempdir().unwrap();
+    write(clean.path(), "src/ok.rs", "fn ok() -> u32 { 1 }\n");
+    let (code, stdout, _) = run_in(clean.path(), &["check", "--format", "gitlab", "src"]);
+    assert_eq!((code, stdout.trim()), (0, "[]"));
+}

@@ -1,6 +1,7 @@
 //! Output formats, behind one trait so a new format touches nothing else.
 
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
