@@ -128,7 +128,7 @@ pub enum OnExit {
 
 /// A context manager of a library: what its exit does, the tracked type of what it binds (so
 /// `with pymysql.connect() as conn: with conn.cursor() as cur` resolves the cursor), and the
-/// library version its source was read at (`../shared/LIBRARIES.md` names file and line).
+/// library version its source was read at (`docs/LIBRARIES.md` names file and line).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Manager {
     pub on_exit: OnExit,

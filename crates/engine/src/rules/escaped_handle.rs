@@ -66,7 +66,7 @@ reported, and its callers must keep what it returns in their own scope.
 - tokio-postgres, postgres, rusqlite, libsql, duckdb: the `Client`/`Connection` is not pooled and
   may be returned; its `Transaction`/`Savepoint` may not.
 - mongodb: the `Client` is a pool; `start_session` hands out a `ClientSession`.
-- Python (each manager read from the library's source at a version, `../shared/LIBRARIES.md`):
+- Python (each manager read from the library's source at a version, `docs/LIBRARIES.md`):
   close or release what their `with` binds: SQLAlchemy `engine.connect()`/`begin()`, sessions
   and session makers; asyncpg and aiomysql `pool.acquire()`; psycopg `connect()` and cursors,
   psycopg_pool `connection()`; psycopg2 cursors; PyMySQL and mysql-connector connections, pooled

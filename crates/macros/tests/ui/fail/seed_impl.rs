@@ -1,4 +1,4 @@
-// The seed's DatabaseManager (shared/seeds/000) in sqlx style: three methods, three errors, each on
+// The seed's DatabaseManager (README, "What it catches") in sqlx style: three methods, three errors, each on
 // the expression that hands the transaction out.
 include!("../support/sqlx.rs");
 
