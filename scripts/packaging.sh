@@ -11,7 +11,9 @@
 #      helper is reported (and the helper is not);
 #   5. the Action's install step run by hand against a local release archive made from the wheel,
 #      without cargo, and refusing an archive whose checksum does not match;
-#   6. the crates hold their sources and docs only (`cargo package --list`), and
+#   6. the VS Code extension packaged for linux-x64 (scripts/package-vsix.sh) holds the released
+#      binary (executable, byte for byte), its manifest, the language client and the licences;
+#   7. the crates hold their sources and docs only (`cargo package --list`), and
 #      `cargo publish --dry-run --workspace` passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -181,6 +183,35 @@ if [ "$status" != 1 ] || ! grep -q "checksum mismatch" "$work/tampered.txt"; the
   fail "a bad checksum was not refused"
 fi
 [ ! -e "$work/runner2/scoped-db-$version/bin/scoped-db" ] || fail "a binary was installed despite the bad checksum"
+
+step "the VS Code extension for linux-x64, with the released binary inside"
+tar -xzf "$release/v$version/scoped-db-$triple.tar.gz" -C "$work"
+bash scripts/package-vsix.sh linux-x64 "$work/scoped-db-$triple/scoped-db" "$work/scoped-db-linux-x64.vsix"
+python3 - "$work/scoped-db-linux-x64.vsix" "$work/scoped-db-$triple/scoped-db" <<'PY' || fail "the .vsix lacks what it must hold"
+import json, sys, zipfile
+vsix, binary = sys.argv[1], sys.argv[2]
+z = zipfile.ZipFile(vsix)
+names = set(z.namelist())
+# The binary, executable and byte for byte the released one.
+exe = z.getinfo("extension/bin/scoped-db")
+assert (exe.external_attr >> 16) & 0o111, "the binary is not executable"
+assert z.read("extension/bin/scoped-db") == open(binary, "rb").read(), "not the released binary"
+# The manifest: the extension's entry point, its setting, and the platform.
+manifest = json.loads(z.read("extension/package.json"))
+assert manifest["main"] == "./extension.js" and "extension/extension.js" in names, manifest
+assert "scoped-db.path" in manifest["contributes"]["configuration"]["properties"]
+assert 'TargetPlatform="linux-x64"' in z.read("extension.vsixmanifest").decode()
+# The language client it runs, and the licences.
+assert any(n.startswith("extension/node_modules/vscode-languageclient/") for n in names)
+licence = z.read("extension/LICENSE.txt").decode()
+assert "Permission is hereby granted" in licence and "Apache License" in licence, "the licences"
+print(f"vsix: {len(names)} files, the binary and the manifest checked")
+PY
+z_exe=$work/vsix-binary
+python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("extension/bin/scoped-db"))' \
+  "$work/scoped-db-linux-x64.vsix" "$z_exe"
+chmod +x "$z_exe"
+bare /nonexistent "$z_exe" --version
 
 step "the crates: sources and docs only, and cargo publish --dry-run --workspace"
 cargo package --list --locked --workspace > "$work/crates.txt"

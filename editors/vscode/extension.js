@@ -1,12 +1,26 @@
-// Starts `scoped-db server` for Rust and Python files. Install with:
-//   cd editors/vscode && npm install && npx @vscode/vsce package && code --install-extension scoped-db-0.1.0.vsix
+// Starts `scoped-db server` for Rust and Python files. Packaged per platform with the binary inside
+// by scripts/package-vsix.sh (the release attaches one .vsix per platform).
+const fs = require("fs");
+const path = require("path");
 const vscode = require("vscode");
 const { LanguageClient } = require("vscode-languageclient/node");
 
 let client;
 
+// The binary to run: the `scoped-db.path` setting, else the one this package carries, else
+// `scoped-db` on PATH.
+function binary(context) {
+  const configured = vscode.workspace.getConfiguration("scoped-db").get("path");
+  if (configured) {
+    return configured;
+  }
+  const exe = process.platform === "win32" ? "scoped-db.exe" : "scoped-db";
+  const bundled = context.asAbsolutePath(path.join("bin", exe));
+  return fs.existsSync(bundled) ? bundled : "scoped-db";
+}
+
 function activate(context) {
-  const command = vscode.workspace.getConfiguration("scoped-db").get("path") || "scoped-db";
+  const command = binary(context);
   client = new LanguageClient(
     "scoped-db",
     "scoped-db",
