@@ -59,6 +59,10 @@ pub struct Workspace {
     /// there), for [`Workspace::relink`].
     callers: Callers,
     located: HashMap<FnKey, Vec<(usize, usize)>>,
+    /// By entry, whether it is a catalog library's own Python module (as a command-line run
+    /// treats it: never read for declarations or summaries, see
+    /// `crate::prefilter::python_library_sources`).
+    library: Vec<bool>,
 }
 
 /// What an update did, for whoever wants to know its cost.
@@ -83,6 +87,7 @@ impl Workspace {
             facts: None,
             callers: Callers::default(),
             located: HashMap::default(),
+            library: Vec::new(),
         };
         for (path, options) in sources {
             ws.by_path.insert(path.clone(), ws.entries.len());
@@ -95,6 +100,7 @@ impl Workspace {
             });
             ws.groups.push(Vec::new());
         }
+        ws.find_library();
         for i in 0..ws.entries.len() {
             if let Some(held) = ws.read_decls(i, texts) {
                 release_held(held);
@@ -102,6 +108,12 @@ impl Workspace {
         }
         ws.rebuild(texts);
         ws
+    }
+
+    /// Which entries are a catalog library's own Python modules.
+    fn find_library(&mut self) {
+        self.library =
+            crate::prefilter::python_library_sources(self.entries.iter().map(|e| e.path.as_str()));
     }
 
     /// Sets the text of `path` (opened, edited or created; added to the workspace if new).
@@ -121,6 +133,7 @@ impl Workspace {
                     names: HashSet::default(),
                 });
                 self.groups.push(Vec::new());
+                self.find_library();
                 self.entries.len() - 1
             }
         };
@@ -200,6 +213,7 @@ impl Workspace {
         };
         self.entries.remove(i);
         self.groups.remove(i);
+        self.find_library();
         for index in self.by_path.values_mut() {
             if *index > i {
                 *index -= 1;
@@ -241,6 +255,15 @@ impl Workspace {
             entry.names = identifiers(text);
         }
         match read.and_then(|text| contained(|| read_held(&path, text, options))) {
+            // A catalog library's own module: it must parse, and is then a module of the run that
+            // declares nothing and has nothing to report.
+            Ok((_, held)) if self.library.get(i).copied().unwrap_or(false) => {
+                release_held(held);
+                entry.decls = FileDecls::unread(&path);
+                entry.error = None;
+                self.groups[i].clear();
+                None
+            }
             Ok((decls, held)) => {
                 entry.decls = Some(decls);
                 entry.error = None;
@@ -273,7 +296,7 @@ impl Workspace {
     }
 
     fn summarize(&mut self, i: usize, texts: &dyn Texts) {
-        if self.entries[i].decls.is_none() {
+        if self.entries[i].decls.is_none() || self.library.get(i).copied().unwrap_or(false) {
             return;
         }
         let entry = &self.entries[i];
@@ -688,6 +711,44 @@ mod tests {
             as_if_opened_afresh(&ws, &texts);
         }
         assert_eq!(names(&ws, "app/users.py"), ["SDB001 users_conn"]);
+    }
+
+    /// As in a command-line run, a catalog library's own package in the workspace (a vendored
+    /// copy, a checkout beside the application) is no project code: its class does not stand in
+    /// for the catalog's type of the same name, and it is never reported.
+    #[cfg(feature = "python")]
+    #[test]
+    fn a_catalog_librarys_own_package_is_not_the_workspaces_code() {
+        let app = "from sqlalchemy.ext.asyncio import AsyncEngine\n\
+            async def lease(engine: AsyncEngine):\n\
+            \x20   async with engine.connect() as conn:\n\
+            \x20       return conn\n";
+        let files = [
+            ("svc/app/db.py", app),
+            ("lib/sqlalchemy/__init__.py", ""),
+            ("lib/sqlalchemy/ext/__init__.py", ""),
+            (
+                "lib/sqlalchemy/ext/asyncio/__init__.py",
+                "class AsyncEngine:\n    def connect(self):\n        return self\n\n\
+                 def escape(engine):\n    with engine.connect() as conn:\n        return conn\n",
+            ),
+        ];
+        let texts = Buffers::default();
+        for (path, text) in files {
+            texts.set(path, text);
+        }
+        let mut ws = Workspace::open(
+            files
+                .iter()
+                .map(|(p, _)| (p.to_string(), Options::default()))
+                .collect(),
+            &texts,
+        );
+        assert_eq!(names(&ws, "svc/app/db.py"), ["SDB001 lease"]);
+        assert!(names(&ws, "lib/sqlalchemy/ext/asyncio/__init__.py").is_empty());
+        texts.set("svc/app/db.py", &app.replace("return conn", "return None"));
+        ws.update("svc/app/db.py", Options::default(), &texts);
+        assert!(names(&ws, "svc/app/db.py").is_empty());
     }
 
     #[test]
