@@ -70,13 +70,7 @@ impl Emitter for Gitlab {
         // many such comments come before them in the file.
         let mut seen: std::collections::HashMap<(usize, String), usize> = Default::default();
         for (file, s) in outcome.unused_suppressions.iter().flatten() {
-            let names: Vec<String> = s
-                .rules
-                .iter()
-                .map(|r| r.code().to_string())
-                .chain(s.unknown.iter().cloned())
-                .collect();
-            let names = names.join(",");
+            let names = super::suppressed_names(s).join(",");
             let occurrence = seen.entry((*file, names.clone())).or_default();
             let key = Key {
                 rule: UNUSED_SUPPRESSION.to_string(),

@@ -108,15 +108,21 @@ pub fn skipped_line(s: &crate::report::Skipped) -> String {
 /// The name of the unused-suppression pseudo-rule in line-oriented formats.
 pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
 
-/// What an unused suppression comment says, for line-oriented formats.
-pub fn unused_message(s: &scoped_db_engine::suppress::Suppression) -> String {
-    let names: Vec<String> = s
-        .rules
+/// What a suppression comment names: its rules' codes, then the names that are no rule.
+pub fn suppressed_names(s: &scoped_db_engine::suppress::Suppression) -> Vec<String> {
+    s.rules
         .iter()
         .map(|r| r.code().to_string())
         .chain(s.unknown.iter().cloned())
-        .collect();
-    format!("suppression of {} silences nothing", names.join(", "))
+        .collect()
+}
+
+/// What an unused suppression comment says, for line-oriented formats.
+pub fn unused_message(s: &scoped_db_engine::suppress::Suppression) -> String {
+    format!(
+        "suppression of {} silences nothing",
+        suppressed_names(s).join(", ")
+    )
 }
 
 #[cfg(test)]

@@ -320,10 +320,7 @@ impl Facts {
     /// The names of the functions that hand a handle out or are scopes for one, for the
     /// prefilter: a file that calls one of them can matter.
     pub(crate) fn handing_out(&self) -> impl Iterator<Item = &str> {
-        self.escapes
-            .keys()
-            .chain(self.scopes.keys())
-            .chain(self.with_targets.iter())
+        self.handing_keys()
             // Free Rust functions: a Python one's name says nothing about a Rust file, and a
             // method is reached through a receiver whose type is named already.
             .filter(|k| {
@@ -339,16 +336,21 @@ impl Facts {
     /// scopes for one, and the classes of those methods (a module reaches a method through a value
     /// of its class, whose name it names or gets from a module that does).
     pub(crate) fn python_handing_out(&self) -> impl Iterator<Item = &str> {
-        self.escapes
-            .keys()
-            .chain(self.scopes.keys())
-            .chain(self.with_targets.iter())
+        self.handing_keys()
             .filter(|k| {
                 !k.module
                     .first()
                     .is_some_and(|m| crate::rust::types::is_crate_root(m))
             })
             .flat_map(|k| std::iter::once(k.name.as_str()).chain(k.owner.as_deref()))
+    }
+
+    /// The functions that hand a handle out or are scopes for one.
+    fn handing_keys(&self) -> impl Iterator<Item = &FnKey> {
+        self.escapes
+            .keys()
+            .chain(self.scopes.keys())
+            .chain(self.with_targets.iter())
     }
 
     /// The display name of a function.
