@@ -15,6 +15,7 @@ pub mod attribute;
 mod fault;
 mod finding;
 mod frontend;
+mod held;
 mod ids;
 mod location;
 mod options;

@@ -54,6 +54,30 @@ impl Location {
     }
 }
 
+/// The line a span starts on, for messages that point into another function ("line 12 of
+/// `helper`"); 0 where spans carry no line (the attribute's compiler spans, tests).
+pub trait SpanLine {
+    fn line(&self) -> usize;
+}
+
+impl SpanLine for Location {
+    fn line(&self) -> usize {
+        self.start.line
+    }
+}
+
+impl SpanLine for usize {
+    fn line(&self) -> usize {
+        0
+    }
+}
+
+impl SpanLine for () {
+    fn line(&self) -> usize {
+        0
+    }
+}
+
 /// The byte offset where each line starts, to turn a [`LineCol`] into a byte offset.
 #[derive(Clone, Debug)]
 pub struct LineIndex {

@@ -655,7 +655,7 @@ fn outcome(
 }
 
 /// Each group linked on its own; a group whose link panics becomes an internal error.
-pub(crate) fn link_alone<S: Clone + Ord>(
+pub(crate) fn link_alone<S: Clone + Ord + crate::location::SpanLine>(
     groups: &[Vec<FnSummary<S>>],
     failed: &mut [Option<Failure>],
 ) -> Vec<(usize, Finding<S>)> {
@@ -677,7 +677,7 @@ pub(crate) fn link_alone<S: Clone + Ord>(
 }
 
 /// Step 3 with what propagation found.
-pub(crate) fn link_with_facts<S: Clone + Ord>(
+pub(crate) fn link_with_facts<S: Clone + Ord + crate::location::SpanLine>(
     groups: &[Vec<FnSummary<S>>],
 ) -> (Vec<(usize, Finding<S>)>, propagate::Facts) {
     let all: Vec<&FnSummary<S>> = groups.iter().flatten().collect();
@@ -741,7 +741,9 @@ fn map<T: Send>(items: &[usize], f: impl Fn(usize) -> T + Sync + Send) -> Vec<T>
 
 /// Step 3: the findings of the run, each with the index of the summary group (file) it belongs
 /// to, sorted by group and position.
-pub fn link<S: Clone + Ord>(groups: &[Vec<FnSummary<S>>]) -> Vec<(usize, Finding<S>)> {
+pub fn link<S: Clone + Ord + crate::location::SpanLine>(
+    groups: &[Vec<FnSummary<S>>],
+) -> Vec<(usize, Finding<S>)> {
     link_with_facts(groups).0
 }
 

@@ -5,7 +5,10 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::VecDeque;
 
 use crate::ids::{FnKey, HandleKind, Provider};
-use crate::summary::{FnSummary, ManagerRole, OriginKind, ReleaseHow};
+use crate::location::SpanLine;
+use crate::summary::{
+    FnSummary, ManagerRole, OriginKind, PoolOp, PoolPath, PoolRoot, Reach, ReleaseHow, Slot,
+};
 
 /// What the run knows of its functions once propagation is done.
 #[derive(Debug, Default)]
@@ -26,6 +29,25 @@ pub(crate) struct Facts {
     pub with_targets: HashSet<FnKey>,
     /// Display names, for messages.
     pub names: HashMap<FnKey, String>,
+    /// What each function does to the pools it is given (or names as globals), directly or
+    /// through the functions it calls: sorted, at most [`MAX_POOL_FACTS`].
+    pools: HashMap<FnKey, Vec<PoolFact>>,
+}
+
+/// At most this many pool facts are kept per function (the least, in [`PoolFact`]'s order).
+const MAX_POOL_FACTS: usize = 16;
+
+/// A function does `op` to the pool at `path` (a parameter's or a global's), in `function` at
+/// `line`, `hops` calls down. Ordered so that the least wins: the same pool and operation found
+/// along a shorter path replaces a longer one, whatever order the facts settle in.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PoolFact {
+    pub path: PoolPath,
+    pub op: PoolOp,
+    pub hops: u32,
+    /// Where the operation is, for messages.
+    pub function: String,
+    pub line: usize,
 }
 
 /// A handle a function gives, ordered so that the least wins: what its own code gives (or the
@@ -49,7 +71,7 @@ impl Known {
 
 impl Facts {
     /// The least fixpoint over every summary.
-    pub(crate) fn compute<S>(summaries: &[&FnSummary<S>]) -> Facts {
+    pub(crate) fn compute<S: SpanLine>(summaries: &[&FnSummary<S>]) -> Facts {
         let mut facts = Facts {
             names: summaries
                 .iter()
@@ -68,7 +90,7 @@ impl Facts {
     /// settled again, whose callers' findings may change.
     /// `locate` gives the positions in `summaries` of the functions with a key (none for a key no
     /// longer in the run).
-    pub(crate) fn recompute<'k, S>(
+    pub(crate) fn recompute<'k, S: SpanLine>(
         &mut self,
         summaries: &[&'k FnSummary<S>],
         changed: impl IntoIterator<Item = &'k FnKey>,
@@ -92,6 +114,7 @@ impl Facts {
             self.opens.remove(*key);
             self.with_targets.remove(*key);
             self.names.remove(*key);
+            self.pools.remove(*key);
         }
         let mut todo: Vec<usize> = affected.iter().flat_map(|k| locate(k)).collect();
         todo.sort_unstable();
@@ -111,7 +134,7 @@ impl Facts {
     /// does not depend on the order the summaries are read in: settling a part of the run again
     /// gives what settling all of it would. First which functions let a handle escape or are
     /// scopes for one, then (those being final) which return an unresolved `with` target.
-    fn settle<S>(&mut self, summaries: &[&FnSummary<S>], todo: &[usize]) {
+    fn settle<S: SpanLine>(&mut self, summaries: &[&FnSummary<S>], todo: &[usize]) {
         // Who reads whose facts: the callers of each function, among `todo`.
         let mut callers: HashMap<&FnKey, Vec<usize>> = HashMap::default();
         for &i in todo {
@@ -122,8 +145,11 @@ impl Facts {
                 }
             }
         }
-        let phases: [fn(&mut Facts, &FnSummary<S>) -> bool; 2] =
-            [Facts::update_handles, Facts::update_with_target];
+        let phases: [fn(&mut Facts, &FnSummary<S>) -> bool; 3] = [
+            Facts::update_handles,
+            Facts::update_with_target,
+            Facts::update_pools,
+        ];
         for update in phases {
             let mut queue: VecDeque<usize> = todo.iter().copied().collect();
             let mut queued = vec![false; summaries.len()];
@@ -239,6 +265,85 @@ impl Facts {
     /// Where a project scope releases what it hands to its `with` block, when it does so itself.
     pub(crate) fn closes(&self, key: &FnKey) -> Option<ReleaseHow> {
         self.closes.get(key).copied()
+    }
+
+    /// Reads one summary for what it does to the pools it is given or names as globals: its own
+    /// operations on them, and its callees' mapped onto what it passes them; whether that
+    /// changed anything.
+    fn update_pools<S: SpanLine>(&mut self, s: &FnSummary<S>) -> bool {
+        let mut found: Vec<PoolFact> = Vec::new();
+        for access in &s.pools.accesses {
+            match &access.what {
+                Reach::Direct { pool, op, .. } if pool.is_shared() => found.push(PoolFact {
+                    path: pool.clone(),
+                    op: *op,
+                    hops: 0,
+                    function: s.function.clone(),
+                    line: access.span.line(),
+                }),
+                Reach::Direct { .. } => {}
+                Reach::Call { callees, args } => {
+                    for (_, path, fact) in self.reached(callees, args) {
+                        if path.is_shared() {
+                            found.push(PoolFact {
+                                path,
+                                hops: fact.hops + 1,
+                                ..fact.clone()
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        if found.is_empty() {
+            return false;
+        }
+        found.sort();
+        // One fact per pool and operation: the least.
+        found.dedup_by(|b, a| a.path == b.path && a.op == b.op);
+        found.truncate(MAX_POOL_FACTS);
+        let old = self.pools.get(&s.key);
+        if old == Some(&found) {
+            return false;
+        }
+        // Facts only get better: merge with what was known, keep the least per pool and operation.
+        if let Some(old) = old {
+            found.extend(old.iter().cloned());
+            found.sort();
+            found.dedup_by(|b, a| a.path == b.path && a.op == b.op);
+            found.truncate(MAX_POOL_FACTS);
+            if *old == found {
+                return false;
+            }
+        }
+        self.pools.insert(s.key.clone(), found);
+        true
+    }
+
+    /// What a call of `callees` given `args` does to pools, in the caller's terms: each callee
+    /// fact on a parameter mapped onto the path the caller passed in that slot (with the fact's
+    /// fields after it), and each fact on a global as it is.
+    pub(crate) fn reached<'f>(
+        &'f self,
+        callees: &'f [FnKey],
+        args: &'f [(Slot, PoolPath)],
+    ) -> impl Iterator<Item = (&'f FnKey, PoolPath, &'f PoolFact)> + 'f {
+        callees
+            .iter()
+            .filter_map(|c| self.pools.get(c).map(|facts| (c, facts)))
+            .flat_map(|(c, facts)| facts.iter().map(move |f| (c, f)))
+            .flat_map(move |(callee, fact)| {
+                let mapped: Vec<PoolPath> = match &fact.path.root {
+                    PoolRoot::Param { index, name } => args
+                        .iter()
+                        .filter(|(slot, _)| slot.is(*index, name))
+                        .filter_map(|(_, given)| given.join(&fact.path.fields))
+                        .collect(),
+                    PoolRoot::Global(_) => vec![fact.path.clone()],
+                    PoolRoot::Local { .. } => Vec::new(),
+                };
+                mapped.into_iter().map(move |p| (callee, p, fact))
+            })
     }
 
     /// Reads one summary for whether it returns the target of an unresolved `with` (and lets no
@@ -417,10 +522,17 @@ impl Callers {
 }
 
 fn callees<S>(s: &FnSummary<S>) -> impl Iterator<Item = &FnKey> {
-    s.origins.iter().flat_map(|origin| match &origin.kind {
-        OriginKind::Call(keys) | OriginKind::Enter(keys) => keys.as_slice(),
-        _ => &[],
-    })
+    let pooled = s.pools.accesses.iter().flat_map(|a| match &a.what {
+        Reach::Call { callees, .. } => callees.as_slice(),
+        Reach::Direct { .. } => &[],
+    });
+    s.origins
+        .iter()
+        .flat_map(|origin| match &origin.kind {
+            OriginKind::Call(keys) | OriginKind::Enter(keys) => keys.as_slice(),
+            _ => &[],
+        })
+        .chain(pooled)
 }
 
 #[cfg(test)]
@@ -460,6 +572,7 @@ mod tests {
             leaks: Vec::new(),
             unfinished: Vec::new(),
             releases: Vec::new(),
+            pools: Default::default(),
         }
     }
 

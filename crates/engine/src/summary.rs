@@ -167,6 +167,187 @@ pub struct FnSummary<S> {
     pub unfinished: Vec<Unfinished<S>>,
     /// (Python) Handles a context manager releases when its block exits.
     pub releases: Vec<Release<S>>,
+    /// What the function does with pools while it holds their handles (SDB006, SDB007).
+    pub pools: PoolFlow<S>,
+}
+
+/// A pool as a function reaches it: a parameter (`self` is parameter 0 of a method), a module
+/// global or `static`, or a local, then a path of fields (`self.pool`, `state.db`). Two receivers
+/// are the same pool when their paths are equal; nothing less certain makes them one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PoolPath {
+    pub root: PoolRoot,
+    pub fields: Vec<String>,
+}
+
+/// Where a [`PoolPath`] starts.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PoolRoot {
+    /// A parameter, by position and name as declared.
+    Param { index: usize, name: String },
+    /// A module global or `static`, by its absolute path.
+    Global(String),
+    /// A local binding of this function, numbered in the order it was bound.
+    Local { id: u32, name: String },
+}
+
+/// At most this many fields are followed from a root: deeper paths are not told apart.
+pub const MAX_POOL_FIELDS: usize = 4;
+
+impl PoolPath {
+    pub fn root(root: PoolRoot) -> PoolPath {
+        PoolPath {
+            root,
+            fields: Vec::new(),
+        }
+    }
+
+    /// The path of a field of this one; none past [`MAX_POOL_FIELDS`].
+    pub fn field(&self, name: &str) -> Option<PoolPath> {
+        (self.fields.len() < MAX_POOL_FIELDS).then(|| {
+            let mut fields = self.fields.clone();
+            fields.push(name.to_string());
+            PoolPath {
+                root: self.root.clone(),
+                fields,
+            }
+        })
+    }
+
+    /// This path followed by `more` fields; none past [`MAX_POOL_FIELDS`].
+    pub fn join(&self, more: &[String]) -> Option<PoolPath> {
+        (self.fields.len() + more.len() <= MAX_POOL_FIELDS).then(|| PoolPath {
+            root: self.root.clone(),
+            fields: self.fields.iter().chain(more).cloned().collect(),
+        })
+    }
+
+    /// The path as code writes it: `pool`, `self.pool`, `DB`.
+    pub fn display(&self) -> String {
+        let mut out = match &self.root {
+            PoolRoot::Param { name, .. } | PoolRoot::Local { name, .. } => name.clone(),
+            PoolRoot::Global(path) => path.rsplit(['.', ':']).next().unwrap_or(path).to_string(),
+        };
+        for f in &self.fields {
+            out.push('.');
+            out.push_str(f);
+        }
+        out
+    }
+
+    /// Whether the path outlives the call, so a caller can name it (a parameter or a global).
+    pub fn is_shared(&self) -> bool {
+        !matches!(self.root, PoolRoot::Local { .. })
+    }
+}
+
+/// What a function does to a pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PoolOp {
+    /// Runs a statement on the pool itself, which takes a connection of its own for it
+    /// (`query.execute(&pool)`, `await pool.fetch(..)`), or on a connection it took from the pool.
+    Statement,
+    /// Takes a handle of this kind from the pool (`pool.acquire()`, `pool.begin()`,
+    /// `engine.connect()`, a session from a sessionmaker of the engine).
+    Acquire(HandleKind),
+}
+
+/// A handle taken from a pool and held by the function for a while.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hold<S> {
+    pub span: S,
+    pub kind: HandleKind,
+    /// The pool it came from (for a transaction begun on a connection, the connection's pool).
+    pub pool: PoolPath,
+    /// A transaction the code began explicitly and has not finished yet.
+    pub open_transaction: bool,
+}
+
+/// Something a function does to a pool, or may do through a callee, and the holds live there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access<S> {
+    pub span: S,
+    pub what: Reach,
+    /// Indices into [`PoolFlow::holds`] of the handles live here.
+    pub held: Vec<usize>,
+}
+
+/// What an [`Access`] reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// The function itself does `op` on `pool`. `through` is the access (an index into
+    /// [`PoolFlow::accesses`]) that took the connection a statement runs on.
+    Direct {
+        pool: PoolPath,
+        op: PoolOp,
+        through: Option<usize>,
+    },
+    /// A call of these project functions, given these pools (or values whose fields are pools)
+    /// as their parameters: what the callees do to their parameters and to globals, it does.
+    Call {
+        callees: Vec<FnKey>,
+        args: Vec<(Slot, PoolPath)>,
+    },
+}
+
+/// Which parameter of a callee an argument lands in.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Slot {
+    Position(usize),
+    /// (Python) A keyword argument.
+    Keyword(String),
+}
+
+impl Slot {
+    /// Whether an argument in this slot is the parameter `index` named `name`.
+    pub fn is(&self, index: usize, name: &str) -> bool {
+        match self {
+            Slot::Position(i) => *i == index,
+            Slot::Keyword(k) => k == name,
+        }
+    }
+}
+
+/// The pool side of a function: its holds and what it does while they are live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolFlow<S> {
+    pub holds: Vec<Hold<S>>,
+    pub accesses: Vec<Access<S>>,
+}
+
+impl<S> Default for PoolFlow<S> {
+    fn default() -> Self {
+        PoolFlow {
+            holds: Vec::new(),
+            accesses: Vec::new(),
+        }
+    }
+}
+
+impl<S> PoolFlow<S> {
+    fn map_spans<T>(self, f: &mut impl FnMut(S) -> T) -> PoolFlow<T> {
+        PoolFlow {
+            holds: self
+                .holds
+                .into_iter()
+                .map(|h| Hold {
+                    span: f(h.span),
+                    kind: h.kind,
+                    pool: h.pool,
+                    open_transaction: h.open_transaction,
+                })
+                .collect(),
+            accesses: self
+                .accesses
+                .into_iter()
+                .map(|a| Access {
+                    span: f(a.span),
+                    what: a.what,
+                    held: a.held,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl<S> FnSummary<S> {
@@ -242,6 +423,7 @@ impl<S> FnSummary<S> {
                     origins: r.origins,
                 })
                 .collect(),
+            pools: self.pools.map_spans(&mut f),
         }
     }
 }

@@ -471,6 +471,7 @@ fn summarize_fn(
         leaks: Vec::new(),
         unfinished: Vec::new(),
         releases,
+        pools: Default::default(),
     }
 }
 

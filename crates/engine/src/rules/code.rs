@@ -26,6 +26,8 @@ pub enum Rule {
     LeakedHandle,
     UnfinishedTransaction,
     EscapedWithTarget,
+    BypassedTransaction,
+    NestedAcquire,
 }
 
 /// What the registry knows of a rule.

@@ -1,9 +1,12 @@
 //! The rule registry: one table from code to rule. Codes are stable forever.
 
+pub mod bypassed_transaction;
 pub mod code;
 pub mod escaped_handle;
 pub mod escaped_with_target;
+mod held_pool;
 pub mod leaked_handle;
+pub mod nested_acquire;
 pub mod stored_handle;
 pub mod unfinished_transaction;
 
@@ -19,6 +22,8 @@ pub(crate) fn check<S: Clone>(
     out.extend(leaked_handle::check(summary, facts));
     out.extend(unfinished_transaction::check(summary, facts));
     out.extend(escaped_with_target::check(summary, facts));
+    out.extend(bypassed_transaction::check(summary, facts));
+    out.extend(nested_acquire::check(summary, facts));
     out
 }
 
@@ -29,6 +34,8 @@ pub static RULES: &[&RuleInfo] = &[
     &leaked_handle::INFO,
     &unfinished_transaction::INFO,
     &escaped_with_target::INFO,
+    &bypassed_transaction::INFO,
+    &nested_acquire::INFO,
 ];
 
 impl Rule {

@@ -608,6 +608,77 @@ pub static READ_METHODS: &[&str] = &[
     "exec_drop",
 ];
 
+/// A pool that runs a statement itself, on a connection it takes for it: outside any transaction
+/// the caller holds, and a second connection while the caller holds one (SDB006, SDB007).
+#[derive(Debug)]
+pub struct PoolStatements {
+    pub library: &'static str,
+    /// Methods called on the pool: `pool.execute(q)`, `db.query_all(stmt)`.
+    pub on_pool: &'static [&'static str],
+    /// Methods given the pool as their executor: `query.fetch_one(&pool)`, `Entity::find().all(&db)`.
+    pub given_pool: &'static [&'static str],
+}
+
+const SQLX_EXECUTOR: &[&str] = &[
+    "execute",
+    "execute_many",
+    "fetch",
+    "fetch_all",
+    "fetch_many",
+    "fetch_one",
+    "fetch_optional",
+];
+
+/// The pools that run statements, read at the versions their [`Family::checked`] names: sqlx's
+/// `Executor for &Pool` and its query types' `execute`/`fetch*`; sea-orm's `ConnectionTrait` for
+/// `DatabaseConnection` and the selects, inserts, updates, deletes and active models given one.
+pub static POOL_STATEMENTS: &[PoolStatements] = &[
+    PoolStatements {
+        library: "sqlx",
+        on_pool: SQLX_EXECUTOR,
+        given_pool: SQLX_EXECUTOR,
+    },
+    PoolStatements {
+        library: "sea-orm",
+        on_pool: &[
+            "execute",
+            "execute_raw",
+            "execute_unprepared",
+            "query_one",
+            "query_one_raw",
+            "query_all",
+            "query_all_raw",
+        ],
+        given_pool: &[
+            "one",
+            "all",
+            "stream",
+            "count",
+            "exec",
+            "exec_with_returning",
+            "exec_with_returning_many",
+            "exec_with_returning_keys",
+            "exec_without_returning",
+            "insert",
+            "update",
+            "save",
+            "delete",
+        ],
+    },
+];
+
+/// Whether `method` called on (or given) a pool of `library` runs a statement on it.
+pub fn pool_statement(library: &str, method: &str, given: bool) -> bool {
+    POOL_STATEMENTS.iter().any(|p| {
+        p.library == library
+            && if given {
+                p.given_pool.contains(&method)
+            } else {
+                p.on_pool.contains(&method)
+            }
+    })
+}
+
 /// Methods that finish a transaction: commit or roll it back.
 pub static FINISH_METHODS: &[&str] = &[
     "commit",

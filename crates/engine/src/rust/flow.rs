@@ -7,9 +7,11 @@
 //! passed back is the caller's business).
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::rc::Rc;
 
 use syn::{Expr, Pat, Stmt};
 
+use crate::held::Tracker;
 use crate::ids::{FnKey, HandleKind};
 use crate::location::SpanRange;
 use crate::rust::callee::{self, Callee};
@@ -17,8 +19,8 @@ use crate::rust::catalog::{self, CatalogType, Role};
 use crate::rust::index::{FnItem, Index};
 use crate::rust::types::{NameScope, Ty};
 use crate::summary::{
-    FnSummary, Language, LeakFlow, ManagerRole, Origin, OriginKind, ReturnFlow, StoreFlow,
-    Unfinished, union_into,
+    FnSummary, Language, LeakFlow, ManagerRole, Origin, OriginKind, PoolPath, PoolRoot, ReturnFlow,
+    Slot, StoreFlow, Unfinished, union_into,
 };
 
 /// Deeper than this, an expression is treated as carrying nothing (no stack overflow on hostile
@@ -37,6 +39,10 @@ struct Value<'t> {
     /// committed"), and as a return only when the declared return type surely holds a handle;
     /// never as a store or a leak.
     maybe: Vec<usize>,
+    /// The pool path the value is, when it names one a caller or this function can name again
+    /// (a parameter, a field of one, a static, a local): what tells two uses of one pool apart
+    /// from uses of two.
+    place: Option<Rc<PoolPath>>,
 }
 
 impl<'t> Value<'t> {
@@ -141,6 +147,8 @@ struct BodyReader<'a, 't> {
     closure_maybe: HashMap<usize, Vec<usize>>,
     breaks: Vec<Vec<usize>>,
     depth: usize,
+    /// What the function holds from its pools and does to them meanwhile (SDB006, SDB007).
+    held: Tracker<Node<'t>>,
 }
 
 /// Reads one function into its summary.
@@ -166,21 +174,30 @@ pub(crate) fn summarize(
         closure_maybe: HashMap::default(),
         breaks: Vec::new(),
         depth: 0,
+        held: Tracker::default(),
         promotion: Promotion::of(item, index),
         handles: &item.context.handles,
         pools,
     };
-    for input in &item.sig.inputs {
+    for (index, input) in item.sig.inputs.iter().enumerate() {
         match input {
             syn::FnArg::Receiver(_) => {
                 let ty = item.scope.self_ty.clone();
-                cx.bind_name("self", Value::typed(ty));
+                let mut v = Value::typed(ty);
+                v.place = Some(param_place(index, "self"));
+                cx.bind_name("self", v);
                 cx.params.insert("self".into());
             }
             syn::FnArg::Typed(pt) => {
                 let ty = item.scope.resolve_type(&pt.ty);
-                cx.bind(&pt.pat, &Value::typed(Some(ty)));
-                cx.params.extend(pat_names(&pt.pat));
+                let names = pat_names(&pt.pat);
+                let mut v = Value::typed(Some(ty));
+                v.place = Some(param_place(
+                    index,
+                    names.first().map_or("_", String::as_str),
+                ));
+                cx.bind(&pt.pat, &v);
+                cx.params.extend(names);
             }
         }
     }
@@ -312,6 +329,7 @@ pub(crate) fn summarize(
         leaks,
         unfinished,
         releases: Vec::new(),
+        pools: std::mem::take(&mut cx.held).finish(Node::range),
     }
 }
 
@@ -612,6 +630,7 @@ impl<'t> BodyReader<'_, 't> {
             ty,
             site: None,
             maybe: val.maybe.clone(),
+            place: None,
         }
     }
 
@@ -653,10 +672,15 @@ impl<'t> BodyReader<'_, 't> {
             ty: None,
             site: Some(node),
             maybe: Vec::new(),
+            place: None,
         }
     }
 
     fn bind_name(&mut self, name: &str, val: Value<'t>) {
+        if val.carries() {
+            self.held
+                .bound(&val.carried, self.env.len().saturating_sub(1));
+        }
         if let Some(scope) = self.env.last_mut() {
             scope.insert(name.to_string(), val);
         }
@@ -745,7 +769,8 @@ impl<'t> BodyReader<'_, 't> {
                     }
                     return;
                 }
-                // `Ok(x)`, `Some(x)`, axum's `State(x)`: the single field is the first type argument.
+                // `Ok(x)`, `Some(x)`, axum's `State(x)`: the single field is the first type argument,
+                // and the same place (an extractor's pool is the parameter's).
                 let ty = if p.elems.len() == 1 {
                     val.ty
                         .as_ref()
@@ -755,7 +780,11 @@ impl<'t> BodyReader<'_, 't> {
                     None
                 };
                 for elem in &p.elems {
-                    self.bind(elem, &self.part(val, ty.clone()));
+                    let mut part = self.part(val, ty.clone());
+                    if p.elems.len() == 1 {
+                        part.place.clone_from(&val.place);
+                    }
+                    self.bind(elem, &part);
                 }
             }
             Pat::Struct(p) => {
@@ -780,9 +809,11 @@ impl<'t> BodyReader<'_, 't> {
 
     fn block(&mut self, block: &'t syn::Block) -> Value<'t> {
         self.env.push(HashMap::default());
+        let frame = self.env.len() - 1;
         let mut tail = Value::default();
         let last = block.stmts.len().saturating_sub(1);
         for (i, stmt) in block.stmts.iter().enumerate() {
+            let mark = self.held.mark();
             match stmt {
                 Stmt::Local(local) => {
                     let mut val = match &local.init {
@@ -798,18 +829,30 @@ impl<'t> BodyReader<'_, 't> {
                     if val.site.is_none() && val.carries() {
                         val.site = local.init.as_ref().map(|i| Node::Expr(&i.expr));
                     }
+                    // A local that names a value of a known type is a place of its own (a pool
+                    // made here, or a struct holding one), unless it is another name for one.
+                    if val.place.is_none()
+                        && val.ty.is_some()
+                        && let [name] = pat_names(&local.pat).as_slice()
+                    {
+                        val.place = Some(self.held.local(name));
+                    }
                     self.bind(&local.pat, &val);
                 }
                 Stmt::Expr(e, semi) => {
                     let v = self.expr(e);
                     if i == last && semi.is_none() {
                         tail = v;
+                        // The block's value: what it took goes on to whatever binds it.
+                        continue;
                     }
                 }
                 Stmt::Item(_) | Stmt::Macro(_) => {}
             }
+            self.held.statement_ended(mark);
         }
         self.env.pop();
+        self.held.scope_ended(frame);
         tail
     }
 
@@ -962,6 +1005,7 @@ impl<'t> BodyReader<'_, 't> {
                     ty: None,
                     site: Some(Node::Expr(e)),
                     maybe: base.maybe.clone(),
+                    place: None,
                 }
             }
             Expr::Binary(b) => {
@@ -1005,7 +1049,14 @@ impl<'t> BodyReader<'_, 't> {
                 .map(|s| s.ident.to_string())
                 .collect();
             let path = self.scope.absolute(&written);
-            return Value::typed(self.index.static_ty(&path).cloned());
+            let ty = self.index.static_ty(&path).cloned();
+            let place = ty
+                .is_some()
+                .then(|| Rc::new(PoolPath::root(PoolRoot::Global(path.join("::")))));
+            return Value {
+                place,
+                ..Value::typed(ty)
+            };
         }
         Value::default()
     }
@@ -1013,7 +1064,9 @@ impl<'t> BodyReader<'_, 't> {
     /// An `async` block: what it returns or ends with.
     fn async_block(&mut self, block: &'t syn::Block) -> Value<'t> {
         self.sinks.push(Sink::AsyncBlock(Returned::default()));
+        self.held.task(true);
         let tail = self.block(block);
+        self.held.task(false);
         let Some(Sink::AsyncBlock(returned)) = self.sinks.pop() else {
             return Value::default();
         };
@@ -1021,6 +1074,7 @@ impl<'t> BodyReader<'_, 't> {
         // value read through a handle) stays maybe.
         let (carried, maybe) = returned.with_tail(&tail);
         Value {
+            place: None,
             carried,
             ty: tail.ty,
             site: tail.site,
@@ -1047,7 +1101,9 @@ impl<'t> BodyReader<'_, 't> {
                 }
             }
         }
+        self.held.task(true);
         let tail = self.expr(&c.body);
+        self.held.task(false);
         for name in added {
             self.params.remove(&name);
         }
@@ -1061,6 +1117,7 @@ impl<'t> BodyReader<'_, 't> {
         // What calling it would give: only maybe a handle until a runner that calls it
         // (`spawn_blocking`) says so, and never a store.
         Value {
+            place: None,
             site: (!returned.is_empty()).then_some(Node::Expr(e)),
             maybe: returned.clone(),
             carried: returned,
@@ -1127,6 +1184,14 @@ impl<'t> BodyReader<'_, 't> {
             ty,
             site: Some(Node::Expr(e)),
             maybe: base.maybe.clone(),
+            place: match &f.member {
+                syn::Member::Named(name) => base
+                    .place
+                    .as_ref()
+                    .and_then(|p| p.field(&name.to_string()))
+                    .map(Rc::new),
+                syn::Member::Unnamed(_) => None,
+            },
         }
     }
 
@@ -1154,6 +1219,7 @@ impl<'t> BodyReader<'_, 't> {
             ty: None,
             site: None,
             maybe: Vec::new(),
+            place: None,
         }
     }
 
@@ -1168,6 +1234,7 @@ impl<'t> BodyReader<'_, 't> {
             ty: ty.unwrap_or(v.ty),
             carried: v.carried,
             maybe: v.maybe,
+            place: v.place,
         }
     }
 
@@ -1197,6 +1264,7 @@ impl<'t> BodyReader<'_, 't> {
             }
         }
         Value {
+            place: None,
             carried,
             ty,
             site,
@@ -1230,6 +1298,7 @@ impl<'t> BodyReader<'_, 't> {
             self.env.pop();
             let (carried, maybe) = returned.with_tail(&body);
             return Value {
+                place: None,
                 site: body.site.map(|_| Node::Expr(e)),
                 carried,
                 maybe,
@@ -1270,6 +1339,7 @@ impl<'t> BodyReader<'_, 't> {
         if let Some((how, typed)) = effects.leaks {
             self.leak(e, how, &recv, typed);
         }
+        self.pool_statement(e, mc, &recv, &args);
         // `session.start_transaction()`: the session now holds a transaction.
         if let Some(library) = effects.begins_on_receiver
             && let Expr::Path(p) = &*mc.receiver
@@ -1285,20 +1355,32 @@ impl<'t> BodyReader<'_, 't> {
         match callee {
             Callee::ConfiguredPool => {
                 let o = self.origin(OriginKind::Acquire(HandleKind::Connection), Node::Expr(e));
+                if let Some(pool) = recv.place.clone() {
+                    let (finished, moved) = (&self.finished, &self.moved);
+                    self.held
+                        .acquired(o, HandleKind::Connection, pool, Node::Expr(e), &|o| {
+                            finished.contains(&o) || moved.contains(&o)
+                        });
+                }
                 Value {
                     carried: vec![o],
                     ty: None,
                     site: Some(Node::Expr(e)),
                     maybe: Vec::new(),
+                    place: None,
                 }
             }
             Callee::Catalog(produced) => {
                 // `conn.transaction(|c| ..)` (diesel, sea-orm): the library runs the closure
                 // inside the transaction and finishes it; only the closure's result comes out.
                 let closure_scoped = mc.args.iter().any(|a| matches!(a, Expr::Closure(_)));
-                self.produce(e, produced, closure_scoped)
+                let v = self.produce(e, produced, closure_scoped);
+                self.took(e, &recv, &v, produced);
+                v
             }
             Callee::Project(fns, ret) => {
+                let slots = std::iter::once(&recv).chain(&args).enumerate();
+                self.project_call(e, &fns, slots);
                 // A project method on a value holding a transaction (a unit of work's
                 // `complete(self)`) takes it on; on a value read through one, it does not.
                 self.moved.extend(
@@ -1330,6 +1412,100 @@ impl<'t> BodyReader<'_, 't> {
         }
     }
 
+    /// A handle `v` a catalog call produced on `recv`: taken from `recv`'s pool when `recv` is a
+    /// pool this function names (a connection or transaction: a session is no checkout), or a
+    /// transaction begun on a connection taken from one.
+    fn took(&mut self, e: &'t Expr, recv: &Value<'t>, v: &Value<'t>, produced: CatalogType) {
+        let (Role::Handle(kind), [o]) = (produced.role(), v.carried.as_slice()) else {
+            return;
+        };
+        if !matches!(kind, HandleKind::Connection | HandleKind::Transaction) {
+            return;
+        }
+        let from_pool = recv.place.clone().filter(|_| {
+            recv.ty
+                .as_ref()
+                .and_then(|t| self.index.catalog(t))
+                .is_some_and(|ct| ct.role() == Role::Pool)
+        });
+        match from_pool {
+            Some(pool) => {
+                let (finished, moved) = (&self.finished, &self.moved);
+                self.held.acquired(*o, kind, pool, Node::Expr(e), &|o| {
+                    finished.contains(&o) || moved.contains(&o)
+                });
+            }
+            None if kind == HandleKind::Transaction => {
+                self.held.begun_on(*o, &recv.carried, Node::Expr(e));
+            }
+            None => {}
+        }
+    }
+
+    /// `recv.name(args)` when it runs a statement on a pool: called on a pool this function names
+    /// (`pool.execute(q)`), given one as its executor (`query.fetch_one(&pool)`), or run on a
+    /// connection this function took from one.
+    fn pool_statement(
+        &mut self,
+        e: &'t Expr,
+        mc: &'t syn::ExprMethodCall,
+        recv: &Value<'t>,
+        args: &[Value<'t>],
+    ) {
+        let name = &*mc.method.to_string();
+        let pool_of = |v: &Value<'t>| {
+            let place = v.place.clone()?;
+            let ct = self.index.catalog(v.ty.as_ref()?)?;
+            (ct.role() == Role::Pool).then_some((place, ct.family.library))
+        };
+        let on_pool = pool_of(recv)
+            .filter(|(_, library)| catalog::pool_statement(library, name, false))
+            .map(|(p, _)| (p, Node::Expr(e)));
+        // Given the pool: the argument is where the statement leaves the transaction.
+        let given = || {
+            mc.args.iter().zip(args).find_map(|(arg, a)| {
+                pool_of(a)
+                    .filter(|(_, library)| catalog::pool_statement(library, name, true))
+                    .map(|(p, _)| (p, Node::Expr(arg)))
+            })
+        };
+        let (finished, moved) = (&self.finished, &self.moved);
+        let done = |o: usize| finished.contains(&o) || moved.contains(&o);
+        if let Some((pool, node)) = on_pool.or_else(given) {
+            self.held.statement(pool, node, &done);
+        } else if self.held.holds_any()
+            && (catalog::READ_METHODS.contains(&name)
+                || catalog::POOL_STATEMENTS
+                    .iter()
+                    .any(|p| p.given_pool.contains(&name)))
+        {
+            let carried: Vec<usize> = std::iter::once(recv)
+                .chain(args)
+                .flat_map(|v| v.carried.iter().copied())
+                .collect();
+            self.held.statement_on(&carried, Node::Expr(e), &done);
+        }
+    }
+
+    /// A call of the project's functions `fns`, given these values by parameter position: the
+    /// pools among them, for what the callees do to them.
+    fn project_call<'v>(
+        &mut self,
+        e: &'t Expr,
+        fns: &[FnKey],
+        slots: impl Iterator<Item = (usize, &'v Value<'t>)>,
+    ) where
+        't: 'v,
+    {
+        let args: Vec<(Slot, PoolPath)> = slots
+            .filter_map(|(i, v)| Some((Slot::Position(i), (**v.place.as_ref()?).clone())))
+            .collect();
+        let (finished, moved) = (&self.finished, &self.moved);
+        self.held.call(fns, args, Node::Expr(e), false, &|o| {
+            finished.contains(&o) || moved.contains(&o)
+        });
+    }
+
     /// What an unknown callee gives when nothing else is known of it: what the async block or
     /// closure it was given by value gives, only maybe (a task-local's `scope(v, async { .. })`
     /// runs the block and gives its output); kept only where the declared type surely holds it.
@@ -1338,6 +1514,7 @@ impl<'t> BodyReader<'_, 't> {
             return v;
         }
         Value {
+            place: None,
             site: Some(Node::Expr(e)),
             maybe: given.clone(),
             carried: given,
@@ -1368,6 +1545,7 @@ impl<'t> BodyReader<'_, 't> {
         self.env.pop();
         let (returned, maybe) = returned.with_tail(&tail);
         Value {
+            place: None,
             site: (!returned.is_empty()).then_some(Node::Expr(e)),
             carried: returned,
             ty: None,
@@ -1413,6 +1591,7 @@ impl<'t> BodyReader<'_, 't> {
                 ty: None,
                 site: Some(Node::Expr(e)),
                 maybe: recv.carried,
+                place: None,
             };
         }
         Value::default()
@@ -1562,6 +1741,7 @@ impl<'t> BodyReader<'_, 't> {
             }
             Callee::Typed(ty) => Value::typed(Some(ty)),
             Callee::Project(fns, ret) => {
+                self.project_call(e, &fns, args.iter().enumerate());
                 let given = by_value(c.args.iter(), &args);
                 self.call_result(e, fns, ret, &given)
             }
@@ -1601,6 +1781,7 @@ impl<'t> BodyReader<'_, 't> {
                     ty,
                     site: Some(Node::Expr(e)),
                     maybe: Vec::new(),
+                    place: None,
                 }
             }
             _ => Value::typed(ty),
@@ -1639,6 +1820,7 @@ impl<'t> BodyReader<'_, 't> {
             }
         }
         Value {
+            place: None,
             carried,
             ty: ret,
             site: Some(Node::Expr(e)),
@@ -1667,6 +1849,14 @@ fn by_value<'a, 'v, 't>(
         .filter(|(a, _)| !matches!(a, Expr::Reference(_)))
         .map(|(_, v)| v)
         .collect()
+}
+
+/// Parameter `index` of the function, named `name`, as a pool path.
+fn param_place(index: usize, name: &str) -> Rc<PoolPath> {
+    Rc::new(PoolPath::root(PoolRoot::Param {
+        index,
+        name: name.to_string(),
+    }))
 }
 
 /// Whether any path in `ty` ends in one of `names`.

@@ -4,7 +4,7 @@ include!("../support/sqlx.rs");
 #[scoped_db::allow(escaped_handle, leaky_handle)]
 pub fn a() {}
 
-#[scoped_db::allow(SDB009)]
+#[scoped_db::allow(SDB099)]
 pub fn b() {}
 
 #[scoped_db::allow()]

@@ -49,4 +49,16 @@ pub mod sqlx {
     pub async fn count(_conn: &mut PgConnection) -> Result<i64> {
         Ok(0)
     }
+
+    pub struct Query;
+
+    pub fn query(_sql: &str) -> Query {
+        Query
+    }
+
+    impl Query {
+        pub async fn execute<E>(self, _executor: E) -> Result<u64> {
+            Ok(0)
+        }
+    }
 }

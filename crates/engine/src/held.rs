@@ -1,0 +1,310 @@
+//! What a function holds from its pools while it reads on: the handles it took (and from which
+//! pool), and what it does to a pool while they are live. Both walkers drive one [`Tracker`] as
+//! they read a body in order; it gives the [`PoolFlow`] of the summary, from which SDB006 and
+//! SDB007 are decided once the link knows what callees do.
+//!
+//! A hold is live from the call that took it until the function finishes it (commit, rollback,
+//! close), moves it away (returns it, passes it by value, drops it), or the scope that binds it
+//! ends; a hold no binding keeps ends with the statement that made it. Inside a closure or an async
+//! block, nothing held outside is held: a task spawned to run later is not this function's.
+
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::ids::{FnKey, HandleKind};
+use crate::summary::{Access, Hold, PoolFlow, PoolOp, PoolPath, PoolRoot, Reach, Slot};
+
+struct HoldState<N> {
+    /// The walker's origin of the handle.
+    origin: usize,
+    pool: Rc<PoolPath>,
+    kind: HandleKind,
+    open_transaction: bool,
+    node: N,
+    /// The connection origin a transaction was begun on.
+    on: Option<usize>,
+    /// The scope depth of the first binding that keeps it.
+    frame: Option<usize>,
+    ended: bool,
+    task: usize,
+}
+
+/// The holds and pool accesses of one function, as its body is read.
+pub(crate) struct Tracker<N> {
+    holds: Vec<HoldState<N>>,
+    accesses: Vec<(N, Reach, Vec<usize>)>,
+    /// The pool an acquired origin came from, and the access that took it.
+    from_pool: HashMap<usize, (Rc<PoolPath>, usize)>,
+    next_local: u32,
+    /// How many closures and async blocks deep the reader is.
+    task: usize,
+}
+
+impl<N> Default for Tracker<N> {
+    fn default() -> Self {
+        Tracker {
+            holds: Vec::new(),
+            accesses: Vec::new(),
+            from_pool: HashMap::default(),
+            next_local: 0,
+            task: 0,
+        }
+    }
+}
+
+impl<N: Copy> Tracker<N> {
+    /// A new local's path.
+    pub(crate) fn local(&mut self, name: &str) -> Rc<PoolPath> {
+        self.next_local += 1;
+        Rc::new(PoolPath::root(PoolRoot::Local {
+            id: self.next_local,
+            name: name.to_string(),
+        }))
+    }
+
+    /// Whether the function holds anything now (cheap: most functions never do).
+    pub(crate) fn holds_any(&self) -> bool {
+        self.holds.iter().any(|h| !h.ended)
+    }
+
+    /// The holds live now; `done` says which origins were finished or moved away.
+    fn live(&self, done: &dyn Fn(usize) -> bool) -> Vec<usize> {
+        self.holds
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !h.ended && h.task == self.task && !done(h.origin))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Entering (`true`) or leaving a closure or async block.
+    pub(crate) fn task(&mut self, entering: bool) {
+        if entering {
+            self.task += 1;
+        } else {
+            self.task = self.task.saturating_sub(1);
+            let task = self.task;
+            for h in &mut self.holds {
+                if h.task > task {
+                    h.ended = true;
+                }
+            }
+        }
+    }
+
+    /// `origin`, a handle of `kind`, taken from `pool` at `node`.
+    pub(crate) fn acquired(
+        &mut self,
+        origin: usize,
+        kind: HandleKind,
+        pool: Rc<PoolPath>,
+        node: N,
+        done: &dyn Fn(usize) -> bool,
+    ) {
+        let held = self.live(done);
+        self.accesses.push((
+            node,
+            Reach::Direct {
+                pool: (*pool).clone(),
+                op: PoolOp::Acquire(kind),
+                through: None,
+            },
+            held,
+        ));
+        self.from_pool
+            .insert(origin, (pool.clone(), self.accesses.len() - 1));
+        self.holds.push(HoldState {
+            origin,
+            pool,
+            kind,
+            open_transaction: kind == HandleKind::Transaction,
+            node,
+            on: None,
+            frame: None,
+            ended: false,
+            task: self.task,
+        });
+    }
+
+    /// A transaction `origin` begun at `node` on a value carrying `on`: held from the pool the
+    /// connection came from, when this function took it from one.
+    pub(crate) fn begun_on(&mut self, origin: usize, on: &[usize], node: N) {
+        let Some((conn, pool)) = on
+            .iter()
+            .find_map(|o| self.from_pool.get(o).map(|(p, _)| (*o, p.clone())))
+        else {
+            return;
+        };
+        self.from_pool.insert(origin, (pool.clone(), usize::MAX));
+        self.holds.push(HoldState {
+            origin,
+            pool,
+            kind: HandleKind::Transaction,
+            open_transaction: true,
+            node,
+            on: Some(conn),
+            frame: None,
+            ended: false,
+            task: self.task,
+        });
+    }
+
+    /// A statement run on `pool` itself at `node`.
+    pub(crate) fn statement(&mut self, pool: Rc<PoolPath>, node: N, done: &dyn Fn(usize) -> bool) {
+        if !pool.is_shared() && !self.holds_any() {
+            return;
+        }
+        let held = self.live(done);
+        self.accesses.push((
+            node,
+            Reach::Direct {
+                pool: (*pool).clone(),
+                op: PoolOp::Statement,
+                through: None,
+            },
+            held,
+        ));
+    }
+
+    /// A statement run at `node` on a value carrying `carried`: on the pool a connection among
+    /// them came from, when this function took it from one (not on a transaction's connection,
+    /// whose statements are the transaction's).
+    pub(crate) fn statement_on(
+        &mut self,
+        carried: &[usize],
+        node: N,
+        done: &dyn Fn(usize) -> bool,
+    ) {
+        let Some((origin, pool, took)) = carried.iter().find_map(|o| {
+            let (pool, took) = self.from_pool.get(o)?;
+            let hold = self.holds.iter().find(|h| h.origin == *o)?;
+            (hold.kind != HandleKind::Transaction).then(|| (*o, pool.clone(), *took))
+        }) else {
+            return;
+        };
+        // The holds of this very connection are not bypassed by it.
+        let held: Vec<usize> = self
+            .live(done)
+            .into_iter()
+            .filter(|&h| self.holds[h].origin != origin && self.holds[h].on != Some(origin))
+            .collect();
+        self.accesses.push((
+            node,
+            Reach::Direct {
+                pool: (*pool).clone(),
+                op: PoolOp::Statement,
+                through: Some(took),
+            },
+            held,
+        ));
+    }
+
+    /// A call of project functions at `node`, given these pool paths.
+    pub(crate) fn call(
+        &mut self,
+        callees: &[FnKey],
+        args: Vec<(Slot, PoolPath)>,
+        node: N,
+        always: bool,
+        done: &dyn Fn(usize) -> bool,
+    ) {
+        let held = if self.holds_any() {
+            self.live(done)
+        } else {
+            Vec::new()
+        };
+        let shared = args.iter().any(|(_, p)| p.is_shared());
+        if !(always || shared || !held.is_empty()) {
+            return;
+        }
+        self.accesses.push((
+            node,
+            Reach::Call {
+                callees: callees.to_vec(),
+                args,
+            },
+            held,
+        ));
+    }
+
+    /// The values carrying `carried` are bound at scope depth `frame`.
+    pub(crate) fn bound(&mut self, carried: &[usize], frame: usize) {
+        for h in &mut self.holds {
+            if h.frame.is_none() && carried.contains(&h.origin) {
+                h.frame = Some(frame);
+            }
+        }
+    }
+
+    /// The scope at depth `frame` ended: what its bindings held is dropped.
+    pub(crate) fn scope_ended(&mut self, frame: usize) {
+        for h in &mut self.holds {
+            if h.frame.is_some_and(|f| f >= frame) {
+                h.ended = true;
+            }
+        }
+    }
+
+    /// How many holds there are, to mark where a statement starts.
+    pub(crate) fn mark(&self) -> usize {
+        self.holds.len()
+    }
+
+    /// A statement that started at `mark` ended: what it took and bound nowhere is dropped.
+    pub(crate) fn statement_ended(&mut self, mark: usize) {
+        for h in self.holds.iter_mut().skip(mark) {
+            if h.frame.is_none() {
+                h.ended = true;
+            }
+        }
+    }
+
+    /// The flow for the summary, with spans: the accesses a caller or a rule can use (on a pool
+    /// a caller can name, a call, or with something held), and the holds.
+    pub(crate) fn finish<S>(self, span: impl Fn(N) -> S) -> PoolFlow<S> {
+        let useful = |(what, held): (&Reach, &Vec<usize>)| match what {
+            Reach::Direct { pool, .. } => pool.is_shared() || !held.is_empty(),
+            Reach::Call { .. } => true,
+        };
+        let mut renumbered = vec![None; self.accesses.len()];
+        let mut kept = 0;
+        for (i, (_, what, held)) in self.accesses.iter().enumerate() {
+            if useful((what, held)) {
+                renumbered[i] = Some(kept);
+                kept += 1;
+            }
+        }
+        if kept == 0 {
+            return PoolFlow::default();
+        }
+        PoolFlow {
+            holds: self
+                .holds
+                .iter()
+                .map(|h| Hold {
+                    span: span(h.node),
+                    kind: h.kind,
+                    pool: (*h.pool).clone(),
+                    open_transaction: h.open_transaction,
+                })
+                .collect(),
+            accesses: self
+                .accesses
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| renumbered[*i].is_some())
+                .map(|(_, (node, mut what, held))| {
+                    if let Reach::Direct { through, .. } = &mut what {
+                        *through = through.and_then(|t| renumbered.get(t).copied().flatten());
+                    }
+                    Access {
+                        span: span(node),
+                        what,
+                        held,
+                    }
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! What SDB006 and SDB007 share: where a function, holding a handle from a pool, reaches that same
+//! pool again, directly or through a callee; and which of the two rules each such place is.
+
+use crate::ids::HandleKind;
+use crate::propagate::{Facts, PoolFact};
+use crate::summary::{FnSummary, PoolOp, PoolPath, Reach};
+
+/// Which rule a conflict is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Clash {
+    /// A statement on the pool while a transaction begun from it is open (SDB006).
+    Bypass,
+    /// Another handle taken from the pool while one is held (SDB007).
+    Nested(HandleKind),
+}
+
+/// One place a function reaches a pool it holds a handle from.
+pub(crate) struct Conflict<'a> {
+    pub clash: Clash,
+    /// Index into the summary's pool accesses.
+    pub access: usize,
+    /// Index into the summary's holds.
+    pub hold: usize,
+    pub pool: PoolPath,
+    /// Through a callee: its display name, and what it does (where, how deep).
+    pub via: Option<(&'a str, &'a PoolFact)>,
+    /// A statement run on a connection the function took from the pool (not the pool itself).
+    pub second_connection: bool,
+}
+
+/// A pool an access reaches, what it does to it, through which callee, and whether on a second
+/// connection.
+type Reached<'a> = (PoolPath, PoolOp, Option<(&'a str, &'a PoolFact)>, bool);
+
+/// Every conflict in one summary: at most one per access, a bypass before a nested acquire; an
+/// acquire whose connection then runs a bypassing statement is that statement's (SDB006 only).
+pub(crate) fn conflicts<'a, S>(summary: &'a FnSummary<S>, facts: &'a Facts) -> Vec<Conflict<'a>> {
+    let flow = &summary.pools;
+    if flow.accesses.iter().all(|a| a.held.is_empty()) {
+        return Vec::new();
+    }
+    let mut out: Vec<Conflict<'a>> = Vec::new();
+    for (i, access) in flow.accesses.iter().enumerate() {
+        if access.held.is_empty() {
+            continue;
+        }
+        let reached: Vec<Reached<'a>> = match &access.what {
+            Reach::Direct { pool, op, through } => {
+                vec![(pool.clone(), *op, None, through.is_some())]
+            }
+            Reach::Call { callees, args } => facts
+                .reached(callees, args)
+                .map(|(callee, path, fact)| {
+                    let name = facts.names.get(callee).map_or("?", String::as_str);
+                    (path, fact.op, Some((name, fact)), false)
+                })
+                .collect(),
+        };
+        let mut best: Option<Conflict<'a>> = None;
+        for (path, op, via, second) in reached {
+            for &h in &access.held {
+                let Some(hold) = flow.holds.get(h) else {
+                    continue;
+                };
+                if hold.pool != path {
+                    continue;
+                }
+                let clash = match op {
+                    PoolOp::Statement if hold.open_transaction => Clash::Bypass,
+                    PoolOp::Statement => continue,
+                    PoolOp::Acquire(kind) => Clash::Nested(kind),
+                };
+                let better = match &best {
+                    None => true,
+                    Some(b) => matches!(clash, Clash::Bypass) && !matches!(b.clash, Clash::Bypass),
+                };
+                if better {
+                    best = Some(Conflict {
+                        clash,
+                        access: i,
+                        hold: h,
+                        pool: path.clone(),
+                        via,
+                        second_connection: second,
+                    });
+                }
+            }
+        }
+        out.extend(best);
+    }
+    // The acquire whose connection ran a bypassing statement is reported as that statement.
+    let subsumed: Vec<usize> = out
+        .iter()
+        .filter(|c| c.clash == Clash::Bypass)
+        .filter_map(|c| match &flow.accesses[c.access].what {
+            Reach::Direct { through, .. } => *through,
+            Reach::Call { .. } => None,
+        })
+        .collect();
+    out.retain(|c| c.clash == Clash::Bypass || !subsumed.contains(&c.access));
+    out
+}
+
+/// " (in `inner`, line 12)" for a fact found in another function, else "".
+pub(crate) fn inside(fact: &PoolFact, callee: &str) -> String {
+    match (fact.function == callee, fact.line) {
+        (true, 0) => String::new(),
+        (true, line) => format!(" (line {line})"),
+        (false, 0) => format!(" (in `{}`)", fact.function),
+        (false, line) => format!(" (in `{}`, line {line})", fact.function),
+    }
+}
