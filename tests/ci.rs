@@ -70,7 +70,9 @@ fn sarif_is_valid_against_the_official_schema_with_rules_locations_and_notificat
         .collect();
     assert_eq!(
         rules,
-        ["SDB001", "SDB002", "SDB003", "SDB004", "SDB005", "SDB006", "SDB007"]
+        [
+            "SDB001", "SDB002", "SDB003", "SDB004", "SDB005", "SDB006", "SDB007"
+        ]
     );
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     // GitHub's heading anchors: lowercase, spaces to `-`, punctuation dropped.

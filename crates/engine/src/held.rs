@@ -78,7 +78,8 @@ impl<N: Copy> Tracker<N> {
             .collect()
     }
 
-    /// Entering (`true`) or leaving a closure or async block.
+    /// Entering (`true`) or leaving a closure, an async block or a spawned task's arguments.
+    /// Every entering is paired with one leaving.
     pub(crate) fn task(&mut self, entering: bool) {
         if entering {
             self.task += 1;
@@ -168,33 +169,46 @@ impl<N: Copy> Tracker<N> {
     }
 
     /// A statement run at `node` on a value carrying `carried`: on the pool a connection among
-    /// them came from, when this function took it from one (not on a transaction's connection,
-    /// whose statements are the transaction's).
+    /// them came from, when this function took it from one (or began a transaction on one). The
+    /// holds of that very connection are not bypassed by it: its statements are its transaction's.
     pub(crate) fn statement_on(
         &mut self,
         carried: &[usize],
         node: N,
         done: &dyn Fn(usize) -> bool,
     ) {
-        let Some((origin, pool, took)) = carried.iter().find_map(|o| {
+        let Some((conn, pool, took, in_transaction)) = carried.iter().find_map(|o| {
             let (pool, took) = self.from_pool.get(o)?;
             let hold = self.holds.iter().find(|h| h.origin == *o)?;
-            (hold.kind != HandleKind::Transaction).then(|| (*o, pool.clone(), *took))
+            Some((
+                hold.on.unwrap_or(*o),
+                pool.clone(),
+                *took,
+                hold.open_transaction,
+            ))
         }) else {
             return;
         };
-        // The holds of this very connection are not bypassed by it.
-        let held: Vec<usize> = self
-            .live(done)
-            .into_iter()
-            .filter(|&h| self.holds[h].origin != origin && self.holds[h].on != Some(origin))
-            .collect();
+        // A statement in a transaction this function began is that transaction's: a second one
+        // begun beside another is reported where it is begun (SDB007), not at each statement.
+        // Its callers still learn that it runs statements on the pool.
+        let held: Vec<usize> = if in_transaction {
+            Vec::new()
+        } else {
+            self.live(done)
+                .into_iter()
+                .filter(|&h| self.holds[h].origin != conn && self.holds[h].on != Some(conn))
+                .collect()
+        };
+        if held.is_empty() && !pool.is_shared() {
+            return;
+        }
         self.accesses.push((
             node,
             Reach::Direct {
                 pool: (*pool).clone(),
                 op: PoolOp::Statement,
-                through: Some(took),
+                through: (took != usize::MAX).then_some(took),
             },
             held,
         ));

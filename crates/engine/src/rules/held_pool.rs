@@ -88,6 +88,21 @@ pub(crate) fn conflicts<'a, S>(summary: &'a FnSummary<S>, facts: &'a Facts) -> V
         }
         out.extend(best);
     }
+    // One statement per second connection is enough: the first that bypasses the transaction.
+    let mut seen: Vec<usize> = Vec::new();
+    out.retain(|c| match (&flow.accesses[c.access].what, c.clash) {
+        (
+            Reach::Direct {
+                through: Some(t), ..
+            },
+            Clash::Bypass,
+        ) => {
+            let first = !seen.contains(t);
+            seen.push(*t);
+            first
+        }
+        _ => true,
+    });
     // The acquire whose connection ran a bypassing statement is reported as that statement.
     let subsumed: Vec<usize> = out
         .iter()

@@ -679,6 +679,11 @@ pub fn pool_statement(library: &str, method: &str, given: bool) -> bool {
     })
 }
 
+/// Functions that run the future they are given as a task of its own, later (`tokio::spawn`,
+/// `tokio::task::spawn_local`, `actix_rt::spawn`, `async_std::task::spawn`): by the last segment of
+/// their path. Only ever used to leave what the task does out of what the caller holds.
+pub static SPAWNS: &[&str] = &["spawn", "spawn_local"];
+
 /// Methods that finish a transaction: commit or roll it back.
 pub static FINISH_METHODS: &[&str] = &[
     "commit",

@@ -149,6 +149,9 @@ struct BodyReader<'a, 't> {
     depth: usize,
     /// What the function holds from its pools and does to them meanwhile (SDB006, SDB007).
     held: Tracker<Node<'t>>,
+    /// Transaction builders made on a connection (`conn.build_transaction()`), by the address of
+    /// the call that made them: what that connection carries, for the transaction they start.
+    builders: HashMap<usize, Vec<usize>>,
 }
 
 /// Reads one function into its summary.
@@ -175,6 +178,7 @@ pub(crate) fn summarize(
         breaks: Vec::new(),
         depth: 0,
         held: Tracker::default(),
+        builders: HashMap::default(),
         promotion: Promotion::of(item, index),
         handles: &item.context.handles,
         pools,
@@ -1375,7 +1379,7 @@ impl<'t> BodyReader<'_, 't> {
                 // inside the transaction and finishes it; only the closure's result comes out.
                 let closure_scoped = mc.args.iter().any(|a| matches!(a, Expr::Closure(_)));
                 let v = self.produce(e, produced, closure_scoped);
-                self.took(e, &recv, &v, produced);
+                self.took(e, mc, &recv, &v, produced);
                 v
             }
             Callee::Project(fns, ret) => {
@@ -1415,7 +1419,19 @@ impl<'t> BodyReader<'_, 't> {
     /// A handle `v` a catalog call produced on `recv`: taken from `recv`'s pool when `recv` is a
     /// pool this function names (a connection or transaction: a session is no checkout), or a
     /// transaction begun on a connection taken from one.
-    fn took(&mut self, e: &'t Expr, recv: &Value<'t>, v: &Value<'t>, produced: CatalogType) {
+    fn took(
+        &mut self,
+        e: &'t Expr,
+        mc: &'t syn::ExprMethodCall,
+        recv: &Value<'t>,
+        v: &Value<'t>,
+        produced: CatalogType,
+    ) {
+        if produced.role() == Role::Builder && self.held.holds_any() && recv.carries() {
+            self.builders
+                .insert(std::ptr::from_ref(e) as usize, recv.carried.clone());
+            return;
+        }
         let (Role::Handle(kind), [o]) = (produced.role(), v.carried.as_slice()) else {
             return;
         };
@@ -1436,7 +1452,13 @@ impl<'t> BodyReader<'_, 't> {
                 });
             }
             None if kind == HandleKind::Transaction => {
-                self.held.begun_on(*o, &recv.carried, Node::Expr(e));
+                // `conn.build_transaction().start()`: begun on what the builder was made on.
+                let built = self
+                    .builders
+                    .get(&(std::ptr::from_ref(&*mc.receiver) as usize))
+                    .cloned();
+                let on = built.as_deref().unwrap_or(&recv.carried);
+                self.held.begun_on(*o, on, Node::Expr(e));
             }
             None => {}
         }
@@ -1697,7 +1719,17 @@ impl<'t> BodyReader<'_, 't> {
     }
 
     fn call(&mut self, e: &'t Expr, c: &'t syn::ExprCall) -> Value<'t> {
+        // `tokio::spawn(audit(pool))`: the future runs later, as its own task; what it does to a
+        // pool is not done while this function holds anything.
+        let spawns = matches!(&*c.func, Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| catalog::SPAWNS.contains(&&*s.ident.to_string())));
+        if spawns {
+            self.held.task(true);
+        }
         let args: Vec<Value> = c.args.iter().map(|a| self.expr(a)).collect();
+        if spawns {
+            self.held.task(false);
+        }
         self.moved_by_value(c.args.iter().zip(&args));
         let Expr::Path(func) = &*c.func else {
             self.expr(&c.func);
