@@ -28,6 +28,8 @@ struct HoldState<N> {
     frame: Option<usize>,
     ended: bool,
     task: usize,
+    /// Taken in an earlier alternative of a conditional the reader is now in another of.
+    hidden: bool,
 }
 
 /// The holds and pool accesses of one function, as its body is read.
@@ -39,6 +41,8 @@ pub(crate) struct Tracker<N> {
     next_local: u32,
     /// How many closures and async blocks deep the reader is.
     task: usize,
+    /// While above zero, nothing is recorded (an expression read a second time).
+    muted: usize,
 }
 
 impl<N> Default for Tracker<N> {
@@ -49,6 +53,7 @@ impl<N> Default for Tracker<N> {
             from_pool: HashMap::default(),
             next_local: 0,
             task: 0,
+            muted: 0,
         }
     }
 }
@@ -73,9 +78,36 @@ impl<N: Copy> Tracker<N> {
         self.holds
             .iter()
             .enumerate()
-            .filter(|(_, h)| !h.ended && h.task == self.task && !done(h.origin))
+            .filter(|(_, h)| !h.ended && !h.hidden && h.task == self.task && !done(h.origin))
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// Reading an expression again (`true`) or no more: nothing is recorded meanwhile.
+    #[cfg(feature = "python")]
+    pub(crate) fn mute(&mut self, muting: bool) {
+        if muting {
+            self.muted += 1;
+        } else {
+            self.muted = self.muted.saturating_sub(1);
+        }
+    }
+
+    /// Another alternative of a conditional starts (`else`, the next `match` arm), the current
+    /// one having started at `mark`: what that one took is not held in this one. After the last,
+    /// [`Tracker::alternatives_end`].
+    pub(crate) fn next_alternative(&mut self, mark: usize) {
+        for h in self.holds.iter_mut().skip(mark) {
+            h.hidden = true;
+        }
+    }
+
+    /// The conditional whose first alternative started at `mark` ended: what any alternative
+    /// took (and still holds) may be held after it.
+    pub(crate) fn alternatives_end(&mut self, mark: usize) {
+        for h in self.holds.iter_mut().skip(mark) {
+            h.hidden = false;
+        }
     }
 
     /// Entering (`true`) or leaving a closure, an async block or a spawned task's arguments.
@@ -95,14 +127,20 @@ impl<N: Copy> Tracker<N> {
     }
 
     /// `origin`, a handle of `kind`, taken from `pool` at `node`.
+    /// `open_transaction`: taken with a transaction begun on it (`engine.begin()`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn acquired(
         &mut self,
         origin: usize,
         kind: HandleKind,
+        open_transaction: bool,
         pool: Rc<PoolPath>,
         node: N,
         done: &dyn Fn(usize) -> bool,
     ) {
+        if self.muted > 0 {
+            return;
+        }
         let held = self.live(done);
         self.accesses.push((
             node,
@@ -119,18 +157,22 @@ impl<N: Copy> Tracker<N> {
             origin,
             pool,
             kind,
-            open_transaction: kind == HandleKind::Transaction,
+            open_transaction,
             node,
             on: None,
             frame: None,
             ended: false,
             task: self.task,
+            hidden: false,
         });
     }
 
     /// A transaction `origin` begun at `node` on a value carrying `on`: held from the pool the
     /// connection came from, when this function took it from one.
     pub(crate) fn begun_on(&mut self, origin: usize, on: &[usize], node: N) {
+        if self.muted > 0 {
+            return;
+        }
         let Some((conn, pool)) = on
             .iter()
             .find_map(|o| self.from_pool.get(o).map(|(p, _)| (*o, p.clone())))
@@ -148,12 +190,13 @@ impl<N: Copy> Tracker<N> {
             frame: None,
             ended: false,
             task: self.task,
+            hidden: false,
         });
     }
 
     /// A statement run on `pool` itself at `node`.
     pub(crate) fn statement(&mut self, pool: Rc<PoolPath>, node: N, done: &dyn Fn(usize) -> bool) {
-        if !pool.is_shared() && !self.holds_any() {
+        if self.muted > 0 || (!pool.is_shared() && !self.holds_any()) {
             return;
         }
         let held = self.live(done);
@@ -177,6 +220,9 @@ impl<N: Copy> Tracker<N> {
         node: N,
         done: &dyn Fn(usize) -> bool,
     ) {
+        if self.muted > 0 {
+            return;
+        }
         let Some((conn, pool, took, in_transaction)) = carried.iter().find_map(|o| {
             let (pool, took) = self.from_pool.get(o)?;
             let hold = self.holds.iter().find(|h| h.origin == *o)?;
@@ -229,7 +275,7 @@ impl<N: Copy> Tracker<N> {
             Vec::new()
         };
         let shared = args.iter().any(|(_, p)| p.is_shared());
-        if !(always || shared || !held.is_empty()) {
+        if self.muted > 0 || !(always || shared || !held.is_empty()) {
             return;
         }
         self.accesses.push((
@@ -240,6 +286,33 @@ impl<N: Copy> Tracker<N> {
             },
             held,
         ));
+    }
+
+    /// The handle `from` is now held as `to` (a `with` binds what its manager took).
+    #[cfg(feature = "python")]
+    pub(crate) fn alias(&mut self, from: usize, to: usize) {
+        if let Some(taken) = self.from_pool.get(&from).cloned() {
+            self.from_pool.insert(to, taken);
+            for h in &mut self.holds {
+                if h.origin == from {
+                    h.origin = to;
+                }
+                if h.on == Some(from) {
+                    h.on = Some(to);
+                }
+            }
+        }
+    }
+
+    /// What was taken since `mark` and is bound nowhere yet is kept by the scope at `frame` (a
+    /// `with` statement's managers, for its block).
+    #[cfg(feature = "python")]
+    pub(crate) fn bind_since(&mut self, mark: usize, frame: usize) {
+        for h in self.holds.iter_mut().skip(mark) {
+            if h.frame.is_none() {
+                h.frame = Some(frame);
+            }
+        }
     }
 
     /// The values carrying `carried` are bound at scope depth `frame`.

@@ -33,7 +33,9 @@ pub static FACTORIES: &[(&str, &str, LibType)] = &[
         "async_sessionmaker",
         "sqlalchemy.async_sessionmaker",
     ),
-    ("sqlalchemy", "scoped_session", "sqlalchemy.sessionmaker"),
+    // A registry of one session per thread (or scope): the same session each call, so never a
+    // second checkout (SDB007); otherwise a session factory like any other.
+    ("sqlalchemy", "scoped_session", "sqlalchemy.scoped_session"),
     // `asyncpg.connect` is a coroutine, not a manager: the caller closes what it gives.
     ("asyncpg", "connect", "asyncpg.Connection"),
     ("aiomysql", "create_pool", "aiomysql.Pool"),
@@ -221,6 +223,11 @@ pub static SCOPE_METHODS: &[(LibType, &str, Manager)] = &[
         closes(Session, Some("sqlalchemy.Session"), SQLALCHEMY),
     ),
     (
+        "sqlalchemy.scoped_session",
+        "begin",
+        closes(Session, Some("sqlalchemy.Session"), SQLALCHEMY),
+    ),
+    (
         "asyncpg.Pool",
         "acquire",
         closes(Conn, Some("asyncpg.Connection"), ASYNCPG),
@@ -383,6 +390,104 @@ pub static CALLABLE_SCOPES: &[(LibType, Manager)] = &[
         "sqlalchemy.async_sessionmaker",
         closes(Session, Some("sqlalchemy.Session"), SQLALCHEMY),
     ),
+    (
+        "sqlalchemy.scoped_session",
+        closes(Session, Some("sqlalchemy.Session"), SQLALCHEMY),
+    ),
+];
+
+/// Tracked types that are pools: each connection, session or transaction taken from one is a
+/// checkout of a bounded pool (SDB006, SDB007). A `scoped_session` gives the same session again,
+/// `databases.Database` one connection per task, and pymongo/motor clients sessions that are not
+/// checkouts: none of them is here. Read at the versions of their managers above.
+pub static POOLS: &[LibType] = &[
+    "sqlalchemy.Engine",
+    "sqlalchemy.AsyncEngine",
+    "sqlalchemy.sessionmaker",
+    "sqlalchemy.async_sessionmaker",
+    "asyncpg.Pool",
+    "psycopg_pool.ConnectionPool",
+    "aiomysql.Pool",
+    "asyncmy.Pool",
+    "aiopg.Pool",
+    "aiopg.sa.Engine",
+    "oracledb.Pool",
+    "mysql.Pool",
+];
+
+/// Whether a tracked type is a pool ([`POOLS`]).
+pub fn is_pool(t: LibType) -> bool {
+    POOLS.contains(&t)
+}
+
+/// Methods that take a handle from a pool with its transaction begun (`engine.begin()`,
+/// `Session.begin()` on a sessionmaker), or begin one on a handle (`conn.transaction()`,
+/// `session.begin()`): `(type, method)`. SQLAlchemy's autobegin is not an explicit begin.
+pub static BEGINS: &[(LibType, &str)] = &[
+    ("sqlalchemy.Engine", "begin"),
+    ("sqlalchemy.AsyncEngine", "begin"),
+    ("sqlalchemy.sessionmaker", "begin"),
+    ("sqlalchemy.async_sessionmaker", "begin"),
+    ("sqlalchemy.Connection", "begin"),
+    ("sqlalchemy.Session", "begin"),
+    ("asyncpg.Connection", "transaction"),
+    ("psycopg.Connection", "transaction"),
+    ("aiopg.sa.Connection", "begin"),
+];
+
+/// Whether `t.method()` begins a transaction ([`BEGINS`]).
+pub fn begins(t: LibType, method: &str) -> bool {
+    BEGINS.iter().any(|(lib, m)| *lib == t && *m == method)
+}
+
+/// Pools that run a statement themselves, on a connection they take for it: asyncpg's
+/// `Pool.execute`/`fetch*`/`copy_*` (`asyncpg/pool.py`, 0.32.0). `(type, method)`.
+pub static POOL_STATEMENTS: &[(LibType, &str)] = &[
+    ("asyncpg.Pool", "execute"),
+    ("asyncpg.Pool", "executemany"),
+    ("asyncpg.Pool", "fetch"),
+    ("asyncpg.Pool", "fetchrow"),
+    ("asyncpg.Pool", "fetchval"),
+    ("asyncpg.Pool", "fetchmany"),
+    ("asyncpg.Pool", "copy_from_table"),
+    ("asyncpg.Pool", "copy_from_query"),
+    ("asyncpg.Pool", "copy_to_table"),
+    ("asyncpg.Pool", "copy_records_to_table"),
+];
+
+/// Methods that run a statement on the handle they are called on: PEP 249's, asyncpg's and
+/// SQLAlchemy's `Connection`/`Session` ones.
+pub static STATEMENT_METHODS: &[&str] = &[
+    "execute",
+    "executemany",
+    "executescript",
+    "fetch",
+    "fetchrow",
+    "fetchval",
+    "fetchmany",
+    "scalar",
+    "scalars",
+    "exec",
+    "get",
+    "stream",
+    "stream_scalars",
+    "copy_from_table",
+    "copy_from_query",
+    "copy_to_table",
+    "copy_records_to_table",
+];
+
+/// Functions that run the coroutine (or callable) they are given as a task of its own, later:
+/// `asyncio.create_task`, `TaskGroup.create_task`, `asyncio.ensure_future`, anyio's
+/// `start_soon`, `loop.run_in_executor`. By their last name; used only to leave what the task
+/// does out of what the caller holds.
+pub static SPAWNS: &[&str] = &[
+    "create_task",
+    "ensure_future",
+    "start_soon",
+    "run_in_executor",
+    "run_coroutine_threadsafe",
+    "add_task",
 ];
 
 /// Tracked types whose own `with` does not close them, and the handle each is: made bare

@@ -7,6 +7,7 @@
 //! propagation. Parameters carry nothing; data read through a handle carries nothing.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::rc::Rc;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -15,12 +16,13 @@ use super::callee::Callee;
 use super::catalog::{self, LibType, Manager, OnExit};
 use super::names::ModuleNames;
 use super::{ClassRef, PyIndex, PyTy, written_name};
+use crate::held::Tracker;
 use crate::ids::{FnKey, HandleKind};
 use crate::location::Location;
 use crate::options::Options;
 use crate::summary::{
-    FnSummary, Language, ManagerRole, Origin, OriginKind, Release, ReleaseHow, ReturnFlow,
-    StoreFlow, TargetEvidence, union_into,
+    FnSummary, Language, ManagerRole, Origin, OriginKind, PoolPath, PoolRoot, Release, ReleaseHow,
+    ReturnFlow, Slot, StoreFlow, TargetEvidence, union_into,
 };
 
 /// Deeper than this, an expression is treated as carrying nothing.
@@ -88,6 +90,8 @@ struct Value {
     ty: PyTy,
     scope: Option<WithScope>,
     site: Option<TextRange>,
+    /// The pool path the value is, when a function can name it again (see the Rust walker's).
+    place: Option<Rc<PoolPath>>,
 }
 
 impl Default for Value {
@@ -97,6 +101,7 @@ impl Default for Value {
             ty: PyTy::Unknown,
             scope: None,
             site: None,
+            place: None,
         }
     }
 }
@@ -292,6 +297,12 @@ struct BodyReader<'a> {
     depth: usize,
     /// The handle the function's return annotation names (`-> Session`), if any.
     declared: Option<HandleKind>,
+    /// What the function holds from its pools and does to them meanwhile (SDB006, SDB007).
+    held: Tracker<TextRange>,
+    /// Origins released (`conn.close()`, `pool.release(conn)`) anywhere: no longer held.
+    released: HashSet<usize>,
+    /// How many `with` blocks deep the reader is.
+    with_depth: usize,
 }
 
 fn summarize_fn(
@@ -334,6 +345,9 @@ fn summarize_fn(
         qual_name: d.qual_name.clone(),
         depth: 0,
         declared: None,
+        held: Tracker::default(),
+        released: HashSet::default(),
+        with_depth: 0,
     };
     // A function nested in another is its own: keyed by its qualified name (`outer.inner`), never
     // the key of a module function or method of the same name, and never what a call links to.
@@ -370,7 +384,17 @@ fn summarize_fn(
                 .map_or(PyTy::Unknown, |a| fx.annotation(a))
         };
         fx.outer.insert(name.clone());
-        fx.env.insert(name, Value::typed(ty));
+        let place = Some(Rc::new(PoolPath::root(PoolRoot::Param {
+            index: i,
+            name: name.clone(),
+        })));
+        fx.env.insert(
+            name,
+            Value {
+                place,
+                ..Value::typed(ty)
+            },
+        );
     }
     for p in [&params.vararg, &params.kwarg].into_iter().flatten() {
         fx.outer.insert(p.name.to_string());
@@ -471,7 +495,7 @@ fn summarize_fn(
         leaks: Vec::new(),
         unfinished: Vec::new(),
         releases,
-        pools: Default::default(),
+        pools: std::mem::take(&mut fx.held).finish(at),
     }
 }
 
@@ -539,13 +563,16 @@ impl BodyReader<'_> {
             Stmt::With(w) => self.with_stmt(w),
             Stmt::If(s) => {
                 self.expr(&s.test);
+                let mark = self.held.mark();
                 self.block(&s.body);
                 for clause in &s.elif_else_clauses {
+                    self.held.next_alternative(mark);
                     if let Some(test) = &clause.test {
                         self.expr(test);
                     }
                     self.block(&clause.body);
                 }
+                self.held.alternatives_end(mark);
             }
             Stmt::For(s) => {
                 let iter = self.expr(&s.iter);
@@ -609,6 +636,10 @@ impl BodyReader<'_> {
     /// A `with` statement: what each manager binds (a handle of the library when it closes it on
     /// exit, the project's own scope, or data), then the block.
     fn with_stmt(&mut self, w: &ast::StmtWith) {
+        // What the managers take from pools is held for the block.
+        self.with_depth += 1;
+        let frame = self.with_depth;
+        let mark = self.held.mark();
         let mut bound_names: Vec<(String, usize)> = Vec::new();
         // Targets of managers that were not resolved: assumed released on exit, so what holds
         // one after the block holds nothing this rule reports (its documentation promises only
@@ -620,14 +651,19 @@ impl BodyReader<'_> {
             if v.scope.is_none()
                 && let Expr::If(i) = &item.context_expr
             {
+                self.held.mute(true);
                 v.scope = [&*i.body, &*i.orelse]
                     .into_iter()
                     .find_map(|arm| self.expr(arm).scope);
+                self.held.mute(false);
             }
             let range = item.context_expr.range();
             let bound = match &v.scope {
                 Some(WithScope::Closes(kind, binds)) => {
                     let o = self.origin(OriginKind::WithBound(*kind), range);
+                    for &taken in &v.carried {
+                        self.held.alias(taken, o);
+                    }
                     Value {
                         carried: vec![o],
                         ty: binds.map_or(PyTy::Unknown, PyTy::Lib),
@@ -746,7 +782,10 @@ impl BodyReader<'_> {
         }
         let stored_before = self.stores.len();
         let yields_before = self.yield_count;
+        self.held.bind_since(mark, frame);
         self.block(&w.body);
+        self.held.scope_ended(frame);
+        self.with_depth -= 1;
         // A lifespan: `app.state.pool = pool` or `app.pool = pool`, then `yield`, in a
         // `@contextmanager` generator: the object it was given holds the handle exactly as long as
         // the block lasts (the application's life). A store on the method's own receiver is not.
@@ -827,10 +866,16 @@ impl BodyReader<'_> {
                 if self.globals.contains(&name) {
                     self.store(target.range(), name.clone(), v);
                 }
+                // A pool made here is a local place of its own; another name for one is that one.
+                let place = match &v.place {
+                    None if is_pool(&v.ty) => Some(self.held.local(&name)),
+                    place => place.clone(),
+                };
                 self.env.insert(
                     name,
                     Value {
                         site: None,
+                        place,
                         ..v.clone()
                     },
                 );
@@ -937,7 +982,25 @@ impl BodyReader<'_> {
                         ..v.clone()
                     };
                 }
-                Value::typed(self.name_ty(name))
+                let ty = self.name_ty(name);
+                // A module's pool (its own global, or one it imports) is the same pool wherever it
+                // is named.
+                let place = is_pool(&ty).then(|| {
+                    let q = match self.imports.get(name) {
+                        Some(q) => q.clone(),
+                        None => self
+                            .module
+                            .iter()
+                            .cloned()
+                            .chain([name.to_string()])
+                            .collect(),
+                    };
+                    self.global_place(&q)
+                });
+                Value {
+                    place,
+                    ..Value::typed(ty)
+                }
             }
             Expr::Await(a) => {
                 let v = self.expr(&a.value);
@@ -959,16 +1022,32 @@ impl BodyReader<'_> {
                     && !self.env.contains_key(&w[0])
                     && self.imports.contains_key(&w[0])
                 {
-                    let ty = self.names.global(&self.canonical(&w));
+                    let q = self.canonical(&w);
+                    let ty = self.names.global(&q);
                     if ty != PyTy::Unknown {
-                        return Value::typed(ty);
+                        let place = is_pool(&ty).then(|| self.global_place(&q));
+                        return Value {
+                            place,
+                            ..Value::typed(ty)
+                        };
                     }
                 }
                 let recv = self.expr(&a.value);
                 // Data read through a handle carries nothing.
+                let place = recv
+                    .place
+                    .as_ref()
+                    .and_then(|p| p.field(a.attr.as_str()))
+                    .map(Rc::new);
                 match &recv.ty {
-                    PyTy::Class(c) => Value::typed(self.index.attr(c, a.attr.as_str())),
-                    _ => Value::default(),
+                    PyTy::Class(c) => Value {
+                        place,
+                        ..Value::typed(self.index.attr(c, a.attr.as_str()))
+                    },
+                    _ => Value {
+                        place,
+                        ..Value::default()
+                    },
                 }
             }
             Expr::Subscript(s) => {
@@ -995,8 +1074,12 @@ impl BodyReader<'_> {
             Expr::Starred(s) => self.expr(&s.value),
             Expr::If(i) => {
                 self.expr(&i.test);
-                let parts = [(*i.body).clone(), (*i.orelse).clone()];
-                self.combine(e, &parts)
+                let mark = self.held.mark();
+                let body = self.expr(&i.body);
+                self.held.next_alternative(mark);
+                let orelse = self.expr(&i.orelse);
+                self.held.alternatives_end(mark);
+                self.union_of(e, [(&*i.body, body), (&*i.orelse, orelse)])
             }
             Expr::BoolOp(b) => self.combine(e, &b.values),
             Expr::Named(n) => {
@@ -1042,10 +1125,15 @@ impl BodyReader<'_> {
 
     /// The union of what the parts carry: a tuple, list or dict returned with the handle in it.
     fn combine(&mut self, e: &Expr, parts: &[Expr]) -> Value {
+        let values: Vec<Value> = parts.iter().map(|p| self.expr(p)).collect();
+        self.union_of(e, parts.iter().zip(values))
+    }
+
+    /// The union of what parts already read carry.
+    fn union_of<'p>(&self, e: &Expr, parts: impl IntoIterator<Item = (&'p Expr, Value)>) -> Value {
         let mut carried = Vec::new();
         let mut sites = Vec::new();
-        for p in parts {
-            let v = self.expr(p);
+        for (p, v) in parts {
             if !v.carried.is_empty() {
                 sites.push(v.site.unwrap_or(p.range()));
             }
@@ -1083,6 +1171,15 @@ impl BodyReader<'_> {
     }
 
     fn call(&mut self, e: &Expr, c: &ast::ExprCall) -> Value {
+        // `asyncio.create_task(audit(pool))`: the coroutine runs later, as its own task.
+        let spawns = match &*c.func {
+            Expr::Attribute(a) => catalog::SPAWNS.contains(&a.attr.as_str()),
+            Expr::Name(n) => catalog::SPAWNS.contains(&n.id.as_str()),
+            _ => false,
+        };
+        if spawns {
+            self.held.task(true);
+        }
         let args: Vec<Value> = c.arguments.args.iter().map(|a| self.expr(a)).collect();
         let kwargs: Vec<Value> = c
             .arguments
@@ -1090,7 +1187,15 @@ impl BodyReader<'_> {
             .iter()
             .map(|k| self.expr(&k.value))
             .collect();
+        if spawns {
+            self.held.task(false);
+        }
         let range = e.range();
+        // For the pool rules: the receiver of a method call, the place of what a name calls, and
+        // where the positional arguments land among a project callee's parameters.
+        let mut on: Option<(Value, &str)> = None;
+        let mut func_place: Option<Rc<PoolPath>> = None;
+        let mut offset: Option<usize> = Some(0);
         let nested = match &*c.func {
             Expr::Name(n) if !self.env.contains_key(n.id.as_str()) => {
                 self.nested.get(n.id.as_str()).cloned()
@@ -1107,6 +1212,15 @@ impl BodyReader<'_> {
             let method = attr.attr.as_str();
             if catalog::DB_API_METHODS.contains(&method) {
                 self.used_as_handle(&recv.carried);
+            }
+            // `conn.close()`, `pool.release(conn)`: no longer held, wherever it is.
+            if catalog::RELEASE_METHODS.contains(&method) {
+                let given = if args.is_empty() {
+                    &recv.carried
+                } else {
+                    &args[0].carried
+                };
+                self.released.extend(given.iter().copied());
             }
             // `conn.close()`, `pool.release(conn)`: where a scope's exit runs, a release.
             if catalog::RELEASE_METHODS.contains(&method) && self.at_exit() {
@@ -1133,21 +1247,81 @@ impl BodyReader<'_> {
                 }
                 self.store_into(&attr.value, &c.func, &added);
             }
+            on = Some((recv, method));
+            offset = Some(1);
             callee
         } else if let Some(written) = written_name(&c.func) {
             match self.env.get(&written[0]) {
                 // A local callable: a session factory held in a variable, or a closure.
-                Some(local) if written.len() == 1 => self.names.value_callee(&local.ty),
+                Some(local) if written.len() == 1 => {
+                    func_place.clone_from(&local.place);
+                    self.names.value_callee(&local.ty)
+                }
                 _ => {
                     let q = self.canonical(&written);
-                    self.names.path_callee(&q, || self.name_ty_of(&written))
+                    let callee = self.names.path_callee(&q, || self.name_ty_of(&written));
+                    if let Callee::Scope(_) = callee
+                        && is_pool(&self.name_ty_of(&written))
+                    {
+                        func_place = Some(self.global_place(&q));
+                    }
+                    // `Class.method(x)`: whether `x` is `self` or the first parameter is not known.
+                    if let Callee::Project(keys, _) = &callee
+                        && keys.iter().any(|k| k.owner.is_some())
+                    {
+                        offset = None;
+                    }
+                    callee
                 }
             }
         } else {
             // `sessionmaker(bind=engine)()`: calling the value a call gives.
             let func = self.expr(&c.func);
+            func_place = func.place;
             self.names.value_callee(&func.ty)
         };
+        let manager = match &callee {
+            Callee::Scope(m) => Some(*m),
+            _ => None,
+        };
+        let project = match &callee {
+            Callee::Project(keys, _) => Some(keys.clone()),
+            _ => None,
+        };
+        let factory = match &callee {
+            Callee::Lib(t) => Some(*t),
+            _ => None,
+        };
+        let mut v = self.call_value(callee, args.clone(), &kwargs, range);
+        let site = CallSite {
+            call: c,
+            range,
+            on: on.as_ref().map(|(v, m)| (v, *m)),
+            func_place,
+            args: &args,
+            kwargs: &kwargs,
+            offset,
+        };
+        self.pool_call(&site, manager, project, factory, &mut v);
+        v
+    }
+
+    /// The pool a module global is, by canonical dotted name: a session factory bound to an
+    /// engine is the engine's pool.
+    fn global_place(&self, q: &[String]) -> Rc<PoolPath> {
+        let key = self.index.global_key(self.module, q);
+        let key = self.index.session_bind(&key).unwrap_or(key);
+        Rc::new(PoolPath::root(PoolRoot::Global(key.join("."))))
+    }
+
+    /// What a call gives, its callee resolved.
+    fn call_value(
+        &mut self,
+        callee: Callee,
+        args: Vec<Value>,
+        kwargs: &[Value],
+        range: TextRange,
+    ) -> Value {
         match callee {
             Callee::FirstArgument => {
                 let first = args.into_iter().next().unwrap_or_default();
@@ -1173,7 +1347,7 @@ impl BodyReader<'_> {
                     site: Some(range),
                     ..Value::default()
                 };
-                for a in args.iter().chain(&kwargs) {
+                for a in args.iter().chain(kwargs) {
                     union_into(&mut v.carried, &a.carried);
                 }
                 if v.carried.is_empty() {
@@ -1186,6 +1360,125 @@ impl BodyReader<'_> {
             }
             Callee::Project(keys, ty) => self.project_call(keys, ty, range),
             Callee::Stores | Callee::Unknown => Value::default(),
+        }
+    }
+
+    /// What a call does to pools: takes a handle from one (`pool.acquire()`, `engine.begin()`,
+    /// `SessionLocal()`, `Session(engine)`), begins a transaction on a handle taken from one
+    /// (`conn.transaction()`), runs a statement on one (`pool.fetch(..)`) or on a handle taken
+    /// from one, or calls the project with pools; and the pool a session factory is bound to.
+    fn pool_call(
+        &mut self,
+        site: &CallSite<'_>,
+        manager: Option<Manager>,
+        project: Option<Vec<FnKey>>,
+        factory: Option<LibType>,
+        v: &mut Value,
+    ) {
+        let range = site.range;
+        // The engine a session or session factory is bound to: `bind=` or the first argument.
+        let bound_engine = || {
+            let bind = site
+                .call
+                .arguments
+                .keywords
+                .iter()
+                .zip(site.kwargs)
+                .find(|(k, _)| k.arg.as_ref().is_some_and(|a| a.as_str() == "bind"))
+                .map(|(_, v)| v);
+            bind.or(site.args.first())
+                .filter(|a| is_pool(&a.ty))
+                .and_then(|a| a.place.clone())
+        };
+        if let Some(t) = factory
+            && matches!(
+                t,
+                "sqlalchemy.sessionmaker" | "sqlalchemy.async_sessionmaker"
+            )
+        {
+            v.place = bound_engine();
+        }
+        if let Some(m) = manager {
+            let begins = site.on.is_some_and(
+                |(recv, method)| matches!(&recv.ty, PyTy::Lib(t) if catalog::begins(t, method)),
+            );
+            match m.on_exit {
+                OnExit::Closes(
+                    kind @ (HandleKind::Connection | HandleKind::Session | HandleKind::Transaction),
+                ) => {
+                    let pool = match site.on {
+                        Some((recv, method)) => match &recv.ty {
+                            PyTy::Lib(_) if is_pool(&recv.ty) => recv.place.clone(),
+                            // `self.session_factory()`: a class attribute holding a factory.
+                            PyTy::Class(c) if is_pool(&self.index.attr(c, method)) => recv
+                                .place
+                                .as_ref()
+                                .and_then(|p| p.field(method))
+                                .map(Rc::new),
+                            _ => None,
+                        },
+                        None => site.func_place.clone().or_else(bound_engine),
+                    };
+                    if let (Some(pool), [o]) = (pool, v.carried.as_slice()) {
+                        let released = &self.released;
+                        self.held.acquired(
+                            *o,
+                            kind,
+                            begins || kind == HandleKind::Transaction,
+                            pool,
+                            range,
+                            &|o| released.contains(&o),
+                        );
+                    }
+                }
+                OnExit::KeepsOpen if begins => {
+                    if let Some((recv, _)) = site.on
+                        && !recv.carried.is_empty()
+                    {
+                        let o = self.origin(OriginKind::Obtained(HandleKind::Transaction), range);
+                        self.held.begun_on(o, &recv.carried, range);
+                    }
+                }
+                OnExit::Closes(_) | OnExit::KeepsOpen => {}
+            }
+        }
+        let released = &self.released;
+        let done = |o: usize| released.contains(&o);
+        if let Some((recv, method)) = site.on {
+            match (&recv.ty, &recv.place) {
+                (PyTy::Lib(t), Some(place)) if catalog::POOL_STATEMENTS.contains(&(*t, method)) => {
+                    self.held.statement(place.clone(), range, &done);
+                }
+                _ if self.held.holds_any()
+                    && catalog::STATEMENT_METHODS.contains(&method)
+                    && !recv.carried.is_empty() =>
+                {
+                    self.held.statement_on(&recv.carried, range, &done);
+                }
+                _ => {}
+            }
+        }
+        if let Some(keys) = project {
+            let mut slots: Vec<(Slot, PoolPath)> = Vec::new();
+            if let Some((recv, _)) = site.on
+                && let Some(p) = &recv.place
+            {
+                slots.push((Slot::Position(0), (**p).clone()));
+            }
+            if let Some(offset) = site.offset {
+                for (i, a) in site.args.iter().enumerate() {
+                    if let Some(p) = &a.place {
+                        slots.push((Slot::Position(i + offset), (**p).clone()));
+                    }
+                }
+            }
+            for (k, a) in site.call.arguments.keywords.iter().zip(site.kwargs) {
+                if let (Some(name), Some(p)) = (&k.arg, &a.place) {
+                    slots.push((Slot::Keyword(name.to_string()), (**p).clone()));
+                }
+            }
+            // Always: a callee may use a module's pool, which its callers name too.
+            self.held.call(&keys, slots, range, true, &done);
         }
     }
 
@@ -1296,6 +1589,7 @@ impl BodyReader<'_> {
             OnExit::Closes(kind) => {
                 let o = self.origin(OriginKind::Obtained(kind), range);
                 Value {
+                    place: None,
                     carried: vec![o],
                     ty,
                     scope: Some(WithScope::Closes(kind, manager.binds)),
@@ -1318,6 +1612,7 @@ impl BodyReader<'_> {
             Some(kind) => {
                 let o = self.origin(OriginKind::Opened(kind), range);
                 Value {
+                    place: None,
                     carried: vec![o],
                     ty: PyTy::Lib(t),
                     scope: None,
@@ -1371,12 +1666,33 @@ impl BodyReader<'_> {
     fn project_call(&mut self, keys: Vec<FnKey>, ty: PyTy, range: TextRange) -> Value {
         let o = self.origin(OriginKind::Call(keys.clone()), range);
         Value {
+            place: None,
             carried: vec![o],
             ty,
             scope: Some(WithScope::Project(keys)),
             site: Some(range),
         }
     }
+}
+
+/// A call, for what it does to pools.
+struct CallSite<'a> {
+    call: &'a ast::ExprCall,
+    range: TextRange,
+    /// The receiver of a method call, and the method.
+    on: Option<(&'a Value, &'a str)>,
+    /// The pool a called name is (`SessionLocal()`).
+    func_place: Option<Rc<PoolPath>>,
+    args: &'a [Value],
+    kwargs: &'a [Value],
+    /// Where the first positional argument lands among a project callee's parameters (1 past a
+    /// method's receiver); none when that is not known.
+    offset: Option<usize>,
+}
+
+/// Whether a value of this type is a pool ([`catalog::POOLS`]).
+fn is_pool(ty: &PyTy) -> bool {
+    matches!(ty, PyTy::Lib(t) if catalog::is_pool(t))
 }
 
 /// Whether `stmt` is a loop that runs on `name`: `for`/`async for` over it (or over a call on

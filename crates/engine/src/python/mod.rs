@@ -147,6 +147,10 @@ pub struct PyDecls {
     package: bool,
     imports: HashMap<String, Vec<String>>,
     globals: HashMap<String, TyExpr>,
+    /// Session factories bound to an engine (`SessionLocal = sessionmaker(bind=engine)`): the
+    /// global's name and the engine's canonical dotted name, for the pool rules (a session from
+    /// the factory is a checkout of the engine's pool).
+    binds: Vec<(String, Vec<String>)>,
     classes: Vec<ClassDecl>,
     fns: Vec<(FnKey, TyExpr)>,
     /// FastAPI dependencies and what their consumers declare they get:
@@ -647,6 +651,30 @@ impl PyIndex {
         }
     }
 
+    /// A module global's identity across the run, as imported into `from` by canonical dotted
+    /// name `q`: the path of the module that defines it (through re-exports) and its name.
+    pub(crate) fn global_key(&self, from: &[String], q: &[String]) -> Vec<String> {
+        let (at, dotted) = self.follow(from, q);
+        if let Some((name, module)) = dotted.split_last()
+            && let Some(d) = self.modules_named(&at, module)
+        {
+            let mut key = d.module.clone();
+            key.push(name.clone());
+            return key;
+        }
+        q.to_vec()
+    }
+
+    /// The engine the session factory with the key `key` ([`PyIndex::global_key`]) is bound to,
+    /// by its key, when the module that defines the factory binds it to one
+    /// (`SessionLocal = sessionmaker(bind=engine)`).
+    pub(crate) fn session_bind(&self, key: &[String]) -> Option<Vec<String>> {
+        let (name, module) = key.split_last()?;
+        let d = self.modules.get(module)?;
+        let (_, engine) = d.binds.iter().find(|(n, _)| n == name)?;
+        Some(self.global_key(module, engine))
+    }
+
     /// The type of a module global, by the module it is defined in.
     pub(crate) fn global(&self, module: &[String], name: &str) -> PyTy {
         match self.modules.get(module).and_then(|d| d.globals.get(name)) {
@@ -961,10 +989,14 @@ impl PyDecls {
                         continue;
                     }
                     let ty = self.expr_ty(&a.value, None);
+                    let bind = self.session_bind(&a.value);
                     for target in &a.targets {
                         match target {
                             Expr::Name(n) => {
                                 self.globals.insert(n.id.to_string(), ty.clone());
+                                if let Some(engine) = &bind {
+                                    self.binds.push((n.id.to_string(), engine.clone()));
+                                }
                             }
                             Expr::Tuple(t) if ty != TyExpr::Unknown => {
                                 for (i, elt) in t.elts.iter().enumerate() {
@@ -1309,6 +1341,31 @@ impl PyDecls {
     }
 
     /// The type an expression gives an assignment, as far as pass 1 can tell.
+    /// The engine a session factory made by `e` is bound to, by canonical dotted name:
+    /// `sessionmaker(bind=engine)`, `async_sessionmaker(engine, ..)`, as written with a name.
+    fn session_bind(&self, e: &Expr) -> Option<Vec<String>> {
+        let Expr::Call(c) = e else {
+            return None;
+        };
+        let q = self.canonical(&written_name(&c.func)?);
+        if q.first().map(String::as_str) != Some("sqlalchemy")
+            || !matches!(
+                q.last().map(String::as_str),
+                Some("sessionmaker" | "async_sessionmaker")
+            )
+        {
+            return None;
+        }
+        let bind = c
+            .arguments
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "bind"))
+            .map(|k| &k.value)
+            .or(c.arguments.args.first())?;
+        Some(self.canonical(&written_name(bind)?))
+    }
+
     fn expr_ty(&self, e: &Expr, class: Option<&str>) -> TyExpr {
         self.local_ty(e, class, &Locals::default(), 0)
     }

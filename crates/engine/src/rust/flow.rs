@@ -936,12 +936,15 @@ impl<'t> BodyReader<'_, 't> {
             Expr::If(i) => {
                 self.env.push(HashMap::default());
                 self.cond(&i.cond);
+                let mark = self.held.mark();
                 let then = self.block(&i.then_branch);
                 self.env.pop();
+                self.held.next_alternative(mark);
                 let other = match &i.else_branch {
                     Some((_, els)) => self.expr(els),
                     None => Value::default(),
                 };
+                self.held.alternatives_end(mark);
                 self.combine(e, vec![then, other], None)
             }
             Expr::Let(l) => {
@@ -953,12 +956,15 @@ impl<'t> BodyReader<'_, 't> {
             Expr::Match(m) => {
                 let scrutinee = self.expr(&m.expr);
                 let mut arms = Vec::new();
+                let mark = self.held.mark();
                 for arm in &m.arms {
+                    self.held.next_alternative(mark);
                     self.env.push(HashMap::default());
                     self.bind(&arm.pat, &scrutinee);
                     arms.push(self.expr(&arm.body));
                     self.env.pop();
                 }
+                self.held.alternatives_end(mark);
                 self.combine(e, arms, None)
             }
             Expr::Loop(l) => {
@@ -1361,10 +1367,14 @@ impl<'t> BodyReader<'_, 't> {
                 let o = self.origin(OriginKind::Acquire(HandleKind::Connection), Node::Expr(e));
                 if let Some(pool) = recv.place.clone() {
                     let (finished, moved) = (&self.finished, &self.moved);
-                    self.held
-                        .acquired(o, HandleKind::Connection, pool, Node::Expr(e), &|o| {
-                            finished.contains(&o) || moved.contains(&o)
-                        });
+                    self.held.acquired(
+                        o,
+                        HandleKind::Connection,
+                        false,
+                        pool,
+                        Node::Expr(e),
+                        &|o| finished.contains(&o) || moved.contains(&o),
+                    );
                 }
                 Value {
                     carried: vec![o],
@@ -1447,9 +1457,14 @@ impl<'t> BodyReader<'_, 't> {
         match from_pool {
             Some(pool) => {
                 let (finished, moved) = (&self.finished, &self.moved);
-                self.held.acquired(*o, kind, pool, Node::Expr(e), &|o| {
-                    finished.contains(&o) || moved.contains(&o)
-                });
+                self.held.acquired(
+                    *o,
+                    kind,
+                    kind == HandleKind::Transaction,
+                    pool,
+                    Node::Expr(e),
+                    &|o| finished.contains(&o) || moved.contains(&o),
+                );
             }
             None if kind == HandleKind::Transaction => {
                 // `conn.build_transaction().start()`: begun on what the builder was made on.
