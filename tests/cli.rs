@@ -919,3 +919,84 @@ fn pyproject_toml_configures_a_python_project() {
     let (code, _, stderr) = run_in(dir.path(), &["check", "svc/app"]);
     assert_eq!(code, 1, "{stderr}");
 }
+
+const POOL_REUSE_RS: &str = "use sqlx::PgPool;\n\
+    pub async fn transfer(pool: &PgPool) -> sqlx::Result<()> {\n\
+    \x20   let mut tx = pool.begin().await?;\n\
+    \x20   sqlx::query(\"UPDATE a SET n = n - 1\").execute(&mut *tx).await?;\n\
+    \x20   sqlx::query(\"UPDATE a SET n = n + 1\").execute(pool).await?;\n\
+    \x20   tx.commit().await\n\
+    }\n\
+    pub async fn report(pool: &PgPool) -> sqlx::Result<()> {\n\
+    \x20   let mut conn = pool.acquire().await?;\n\
+    \x20   let mut other = pool.acquire().await?;\n\
+    \x20   sqlx::query(\"SELECT 1\").execute(&mut *conn).await?;\n\
+    \x20   sqlx::query(\"SELECT 2\").execute(&mut *other).await?;\n\
+    \x20   Ok(())\n\
+    }\n";
+
+const POOL_REUSE_PY: &str = "import asyncpg\n\n\
+    async def report(pool: asyncpg.Pool) -> int:\n\
+    \x20   async with pool.acquire() as conn:\n\
+    \x20       async with pool.acquire() as other:\n\
+    \x20           return await conn.fetchval('SELECT 1') + await other.fetchval('SELECT 2')\n";
+
+/// SDB006 and SDB007 behave as every rule does: configured severities, `off`, comments and every
+/// output format.
+#[test]
+fn the_pool_rules_are_configured_suppressed_and_rendered_like_every_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/lib.rs", POOL_REUSE_RS);
+    write(dir.path(), "app/db.py", POOL_REUSE_PY);
+    let (code, doc) = json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        rules_found(&doc),
+        ["SDB007 warning", "SDB006 error", "SDB007 warning"],
+        "{doc}"
+    );
+
+    write(
+        dir.path(),
+        "scoped-db.toml",
+        "[rules]\nnested-acquire = \"error\"\nSDB006 = \"off\"\n",
+    );
+    let (_, doc) = json(dir.path(), &[]);
+    assert_eq!(rules_found(&doc), ["SDB007 error", "SDB007 error"]);
+    std::fs::remove_file(dir.path().join("scoped-db.toml")).unwrap();
+
+    // Comments name the new rules by code or name, in both languages.
+    write(
+        dir.path(),
+        "src/lib.rs",
+        POOL_REUSE_RS
+            .replace(
+                "    sqlx::query(\"UPDATE a SET n = n + 1\")",
+                "    // scoped-db: allow(bypassed-transaction) the audit row must survive a rollback\n    sqlx::query(\"UPDATE a SET n = n + 1\")",
+            )
+            .replace(
+                "pub async fn report",
+                "// scoped-db: allow(SDB007) a pool of its own size, sized for two\npub async fn report",
+            ),
+    );
+    write(
+        dir.path(),
+        "app/db.py",
+        POOL_REUSE_PY.replace("as other:", "as other:  # noqa: SDB007"),
+    );
+    let (code, doc) = json(dir.path(), &["--report-unused-suppressions"]);
+    assert_eq!((code, rules_found(&doc).len()), (0, 0), "{doc}");
+
+    // Every format carries them.
+    write(dir.path(), "src/lib.rs", POOL_REUSE_RS);
+    for (format, needle) in [
+        ("sarif", "\"ruleId\": \"SDB006\""),
+        ("github", "title=SDB006"),
+        ("gitlab", "SDB007"),
+        ("short", "SDB006 statement runs on `pool` itself"),
+    ] {
+        let (code, stdout, _) = run_in(dir.path(), &["check", "--format", format, "."]);
+        assert_eq!(code, 1, "{format}");
+        assert!(stdout.contains(needle), "{format}: {stdout}");
+    }
+}

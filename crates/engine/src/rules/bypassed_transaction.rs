@@ -39,6 +39,8 @@ connection it never runs at all: the transaction holds the only connection (sqlx
 
 ## Example
 ```rust
+use sqlx::PgPool;
+
 async fn transfer(pool: &PgPool, from: i64, to: i64) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     debit(&mut tx, from).await?;
@@ -52,6 +54,8 @@ async fn transfer(pool: &PgPool, from: i64, to: i64) -> sqlx::Result<()> {
 
 Use instead:
 ```rust
+use sqlx::PgPool;
+
 async fn transfer(pool: &PgPool, from: i64, to: i64) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     debit(&mut tx, from).await?;

@@ -12,6 +12,20 @@ pub(crate) enum Clash {
     Bypass,
     /// Another handle taken from the pool while one is held (SDB007).
     Nested(HandleKind),
+    /// A statement run on the pool itself while a connection from it is held: the pool takes a
+    /// second connection for it (SDB007).
+    NestedStatement,
+}
+
+impl Clash {
+    /// Which of two clashes at one place is reported: a bypass, then an explicit acquire.
+    fn rank(self) -> u8 {
+        match self {
+            Clash::Bypass => 0,
+            Clash::Nested(_) => 1,
+            Clash::NestedStatement => 2,
+        }
+    }
 }
 
 /// One place a function reaches a pool it holds a handle from.
@@ -67,13 +81,12 @@ pub(crate) fn conflicts<'a, S>(summary: &'a FnSummary<S>, facts: &'a Facts) -> V
                 }
                 let clash = match op {
                     PoolOp::Statement if hold.open_transaction => Clash::Bypass,
-                    PoolOp::Statement => continue,
+                    // On a second connection the function took: that take is the finding.
+                    PoolOp::Statement if second => continue,
+                    PoolOp::Statement => Clash::NestedStatement,
                     PoolOp::Acquire(kind) => Clash::Nested(kind),
                 };
-                let better = match &best {
-                    None => true,
-                    Some(b) => matches!(clash, Clash::Bypass) && !matches!(b.clash, Clash::Bypass),
-                };
+                let better = best.as_ref().is_none_or(|b| clash.rank() < b.clash.rank());
                 if better {
                     best = Some(Conflict {
                         clash,

@@ -94,6 +94,45 @@ mod tests {
         assert_eq!(Rule::from_name("no-such-rule"), None);
     }
 
+    /// The code blocks of a section of a rule's docs: its language and text.
+    fn blocks<'d>(docs: &'d str, after: &str, until: &str) -> Vec<(&'d str, &'d str)> {
+        let start = docs.find(after).expect("the section is there");
+        let end = docs[start..].find(until).map_or(docs.len(), |e| start + e);
+        docs[start..end]
+            .split("```")
+            .skip(1)
+            .step_by(2)
+            .filter_map(|b| b.split_once('\n'))
+            .collect()
+    }
+
+    /// The examples of the pool rules are what they say: the example is reported, what to use
+    /// instead is not.
+    #[test]
+    fn the_pool_rules_report_their_example_and_not_its_fix() {
+        for info in [&bypassed_transaction::INFO, &nested_acquire::INFO] {
+            for (section, until, fires) in [
+                ("## Example", "Use instead:", true),
+                ("Use instead:", "## Library notes", false),
+            ] {
+                let examples = blocks(info.docs, section, until);
+                assert!(!examples.is_empty(), "{} {section}", info.code);
+                for (lang, code) in examples {
+                    if lang == "python" && cfg!(not(feature = "python")) {
+                        continue;
+                    }
+                    let path = if lang == "python" {
+                        "app/x.py"
+                    } else {
+                        "src/x.rs"
+                    };
+                    let found = reported(path, code, info.code);
+                    assert_eq!(!found.is_empty(), fires, "{} {section}:\n{code}", info.code);
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_rule_has_every_docs_section() {
         for info in RULES {

@@ -21,9 +21,10 @@ const DOCS: &str = r#"## What it does
 Reports a function that, while it holds a connection, session or transaction taken from a pool,
 takes another from the same pool: `pool.acquire()`/`pool.begin()`/`pool.get()` again,
 `engine.connect()` inside `with engine.begin() as conn:`, a session from the engine's
-`sessionmaker` while a connection of it is held, or a call of a project function that takes one
-from the pool it is given (or a module global), at any depth. The message names both handles and,
-for a callee, the line inside it.
+`sessionmaker` while a connection of it is held, a statement run on the pool itself
+(`query.execute(&pool)`, `await pool.fetch(..)`), which takes a connection of its own, or a call of
+a project function that does any of these with the pool it is given (or a module global), at any
+depth. The message names both handles and, for a callee, the line inside it.
 
 A handle is held from the call that takes it until it is released, finished, moved away or its
 `with` block or scope ends. "The same pool" is certain, never guessed (see SDB006). A statement
@@ -37,26 +38,32 @@ aiopg #113, #127). It passes every test with a large pool and fails under load.
 
 ## Example
 ```python
-async def handler(pool, user_id):
+import asyncpg
+
+async def handler(pool: asyncpg.Pool, user_id: int) -> None:
     async with pool.acquire() as conn:
         user = await conn.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
         await audit(pool, user)  # takes a second connection
 
-async def audit(pool, user):
+async def audit(pool: asyncpg.Pool, user) -> None:
     async with pool.acquire() as conn:
         await conn.execute("INSERT INTO audit VALUES ($1)", user["id"])
 ```
 
 Use instead:
 ```python
-async def handler(pool, user_id):
+import asyncpg
+
+async def handler(pool: asyncpg.Pool, user_id: int) -> None:
     async with pool.acquire() as conn:
         user = await conn.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
         await audit(conn, user)
 
-async def audit(conn, user):
+async def audit(conn: asyncpg.Connection, user) -> None:
     await conn.execute("INSERT INTO audit VALUES ($1)", user["id"])
 ```
+A pool is known by its type: a parameter's annotation, or what made it (`asyncpg.create_pool`,
+`create_engine`, `sessionmaker(bind=engine)`); an unannotated parameter is not known to be one.
 
 ## Library notes
 - sqlx, deadpool, bb8, r2d2, mobc, diesel-async, mysql, mysql_async: `acquire`/`begin`/`get`/
@@ -77,16 +84,17 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
     held_pool::conflicts(summary, facts)
         .into_iter()
         .filter_map(|c| match c.clash {
-            Clash::Nested(kind) => Some((c, kind)),
+            Clash::Nested(kind) => Some((c, Some(kind))),
+            Clash::NestedStatement => Some((c, None)),
             Clash::Bypass => None,
         })
-        .map(|(c, kind)| {
+        .map(|(c, taken)| {
             let pool = c.pool.display();
             let access = &summary.pools.accesses[c.access];
             let hold = &summary.pools.holds[c.hold];
             let held = hold.kind.noun();
-            let (message, label) = match c.via {
-                Some((callee, fact)) => (
+            let (message, label) = match (c.via, taken) {
+                (Some((callee, fact)), Some(kind)) => (
                     format!(
                         "`{callee}` takes a {} from `{pool}` while this function holds a {held} \
                          from it",
@@ -98,12 +106,29 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                         held_pool::inside(fact, callee)
                     ),
                 ),
-                None => (
+                (None, Some(kind)) => (
                     format!(
                         "second {} taken from `{pool}` while this function holds a {held} from it",
                         kind.noun()
                     ),
                     format!("takes another {} from `{pool}`", kind.noun()),
+                ),
+                (Some((callee, fact)), None) => (
+                    format!(
+                        "`{callee}` runs a statement on `{pool}`, which takes a second connection \
+                         from it while this function holds a {held} from it"
+                    ),
+                    format!(
+                        "`{callee}` runs a statement on `{pool}`{}",
+                        held_pool::inside(fact, callee)
+                    ),
+                ),
+                (None, None) => (
+                    format!(
+                        "statement on `{pool}` takes a second connection from it while this \
+                         function holds a {held} from it"
+                    ),
+                    format!("runs on another connection from `{pool}`"),
                 ),
             };
             Finding {

@@ -937,14 +937,20 @@ impl<'t> BodyReader<'_, 't> {
                 self.env.push(HashMap::default());
                 self.cond(&i.cond);
                 let mark = self.held.mark();
+                let before = self.ended_before_alternatives();
                 let then = self.block(&i.then_branch);
                 self.env.pop();
                 self.held.next_alternative(mark);
+                let ended = self.next_alternative_ends(
+                    before.as_ref(),
+                    (Default::default(), Default::default()),
+                );
                 let other = match &i.else_branch {
                     Some((_, els)) => self.expr(els),
                     None => Value::default(),
                 };
                 self.held.alternatives_end(mark);
+                self.alternatives_end(before.is_some(), ended);
                 self.combine(e, vec![then, other], None)
             }
             Expr::Let(l) => {
@@ -957,14 +963,18 @@ impl<'t> BodyReader<'_, 't> {
                 let scrutinee = self.expr(&m.expr);
                 let mut arms = Vec::new();
                 let mark = self.held.mark();
+                let before = self.ended_before_alternatives();
+                let mut ended = (HashSet::default(), HashSet::default());
                 for arm in &m.arms {
                     self.held.next_alternative(mark);
+                    ended = self.next_alternative_ends(before.as_ref(), ended);
                     self.env.push(HashMap::default());
                     self.bind(&arm.pat, &scrutinee);
                     arms.push(self.expr(&arm.body));
                     self.env.pop();
                 }
                 self.held.alternatives_end(mark);
+                self.alternatives_end(before.is_some(), ended);
                 self.combine(e, arms, None)
             }
             Expr::Loop(l) => {
@@ -1423,6 +1433,42 @@ impl<'t> BodyReader<'_, 't> {
                 let v = self.unknown_method(e, mc, recv);
                 self.or_given_output(e, v, given)
             }
+        }
+    }
+
+    /// What was finished or moved before a conditional, when the function holds something from a
+    /// pool: each alternative is read from there, so a commit in one branch does not end the
+    /// transaction in another (`if done { tx.commit() } else { pool.execute(..) }`).
+    fn ended_before_alternatives(&self) -> Option<(HashSet<usize>, HashSet<usize>)> {
+        self.held
+            .holds_any()
+            .then(|| (self.finished.clone(), self.moved.clone()))
+    }
+
+    /// Another alternative starts: what the previous one finished or moved joins `ended`, and
+    /// the sets go back to what they were before the conditional.
+    fn next_alternative_ends(
+        &mut self,
+        before: Option<&(HashSet<usize>, HashSet<usize>)>,
+        mut ended: (HashSet<usize>, HashSet<usize>),
+    ) -> (HashSet<usize>, HashSet<usize>) {
+        if let Some((finished, moved)) = before {
+            ended
+                .0
+                .extend(std::mem::replace(&mut self.finished, finished.clone()));
+            ended
+                .1
+                .extend(std::mem::replace(&mut self.moved, moved.clone()));
+        }
+        ended
+    }
+
+    /// After the conditional: what any alternative finished or moved is (the summary's rules
+    /// read the union, as before alternatives were told apart).
+    fn alternatives_end(&mut self, restored: bool, ended: (HashSet<usize>, HashSet<usize>)) {
+        if restored {
+            self.finished.extend(ended.0);
+            self.moved.extend(ended.1);
         }
     }
 
