@@ -13,12 +13,14 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::ids::{FnKey, HandleKind};
-use crate::summary::{Access, Hold, PoolFlow, PoolOp, PoolPath, PoolRoot, Reach, Slot};
+use crate::summary::{Access, Hold, HoldFrom, PoolFlow, PoolOp, PoolPath, PoolRoot, Reach, Slot};
 
 struct HoldState<N> {
     /// The walker's origin of the handle.
     origin: usize,
-    pool: Rc<PoolPath>,
+    /// None for a handle a project call gave (`given_by`).
+    pool: Option<Rc<PoolPath>>,
+    given_by: Option<usize>,
     kind: HandleKind,
     open_transaction: bool,
     node: N,
@@ -38,6 +40,8 @@ pub(crate) struct Tracker<N> {
     accesses: Vec<(N, Reach, Vec<usize>)>,
     /// The pool an acquired origin came from, and the access that took it.
     from_pool: HashMap<usize, (Rc<PoolPath>, usize)>,
+    /// The access of the project call whose result an origin is.
+    calls: HashMap<usize, usize>,
     next_local: u32,
     /// How many closures and async blocks deep the reader is.
     task: usize,
@@ -51,6 +55,7 @@ impl<N> Default for Tracker<N> {
             holds: Vec::new(),
             accesses: Vec::new(),
             from_pool: HashMap::default(),
+            calls: HashMap::default(),
             next_local: 0,
             task: 0,
             muted: 0,
@@ -155,7 +160,8 @@ impl<N: Copy> Tracker<N> {
             .insert(origin, (pool.clone(), self.accesses.len() - 1));
         self.holds.push(HoldState {
             origin,
-            pool,
+            pool: Some(pool),
+            given_by: None,
             kind,
             open_transaction,
             node,
@@ -182,7 +188,8 @@ impl<N: Copy> Tracker<N> {
         self.from_pool.insert(origin, (pool.clone(), usize::MAX));
         self.holds.push(HoldState {
             origin,
-            pool,
+            pool: Some(pool),
+            given_by: None,
             kind: HandleKind::Transaction,
             open_transaction: true,
             node,
@@ -223,6 +230,24 @@ impl<N: Copy> Tracker<N> {
         if self.muted > 0 {
             return;
         }
+        // On a handle a project call gave: on whatever pool its callees take it from.
+        if let Some(given) = carried.iter().find_map(|o| {
+            self.holds
+                .iter()
+                .position(|h| h.origin == *o && h.given_by.is_some())
+        }) {
+            let hold = &self.holds[given];
+            let (origin, call) = (hold.origin, hold.given_by.unwrap_or(usize::MAX));
+            let held: Vec<usize> = self
+                .live(done)
+                .into_iter()
+                .filter(|&h| self.holds[h].origin != origin && self.holds[h].on != Some(origin))
+                .collect();
+            if !held.is_empty() {
+                self.accesses.push((node, Reach::OnGiven { call }, held));
+            }
+            return;
+        }
         let Some((conn, pool, took, in_transaction)) = carried.iter().find_map(|o| {
             let (pool, took) = self.from_pool.get(o)?;
             let hold = self.holds.iter().find(|h| h.origin == *o)?;
@@ -260,12 +285,13 @@ impl<N: Copy> Tracker<N> {
         ));
     }
 
-    /// A call of project functions at `node`, given these pool paths.
+    /// A call of project functions at `node`, given these pool paths, whose result is `origin`.
     pub(crate) fn call(
         &mut self,
         callees: &[FnKey],
         args: Vec<(Slot, PoolPath)>,
         node: N,
+        origin: Option<usize>,
         always: bool,
         done: &dyn Fn(usize) -> bool,
     ) {
@@ -283,9 +309,74 @@ impl<N: Copy> Tracker<N> {
             Reach::Call {
                 callees: callees.to_vec(),
                 args,
+                returned: false,
             },
             held,
         ));
+        if let Some(o) = origin {
+            self.calls.insert(o, self.accesses.len() - 1);
+        }
+    }
+
+    /// The result of a project call (origin `o`) is kept: what its callees give is held, from
+    /// the pools they take it from (known once they are linked).
+    pub(crate) fn given(&mut self, o: usize) {
+        let Some(&call) = self.calls.get(&o) else {
+            return;
+        };
+        let node = self.accesses[call].0;
+        if self.muted > 0 || self.holds.iter().any(|h| h.origin == o) {
+            return;
+        }
+        self.holds.push(HoldState {
+            origin: o,
+            pool: None,
+            given_by: Some(call),
+            kind: HandleKind::Connection,
+            open_transaction: false,
+            node,
+            on: None,
+            frame: None,
+            ended: false,
+            task: self.task,
+            hidden: false,
+        });
+    }
+
+    /// A value carrying `carried` is returned (or yielded): a handle this function took from a
+    /// pool its caller can name is given to the caller, and so is what a project call it returns
+    /// the result of gives.
+    pub(crate) fn returned(&mut self, carried: &[usize], node: N) {
+        if self.muted > 0 {
+            return;
+        }
+        for o in carried {
+            if let Some(&call) = self.calls.get(o)
+                && let Some((_, Reach::Call { returned, .. }, _)) = self.accesses.get_mut(call)
+            {
+                *returned = true;
+            }
+            let Some((pool, _)) = self.from_pool.get(o) else {
+                continue;
+            };
+            let Some(hold) = self.holds.iter().find(|h| h.origin == *o) else {
+                continue;
+            };
+            if !pool.is_shared() {
+                continue;
+            }
+            let op = PoolOp::Gives(hold.kind, hold.open_transaction);
+            let pool = (**pool).clone();
+            self.accesses.push((
+                node,
+                Reach::Direct {
+                    pool,
+                    op,
+                    through: None,
+                },
+                Vec::new(),
+            ));
+        }
     }
 
     /// The handle `from` is now held as `to` (a `with` binds what its manager took).
@@ -293,13 +384,13 @@ impl<N: Copy> Tracker<N> {
     pub(crate) fn alias(&mut self, from: usize, to: usize) {
         if let Some(taken) = self.from_pool.get(&from).cloned() {
             self.from_pool.insert(to, taken);
-            for h in &mut self.holds {
-                if h.origin == from {
-                    h.origin = to;
-                }
-                if h.on == Some(from) {
-                    h.on = Some(to);
-                }
+        }
+        for h in &mut self.holds {
+            if h.origin == from {
+                h.origin = to;
+            }
+            if h.on == Some(from) {
+                h.on = Some(to);
             }
         }
     }
@@ -315,8 +406,12 @@ impl<N: Copy> Tracker<N> {
         }
     }
 
-    /// The values carrying `carried` are bound at scope depth `frame`.
+    /// The values carrying `carried` are bound at scope depth `frame`: what a project call among
+    /// them gives is held from here.
     pub(crate) fn bound(&mut self, carried: &[usize], frame: usize) {
+        for &o in carried {
+            self.given(o);
+        }
         for h in &mut self.holds {
             if h.frame.is_none() && carried.contains(&h.origin) {
                 h.frame = Some(frame);
@@ -352,7 +447,7 @@ impl<N: Copy> Tracker<N> {
     pub(crate) fn finish<S>(self, span: impl Fn(N) -> S) -> PoolFlow<S> {
         let useful = |(what, held): (&Reach, &Vec<usize>)| match what {
             Reach::Direct { pool, .. } => pool.is_shared() || !held.is_empty(),
-            Reach::Call { .. } => true,
+            Reach::Call { .. } | Reach::OnGiven { .. } => true,
         };
         let mut renumbered = vec![None; self.accesses.len()];
         let mut kept = 0;
@@ -372,7 +467,12 @@ impl<N: Copy> Tracker<N> {
                 .map(|h| Hold {
                     span: span(h.node),
                     kind: h.kind,
-                    pool: (*h.pool).clone(),
+                    from: match (&h.pool, h.given_by) {
+                        (Some(pool), _) => HoldFrom::Pool((**pool).clone()),
+                        (None, call) => {
+                            HoldFrom::Call(call.and_then(|c| renumbered[c]).unwrap_or(usize::MAX))
+                        }
+                    },
                     open_transaction: h.open_transaction,
                 })
                 .collect(),
@@ -382,8 +482,18 @@ impl<N: Copy> Tracker<N> {
                 .enumerate()
                 .filter(|(i, _)| renumbered[*i].is_some())
                 .map(|(_, (node, mut what, held))| {
-                    if let Reach::Direct { through, .. } = &mut what {
-                        *through = through.and_then(|t| renumbered.get(t).copied().flatten());
+                    match &mut what {
+                        Reach::Direct { through, .. } => {
+                            *through = through.and_then(|t| renumbered.get(t).copied().flatten());
+                        }
+                        Reach::OnGiven { call } => {
+                            *call = renumbered
+                                .get(*call)
+                                .copied()
+                                .flatten()
+                                .unwrap_or(usize::MAX);
+                        }
+                        Reach::Call { .. } => {}
                     }
                     Access {
                         span: span(node),

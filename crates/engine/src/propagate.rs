@@ -282,14 +282,38 @@ impl Facts {
                     line: access.span.line(),
                 }),
                 Reach::Direct { .. } => {}
-                Reach::Call { callees, args } => {
+                Reach::Call {
+                    callees,
+                    args,
+                    returned,
+                } => {
                     for (_, path, fact) in self.reached(callees, args) {
-                        if path.is_shared() {
+                        // What a callee gives is given on only by returning it.
+                        let given = matches!(fact.op, PoolOp::Gives(..));
+                        if path.is_shared() && (*returned || !given) {
                             found.push(PoolFact {
                                 path,
                                 hops: fact.hops + 1,
                                 ..fact.clone()
                             });
+                        }
+                    }
+                }
+                // A statement on a handle a callee gave runs on the pool the callee took it from.
+                Reach::OnGiven { call } => {
+                    if let Some(Reach::Call { callees, args, .. }) =
+                        s.pools.accesses.get(*call).map(|a| &a.what)
+                    {
+                        for (_, path, fact) in self.reached(callees, args) {
+                            if path.is_shared() && matches!(fact.op, PoolOp::Gives(..)) {
+                                found.push(PoolFact {
+                                    path,
+                                    op: PoolOp::Statement,
+                                    hops: 0,
+                                    function: s.function.clone(),
+                                    line: access.span.line(),
+                                });
+                            }
                         }
                     }
                 }
@@ -524,7 +548,7 @@ impl Callers {
 fn callees<S>(s: &FnSummary<S>) -> impl Iterator<Item = &FnKey> {
     let pooled = s.pools.accesses.iter().flat_map(|a| match &a.what {
         Reach::Call { callees, .. } => callees.as_slice(),
-        Reach::Direct { .. } => &[],
+        Reach::Direct { .. } | Reach::OnGiven { .. } => &[],
     });
     s.origins
         .iter()

@@ -250,6 +250,9 @@ pub enum PoolOp {
     /// Takes a handle of this kind from the pool (`pool.acquire()`, `pool.begin()`,
     /// `engine.connect()`, a session from a sessionmaker of the engine).
     Acquire(HandleKind),
+    /// Hands a handle of this kind taken from the pool to its caller (returns it, or yields it to
+    /// a `with` block), with a transaction open on it (`true`) or not: the caller holds it.
+    Gives(HandleKind, bool),
 }
 
 /// A handle taken from a pool and held by the function for a while.
@@ -258,9 +261,19 @@ pub struct Hold<S> {
     pub span: S,
     pub kind: HandleKind,
     /// The pool it came from (for a transaction begun on a connection, the connection's pool).
-    pub pool: PoolPath,
+    pub from: HoldFrom,
     /// A transaction the code began explicitly and has not finished yet.
     pub open_transaction: bool,
+}
+
+/// Where a held handle came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HoldFrom {
+    /// Taken from this pool here.
+    Pool(PoolPath),
+    /// Given by the project call of this access (an index into [`PoolFlow::accesses`]): from
+    /// the pools its callees give handles of ([`PoolOp::Gives`]), of the kind they give.
+    Call(usize),
 }
 
 /// Something a function does to a pool, or may do through a callee, and the holds live there.
@@ -287,7 +300,12 @@ pub enum Reach {
     Call {
         callees: Vec<FnKey>,
         args: Vec<(Slot, PoolPath)>,
+        /// The call's result is returned (or yielded): what the callees give, this function gives.
+        returned: bool,
     },
+    /// A statement on the handle the project call of this access (an index into
+    /// [`PoolFlow::accesses`]) gave: on the pools its callees take it from.
+    OnGiven { call: usize },
 }
 
 /// Which parameter of a callee an argument lands in.
@@ -333,7 +351,7 @@ impl<S> PoolFlow<S> {
                 .map(|h| Hold {
                     span: f(h.span),
                     kind: h.kind,
-                    pool: h.pool,
+                    from: h.from,
                     open_transaction: h.open_transaction,
                 })
                 .collect(),

@@ -531,6 +531,7 @@ impl BodyReader<'_> {
                     }
                     let v = self.expr(value);
                     if !v.carried.is_empty() {
+                        self.held.returned(&v.carried, value.range());
                         self.returns
                             .push((v.site.unwrap_or(value.range()), v.carried));
                     }
@@ -671,9 +672,14 @@ impl BodyReader<'_> {
                     }
                 }
                 // The target keeps the type the project's function gives (`conn.cursor()` on a
-                // connection a project function returns resolves).
+                // connection a project function returns resolves). What the function gives from a
+                // pool is held for the block.
                 Some(WithScope::Project(keys)) => {
                     let o = self.origin(OriginKind::Enter(keys.clone()), range);
+                    for &taken in &v.carried {
+                        self.held.given(taken);
+                        self.held.alias(taken, o);
+                    }
                     Value {
                         carried: vec![o],
                         ty: v.ty.clone(),
@@ -865,6 +871,10 @@ impl BodyReader<'_> {
                 let name = n.id.to_string();
                 if self.globals.contains(&name) {
                     self.store(target.range(), name.clone(), v);
+                }
+                // What a project call gives from a pool is held from here.
+                for &o in &v.carried {
+                    self.held.given(o);
                 }
                 // A pool made here is a local place of its own; another name for one is that one.
                 let place = match &v.place {
@@ -1093,6 +1103,7 @@ impl BodyReader<'_> {
                 if let Some(value) = &y.value {
                     let v = self.expr(value);
                     if !v.carried.is_empty() {
+                        self.held.returned(&v.carried, value.range());
                         self.yields
                             .push((v.site.unwrap_or(value.range()), v.carried));
                     }
@@ -1478,7 +1489,8 @@ impl BodyReader<'_> {
                 }
             }
             // Always: a callee may use a module's pool, which its callers name too.
-            self.held.call(&keys, slots, range, true, &done);
+            self.held
+                .call(&keys, slots, range, v.carried.first().copied(), true, &done);
         }
     }
 

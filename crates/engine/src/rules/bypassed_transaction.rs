@@ -143,7 +143,12 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                 },
                 related: vec![Label {
                     span: hold.span.clone(),
-                    message: format!("transaction begun from `{pool}` here, still open"),
+                    message: match c.given_by {
+                        Some(giver) => {
+                            format!("transaction from `{pool}` given by `{giver}` here, still open")
+                        }
+                        None => format!("transaction begun from `{pool}` here, still open"),
+                    },
                 }],
                 help: help.to_string(),
             }

@@ -3,7 +3,7 @@
 
 use crate::ids::HandleKind;
 use crate::propagate::{Facts, PoolFact};
-use crate::summary::{FnSummary, PoolOp, PoolPath, Reach};
+use crate::summary::{FnSummary, HoldFrom, PoolOp, PoolPath, Reach};
 
 /// Which rule a conflict is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +40,40 @@ pub(crate) struct Conflict<'a> {
     pub via: Option<(&'a str, &'a PoolFact)>,
     /// A statement run on a connection the function took from the pool (not the pool itself).
     pub second_connection: bool,
+    /// The kind of the handle held.
+    pub held: HandleKind,
+    /// The project function that gave the held handle, when one did (`with get_session() as s`).
+    pub given_by: Option<&'a str>,
+}
+
+/// The pools a hold's handle came from, its kind, whether a transaction is open on it, and the
+/// project function that gave it (if one did).
+fn sources<'a, S>(
+    flow: &'a crate::summary::PoolFlow<S>,
+    facts: &'a Facts,
+    h: usize,
+) -> Vec<(PoolPath, HandleKind, bool, Option<&'a str>)> {
+    let Some(hold) = flow.holds.get(h) else {
+        return Vec::new();
+    };
+    match &hold.from {
+        HoldFrom::Pool(p) => vec![(p.clone(), hold.kind, hold.open_transaction, None)],
+        HoldFrom::Call(a) => match flow.accesses.get(*a).map(|a| &a.what) {
+            Some(Reach::Call { callees, args, .. }) => facts
+                .reached(callees, args)
+                .filter_map(|(callee, path, fact)| match fact.op {
+                    PoolOp::Gives(kind, open) => Some((
+                        path,
+                        kind,
+                        open,
+                        Some(facts.names.get(callee).map_or("?", String::as_str)),
+                    )),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+    }
 }
 
 /// A pool an access reaches, what it does to it, through which callee, and whether on a second
@@ -62,7 +96,16 @@ pub(crate) fn conflicts<'a, S>(summary: &'a FnSummary<S>, facts: &'a Facts) -> V
             Reach::Direct { pool, op, through } => {
                 vec![(pool.clone(), *op, None, through.is_some())]
             }
-            Reach::Call { callees, args } => facts
+            // A statement on a handle a callee gave: on a connection of the pools it gives from.
+            Reach::OnGiven { call } => match flow.accesses.get(*call).map(|a| &a.what) {
+                Some(Reach::Call { callees, args, .. }) => facts
+                    .reached(callees, args)
+                    .filter(|(_, _, fact)| matches!(fact.op, PoolOp::Gives(..)))
+                    .map(|(_, path, _)| (path, PoolOp::Statement, None, true))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            Reach::Call { callees, args, .. } => facts
                 .reached(callees, args)
                 .map(|(callee, path, fact)| {
                     let name = facts.names.get(callee).map_or("?", String::as_str);
@@ -73,29 +116,31 @@ pub(crate) fn conflicts<'a, S>(summary: &'a FnSummary<S>, facts: &'a Facts) -> V
         let mut best: Option<Conflict<'a>> = None;
         for (path, op, via, second) in reached {
             for &h in &access.held {
-                let Some(hold) = flow.holds.get(h) else {
-                    continue;
-                };
-                if hold.pool != path {
-                    continue;
-                }
-                let clash = match op {
-                    PoolOp::Statement if hold.open_transaction => Clash::Bypass,
-                    // On a second connection the function took: that take is the finding.
-                    PoolOp::Statement if second => continue,
-                    PoolOp::Statement => Clash::NestedStatement,
-                    PoolOp::Acquire(kind) => Clash::Nested(kind),
-                };
-                let better = best.as_ref().is_none_or(|b| clash.rank() < b.clash.rank());
-                if better {
-                    best = Some(Conflict {
-                        clash,
-                        access: i,
-                        hold: h,
-                        pool: path.clone(),
-                        via,
-                        second_connection: second,
-                    });
+                for (pool, held, open, given_by) in sources(flow, facts, h) {
+                    if pool != path {
+                        continue;
+                    }
+                    let clash = match op {
+                        PoolOp::Statement if open => Clash::Bypass,
+                        // On a second connection the function took: that take is the finding.
+                        PoolOp::Statement if second => continue,
+                        PoolOp::Statement => Clash::NestedStatement,
+                        PoolOp::Acquire(kind) => Clash::Nested(kind),
+                        PoolOp::Gives(..) => continue,
+                    };
+                    let better = best.as_ref().is_none_or(|b| clash.rank() < b.clash.rank());
+                    if better {
+                        best = Some(Conflict {
+                            clash,
+                            access: i,
+                            hold: h,
+                            pool: path.clone(),
+                            via,
+                            second_connection: second,
+                            held,
+                            given_by,
+                        });
+                    }
                 }
             }
         }
@@ -103,18 +148,20 @@ pub(crate) fn conflicts<'a, S>(summary: &'a FnSummary<S>, facts: &'a Facts) -> V
     }
     // One statement per second connection is enough: the first that bypasses the transaction.
     let mut seen: Vec<usize> = Vec::new();
-    out.retain(|c| match (&flow.accesses[c.access].what, c.clash) {
-        (
-            Reach::Direct {
-                through: Some(t), ..
-            },
-            Clash::Bypass,
-        ) => {
-            let first = !seen.contains(t);
-            seen.push(*t);
-            first
+    out.retain(|c| {
+        let second = match &flow.accesses[c.access].what {
+            Reach::Direct { through, .. } => *through,
+            Reach::OnGiven { call } => Some(*call),
+            Reach::Call { .. } => None,
+        };
+        match (second, c.clash) {
+            (Some(t), Clash::Bypass) => {
+                let first = !seen.contains(&t);
+                seen.push(t);
+                first
+            }
+            _ => true,
         }
-        _ => true,
     });
     // The acquire whose connection ran a bypassing statement is reported as that statement.
     let subsumed: Vec<usize> = out
@@ -122,6 +169,7 @@ pub(crate) fn conflicts<'a, S>(summary: &'a FnSummary<S>, facts: &'a Facts) -> V
         .filter(|c| c.clash == Clash::Bypass)
         .filter_map(|c| match &flow.accesses[c.access].what {
             Reach::Direct { through, .. } => *through,
+            Reach::OnGiven { call } => Some(*call),
             Reach::Call { .. } => None,
         })
         .collect();

@@ -92,7 +92,7 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
             let pool = c.pool.display();
             let access = &summary.pools.accesses[c.access];
             let hold = &summary.pools.holds[c.hold];
-            let held = hold.kind.noun();
+            let held = c.held.noun();
             let (message, label) = match (c.via, taken) {
                 (Some((callee, fact)), Some(kind)) => (
                     format!(
@@ -143,10 +143,15 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                 },
                 related: vec![Label {
                     span: hold.span.clone(),
-                    message: format!(
-                        "{held} {} from `{pool}` here, still held",
-                        hold.kind.obtained()
-                    ),
+                    message: match c.given_by {
+                        Some(giver) => {
+                            format!("{held} from `{pool}` given by `{giver}` here, still held")
+                        }
+                        None => format!(
+                            "{held} {} from `{pool}` here, still held",
+                            c.held.obtained()
+                        ),
+                    },
                 }],
                 help: "pass the held handle to the code that needs one instead of taking a second \
                        from the pool: under load every request holds one and waits for another"

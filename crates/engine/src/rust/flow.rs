@@ -712,6 +712,16 @@ impl<'t> BodyReader<'_, 't> {
                 .copied()
                 .filter(|o| !val.maybe.contains(o)),
         );
+        if matches!(self.sinks.last(), Some(Sink::Function)) {
+            let sure: Vec<usize> = val
+                .carried
+                .iter()
+                .copied()
+                .filter(|o| !val.maybe.contains(o))
+                .collect();
+            let node = val.site.unwrap_or(fallback);
+            self.held.returned(&sure, node);
+        }
         match self.sinks.last_mut() {
             Some(Sink::Function) => self.returns.push((
                 val.site.unwrap_or(fallback),
@@ -1404,7 +1414,7 @@ impl<'t> BodyReader<'_, 't> {
             }
             Callee::Project(fns, ret) => {
                 let slots = std::iter::once(&recv).chain(&args).enumerate();
-                self.project_call(e, &fns, slots);
+                self.project_call(e, &fns, slots, self.origins.len());
                 // A project method on a value holding a transaction (a unit of work's
                 // `complete(self)`) takes it on; on a value read through one, it does not.
                 self.moved.extend(
@@ -1577,6 +1587,7 @@ impl<'t> BodyReader<'_, 't> {
         e: &'t Expr,
         fns: &[FnKey],
         slots: impl Iterator<Item = (usize, &'v Value<'t>)>,
+        result: usize,
     ) where
         't: 'v,
     {
@@ -1584,9 +1595,10 @@ impl<'t> BodyReader<'_, 't> {
             .filter_map(|(i, v)| Some((Slot::Position(i), (**v.place.as_ref()?).clone())))
             .collect();
         let (finished, moved) = (&self.finished, &self.moved);
-        self.held.call(fns, args, Node::Expr(e), false, &|o| {
-            finished.contains(&o) || moved.contains(&o)
-        });
+        self.held
+            .call(fns, args, Node::Expr(e), Some(result), false, &|o| {
+                finished.contains(&o) || moved.contains(&o)
+            });
     }
 
     /// What an unknown callee gives when nothing else is known of it: what the async block or
@@ -1834,7 +1846,7 @@ impl<'t> BodyReader<'_, 't> {
             }
             Callee::Typed(ty) => Value::typed(Some(ty)),
             Callee::Project(fns, ret) => {
-                self.project_call(e, &fns, args.iter().enumerate());
+                self.project_call(e, &fns, args.iter().enumerate(), self.origins.len());
                 let given = by_value(c.args.iter(), &args);
                 self.call_result(e, fns, ret, &given)
             }
