@@ -132,10 +132,16 @@ python_apps=(
   "mycli dbcli/mycli 8feb70a05f5d8f6e58d0487a99b9a1e763c74ee9"
   "images-browser AlUlkesh/stable-diffusion-webui-images-browser 88bfbe39979ddf8819b4d91ac6a14cc7538c993a"
   "chatter lllucius/chatter 50b364afc309c868d0d2af7f4b75ed2a1097d05d"
+  # Added for the pool rules (SDB006, SDB007): SQLAlchemy async services with session factories
+  # and workers, a scoped_session application (a look-alike), a project database wrapper.
+  "polar polarsource/polar c6c3645e639ee8eeaa05aa0835cf8e39e330382f"
+  "prefect PrefectHQ/prefect ce79dd3d6cfa2b7337265498210dbc4d25bcdc98"
+  "freqtrade freqtrade/freqtrade c9ae5e1e9ff25bb55dd61f5e5519f7c479291edb"
+  "lnbits lnbits/lnbits 7d98c6b0808efab3edafc21310ec34d1c38c23df"
 )
 # Real Rust services checked whole (their `.rs` files and manifests at a pinned commit), one or two
 # per driver: rusqlite over r2d2 with spawn_blocking, deadpool-postgres, bb8-postgres, sea-orm,
-# mysql_async, diesel-async over bb8.
+# mysql_async, diesel-async over bb8, sqlx.
 rust_apps=(
   "nostr-rs-relay scsibug/nostr-rs-relay 64cfcaf44af498bf7969a8be5d6f0115abf98e4a"
   "tobira elan-ev/tobira c6655b905a0885da0f7996543e484885dca1a00d"
@@ -144,6 +150,12 @@ rust_apps=(
   "kolomoni-backend Stari-kolomoni/kolomoni-backend 1d807bd2471a0ed9da786b26695295ba7fd3a806"
   "mixnmatch_rs magnusmanske/mixnmatch_rs 0843a19a82e3d192ac3a223e3d2c2937e1db1447"
   "pict-rs robinst/pict-rs 38a5b726064d32041222da4a5c34fbaafa456da2"
+  # Added for the pool rules: sqlx services (transactions handed between helpers, advisory-lock
+  # connections) and sea-orm services (closure transactions).
+  "atuin atuinsh/atuin 824c8716d82bed774ee6a83c683087ae77715814"
+  "zero2prod LukeMathWalker/zero-to-production 970987c5f793af6fc8e557731c9bbb23b620451e"
+  "svix svix/svix-webhooks 4fc0cfb8b426c87ef7e2b937e7d896a71d456a47"
+  "lldap lldap/lldap 9cc54ab03c5a044bfe574e30a6b6245d45c8e7b9"
 )
 # Brings `repo` at `commit` into `dir`, only the files matching the patterns after it.
 fetch_tree() {
