@@ -32,6 +32,9 @@ struct HoldState<N> {
     task: usize,
     /// Taken in an earlier alternative of a conditional the reader is now in another of.
     hidden: bool,
+    /// Held inside the closures and async blocks read while it is live too (a transaction that
+    /// runs the closure it is given).
+    spans_tasks: bool,
 }
 
 /// The holds and pool accesses of one function, as its body is read.
@@ -83,7 +86,12 @@ impl<N: Copy> Tracker<N> {
         self.holds
             .iter()
             .enumerate()
-            .filter(|(_, h)| !h.ended && !h.hidden && h.task == self.task && !done(h.origin))
+            .filter(|(_, h)| {
+                !h.ended
+                    && !h.hidden
+                    && (h.task == self.task || (h.spans_tasks && h.task < self.task))
+                    && !done(h.origin)
+            })
             .map(|(i, _)| i)
             .collect()
     }
@@ -170,6 +178,7 @@ impl<N: Copy> Tracker<N> {
             ended: false,
             task: self.task,
             hidden: false,
+            spans_tasks: false,
         });
     }
 
@@ -198,6 +207,7 @@ impl<N: Copy> Tracker<N> {
             ended: false,
             task: self.task,
             hidden: false,
+            spans_tasks: false,
         });
     }
 
@@ -340,6 +350,7 @@ impl<N: Copy> Tracker<N> {
             ended: false,
             task: self.task,
             hidden: false,
+            spans_tasks: false,
         });
     }
 
@@ -425,6 +436,21 @@ impl<N: Copy> Tracker<N> {
             if h.frame.is_some_and(|f| f >= frame) {
                 h.ended = true;
             }
+        }
+    }
+
+    /// The holds taken since `mark` are held inside the closures read from here on, until
+    /// [`Tracker::end_since`].
+    pub(crate) fn span_tasks_since(&mut self, mark: usize) {
+        for h in self.holds.iter_mut().skip(mark) {
+            h.spans_tasks = true;
+        }
+    }
+
+    /// The holds taken since `mark` are no longer held (the call that ran the closure returned).
+    pub(crate) fn end_since(&mut self, mark: usize) {
+        for h in self.holds.iter_mut().skip(mark) {
+            h.ended = true;
         }
     }
 

@@ -667,6 +667,37 @@ pub static POOL_STATEMENTS: &[PoolStatements] = &[
     },
 ];
 
+/// Methods that run the closure they are given inside a transaction they begin and finish:
+/// `(library, receiver types, methods)`. sea-orm's `TransactionTrait::transaction`, sqlx's
+/// `Connection::transaction`, diesel's and diesel-async's `Connection::transaction` on a pooled
+/// connection. While the closure runs, the transaction is open on the receiver's pool.
+pub static CLOSURE_TRANSACTIONS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "sea-orm",
+        &[
+            "DatabaseConnection",
+            "DatabaseTransaction",
+            "TransactionTrait",
+        ],
+        &["transaction", "transaction_with_config"],
+    ),
+    ("sqlx", SQLX_CONNS, &["transaction"]),
+    ("r2d2", &["PooledConnection"], &["transaction"]),
+    ("bb8", &["PooledConnection"], &["transaction"]),
+    (
+        "diesel-async",
+        &["Object", "PooledConnection"],
+        &["transaction"],
+    ),
+];
+
+/// Whether `ty.method(|..| ..)` of `library` runs its closure in a transaction.
+pub fn closure_transaction(library: &str, ty: &str, method: &str) -> bool {
+    CLOSURE_TRANSACTIONS.iter().any(|(l, types, methods)| {
+        *l == library && types.contains(&ty) && methods.contains(&method)
+    })
+}
+
 /// Whether `method` called on (or given) a pool of `library` runs a statement on it.
 pub fn pool_statement(library: &str, method: &str, given: bool) -> bool {
     POOL_STATEMENTS.iter().any(|p| {

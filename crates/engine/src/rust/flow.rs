@@ -1344,6 +1344,8 @@ impl<'t> BodyReader<'_, 't> {
             return self.run_on_connection(e, c, param.clone());
         }
         let on_outer = target_root(&mc.receiver).is_some_and(|(root, _)| self.outlives(&root));
+        let mark = self.held.mark();
+        let runs_transaction = self.closure_transaction(e, mc, &recv);
         let args: Vec<Value<'t>> = mc
             .args
             .iter()
@@ -1354,6 +1356,9 @@ impl<'t> BodyReader<'_, 't> {
                 v
             })
             .collect();
+        if runs_transaction {
+            self.held.end_since(mark);
+        }
         self.moved_by_value(mc.args.iter().zip(&args));
         if effects.finishes {
             self.finished.extend(recv.carried.iter().copied());
@@ -1533,6 +1538,44 @@ impl<'t> BodyReader<'_, 't> {
             }
             None => {}
         }
+    }
+
+    /// `db.transaction(|txn| ..)`: the closure runs inside a transaction the call begins on the
+    /// receiver's pool (a pool this function names, or a connection it took from one), open while
+    /// the closure (and the async block it returns) runs. Whether it does.
+    fn closure_transaction(
+        &mut self,
+        e: &'t Expr,
+        mc: &'t syn::ExprMethodCall,
+        recv: &Value<'t>,
+    ) -> bool {
+        if !mc.args.iter().any(|a| matches!(a, Expr::Closure(_))) {
+            return false;
+        }
+        let Some(ct) = recv.ty.as_ref().and_then(|t| self.index.catalog(t)) else {
+            return false;
+        };
+        if !catalog::closure_transaction(ct.family.library, ct.entry.name, &mc.method.to_string()) {
+            return false;
+        }
+        let mark = self.held.mark();
+        let o = self.origin(OriginKind::Acquire(HandleKind::Transaction), Node::Expr(e));
+        match recv.place.clone().filter(|_| ct.role() == Role::Pool) {
+            Some(pool) => {
+                let (finished, moved) = (&self.finished, &self.moved);
+                self.held.acquired(
+                    o,
+                    HandleKind::Transaction,
+                    true,
+                    pool,
+                    Node::Expr(e),
+                    &|o| finished.contains(&o) || moved.contains(&o),
+                );
+            }
+            None => self.held.begun_on(o, &recv.carried, Node::Expr(e)),
+        }
+        self.held.span_tasks_since(mark);
+        true
     }
 
     /// `recv.name(args)` when it runs a statement on a pool: called on a pool this function names
