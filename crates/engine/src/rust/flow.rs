@@ -245,6 +245,11 @@ pub(crate) fn summarize(
         carried.retain(|o| !maybe.contains(o) || (*surely && !finished.contains(o)));
     }
     cx.returns.retain(|(_, carried, _)| !carried.is_empty());
+    // What the function returns, as SDB001 judges it (what only maybe carries a handle counts
+    // where the declared type surely holds one), it gives its callers.
+    for (node, carried, _) in &cx.returns {
+        cx.held.returned(carried, *node);
+    }
     // Spans are computed only for what a finding can show: the returned expressions and the
     // origins they carry. Tentative origins become acquisitions here, or are dropped.
     let mut kept: HashMap<usize, Option<usize>> = HashMap::default();
@@ -712,16 +717,6 @@ impl<'t> BodyReader<'_, 't> {
                 .copied()
                 .filter(|o| !val.maybe.contains(o)),
         );
-        if matches!(self.sinks.last(), Some(Sink::Function)) {
-            let sure: Vec<usize> = val
-                .carried
-                .iter()
-                .copied()
-                .filter(|o| !val.maybe.contains(o))
-                .collect();
-            let node = val.site.unwrap_or(fallback);
-            self.held.returned(&sure, node);
-        }
         match self.sinks.last_mut() {
             Some(Sink::Function) => self.returns.push((
                 val.site.unwrap_or(fallback),
