@@ -713,6 +713,70 @@ mod tests {
         assert_eq!(names(&ws, "app/users.py"), ["SDB001 users_conn"]);
     }
 
+    /// The pool rules in the editor: rebinding a session factory to another engine changes the
+    /// findings of a module that only names the engine and calls a helper of a third module, as
+    /// a workspace opened afresh finds them, and a body edit of the helper does too.
+    #[cfg(feature = "python")]
+    #[test]
+    fn pool_facts_follow_edits_of_the_engine_a_factory_is_bound_to() {
+        let db = "from sqlalchemy import create_engine\n\
+            from sqlalchemy.orm import sessionmaker\n\
+            engine = create_engine('a')\n\
+            other = create_engine('b')\n\
+            SessionLocal = sessionmaker(bind=engine)\n";
+        let stock = "from sqlalchemy import text\n\
+            from app.db import SessionLocal\n\n\
+            def reserve():\n    with SessionLocal() as s:\n        s.execute(text('y'))\n";
+        let orders = "from sqlalchemy import text\n\
+            from app.db import engine\n\
+            from app import stock\n\n\
+            def place():\n    with engine.begin() as conn:\n        conn.execute(text('x'))\n        stock.reserve()\n";
+        let texts = Buffers::default();
+        let files = [
+            ("app/__init__.py", ""),
+            ("app/db.py", db),
+            ("app/stock.py", stock),
+            ("app/orders.py", orders),
+        ];
+        for (path, text) in files {
+            texts.set(path, text);
+        }
+        let mut ws = Workspace::open(
+            files
+                .iter()
+                .map(|(p, _)| (p.to_string(), Options::default()))
+                .collect(),
+            &texts,
+        );
+        assert_eq!(names(&ws, "app/orders.py"), ["SDB006 place"]);
+        let edits = [
+            ("app/db.py", db.replace("bind=engine", "bind=other"), false),
+            ("app/db.py", db.to_string(), true),
+            (
+                "app/stock.py",
+                stock.replace("s.execute(text('y'))", "pass"),
+                // The session is still a second checkout while the transaction is open.
+                true,
+            ),
+            (
+                "app/stock.py",
+                stock.replace("SessionLocal() as s", "open_file() as s"),
+                false,
+            ),
+            ("app/stock.py", stock.to_string(), true),
+        ];
+        for (path, text, reported) in edits {
+            texts.set(path, &text);
+            ws.update(path, Options::default(), &texts);
+            as_if_opened_afresh(&ws, &texts);
+            assert_eq!(
+                !names(&ws, "app/orders.py").is_empty(),
+                reported,
+                "{path}: {text}"
+            );
+        }
+    }
+
     /// As in a command-line run, a catalog library's own package in the workspace (a vendored
     /// copy, a checkout beside the application) is no project code: its class does not stand in
     /// for the catalog's type of the same name, and it is never reported.

@@ -949,6 +949,10 @@ impl PyDecls {
                 out.push((name.clone(), format!("depends {ty:?}")));
             }
         }
+        // The engine a session factory is bound to decides which pool its sessions come from.
+        for (name, engine) in &self.binds {
+            out.push((name.clone(), format!("binds {engine:?}")));
+        }
         out
     }
 
