@@ -1469,6 +1469,15 @@ impl BodyReader<'_> {
                 _ => {}
             }
         }
+        // `get_session_maker()`: a getter of a module global is that global, whichever call.
+        if let Some([key]) = project.as_deref()
+            && site.args.is_empty()
+            && site.kwargs.is_empty()
+            && let Some(global) = self.index.getter(key)
+        {
+            let global = self.index.session_bind(&global).unwrap_or(global);
+            v.place = Some(Rc::new(PoolPath::root(PoolRoot::Global(global.join(".")))));
+        }
         if let Some(keys) = project {
             let mut slots: Vec<(Slot, PoolPath)> = Vec::new();
             if let Some((recv, _)) = site.on

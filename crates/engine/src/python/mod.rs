@@ -151,6 +151,9 @@ pub struct PyDecls {
     /// global's name and the engine's canonical dotted name, for the pool rules (a session from
     /// the factory is a checkout of the engine's pool).
     binds: Vec<(String, Vec<String>)>,
+    /// Module functions that return a module global and nothing else (`def get_engine(): return
+    /// _engine`, a lazy singleton): the function's name and the global's, for the pool rules.
+    getters: Vec<(String, String)>,
     classes: Vec<ClassDecl>,
     fns: Vec<(FnKey, TyExpr)>,
     /// FastAPI dependencies and what their consumers declare they get:
@@ -665,6 +668,19 @@ impl PyIndex {
         q.to_vec()
     }
 
+    /// The global a module function returns and nothing else, by its key ([`PyIndex::global_key`]):
+    /// what a call of the getter is, whichever call.
+    pub(crate) fn getter(&self, key: &FnKey) -> Option<Vec<String>> {
+        if key.owner.is_some() {
+            return None;
+        }
+        let d = self.modules.get(&key.module)?;
+        let (_, global) = d.getters.iter().find(|(f, _)| *f == key.name)?;
+        let mut q = key.module.clone();
+        q.push(global.clone());
+        Some(self.global_key(&key.module, &q))
+    }
+
     /// The engine the session factory with the key `key` ([`PyIndex::global_key`]) is bound to,
     /// by its key, when the module that defines the factory binds it to one
     /// (`SessionLocal = sessionmaker(bind=engine)`).
@@ -949,9 +965,13 @@ impl PyDecls {
                 out.push((name.clone(), format!("depends {ty:?}")));
             }
         }
-        // The engine a session factory is bound to decides which pool its sessions come from.
+        // The engine a session factory is bound to decides which pool its sessions come from;
+        // the global a getter returns, which pool a call of it is.
         for (name, engine) in &self.binds {
             out.push((name.clone(), format!("binds {engine:?}")));
+        }
+        for (getter, global) in &self.getters {
+            out.push((getter.clone(), format!("returns the global {global}")));
         }
         out
     }
@@ -1038,6 +1058,9 @@ impl PyDecls {
                     ));
                     self.read_global_writes(&f.body);
                     self.read_depends(f);
+                    if let Some(global) = returned_global(f) {
+                        self.getters.push((f.name.to_string(), global));
+                    }
                 }
                 Stmt::ClassDef(c) => self.read_class(c),
                 // `with psycopg2.connect(dsn) as conn:` at module level: `conn` is a global of
@@ -1173,6 +1196,9 @@ impl PyDecls {
             }
         });
         for (name, value) in writes {
+            if let Some(engine) = self.session_bind(&value) {
+                self.binds.push((name.clone(), engine));
+            }
             let ty = self.expr_ty(&value, None);
             if ty != TyExpr::Unknown {
                 self.globals.insert(name, ty);
@@ -1559,6 +1585,53 @@ fn parameter_annotations(f: &ast::StmtFunctionDef) -> Vec<(String, &Expr)> {
                 .map(|a| (p.parameter.name.to_string(), a))
         })
         .collect()
+}
+
+/// The module global a function returns, when every `return` returns that one name, and the name
+/// is the module's (declared `global` there, or neither a parameter nor assigned in the body).
+fn returned_global(f: &ast::StmtFunctionDef) -> Option<String> {
+    let mut returned: Option<String> = None;
+    let mut every = true;
+    let mut declared: Vec<String> = Vec::new();
+    let mut assigned: Vec<String> = Vec::new();
+    flow::each_stmt(&f.body, &mut |stmt| match stmt {
+        Stmt::Return(r) => match r.value.as_deref() {
+            Some(Expr::Name(n)) if returned.as_deref().is_none_or(|g| g == n.id.as_str()) => {
+                returned = Some(n.id.to_string());
+            }
+            _ => every = false,
+        },
+        Stmt::Global(g) => declared.extend(g.names.iter().map(|n| n.to_string())),
+        Stmt::Assign(a) => assigned.extend(a.targets.iter().filter_map(|t| match t {
+            Expr::Name(n) => Some(n.id.to_string()),
+            _ => None,
+        })),
+        Stmt::AnnAssign(a) => {
+            if let Expr::Name(n) = &*a.target {
+                assigned.push(n.id.to_string());
+            }
+        }
+        Stmt::For(l) => {
+            if let Expr::Name(n) = &*l.target {
+                assigned.push(n.id.to_string());
+            }
+        }
+        Stmt::With(w) => {
+            assigned.extend(
+                w.items
+                    .iter()
+                    .filter_map(|i| match i.optional_vars.as_deref() {
+                        Some(Expr::Name(n)) => Some(n.id.to_string()),
+                        _ => None,
+                    }),
+            )
+        }
+        _ => {}
+    });
+    let global = returned.filter(|_| every)?;
+    let param = f.parameters.iter().any(|p| p.name().as_str() == global);
+    let module_name = declared.contains(&global) || (!param && !assigned.contains(&global));
+    module_name.then_some(global)
 }
 
 fn dotted(s: &str) -> Vec<String> {
