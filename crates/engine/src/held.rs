@@ -35,12 +35,14 @@ struct HoldState<N> {
     /// Held inside the closures and async blocks read while it is live too (a transaction that
     /// runs the closure it is given).
     spans_tasks: bool,
+    /// Something ran on it or was given it: a session has checked out its connection.
+    used: bool,
 }
 
 /// The holds and pool accesses of one function, as its body is read.
 pub(crate) struct Tracker<N> {
     holds: Vec<HoldState<N>>,
-    accesses: Vec<(N, Reach, Vec<usize>)>,
+    accesses: Vec<(N, Reach, Vec<usize>, Vec<usize>)>,
     /// The pool an acquired origin came from, and the access that took it.
     from_pool: HashMap<usize, (Rc<PoolPath>, usize)>,
     /// The access of the project call whose result an origin is.
@@ -89,11 +91,39 @@ impl<N: Copy> Tracker<N> {
             .filter(|(_, h)| {
                 !h.ended
                     && !h.hidden
+                    // A session holds a connection only once it has run something.
+                    && (h.used || h.kind != HandleKind::Session || h.given_by.is_some())
                     && (h.task == self.task || (h.spans_tasks && h.task < self.task))
                     && !done(h.origin)
             })
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// Records an access, with which of the handles held there a project call gave and nothing
+    /// has used yet.
+    fn push_access(&mut self, (node, what, held): (N, Reach, Vec<usize>)) {
+        let untouched = held
+            .iter()
+            .copied()
+            .filter(|&h| self.holds[h].given_by.is_some() && !self.holds[h].used)
+            .collect();
+        self.accesses.push((node, what, held, untouched));
+    }
+
+    fn push(&mut self, node: N, what: Reach, held: Vec<usize>) {
+        self.push_access((node, what, held));
+    }
+
+    /// Something ran on the handles `carried` holds, or they were given to a function that may:
+    /// a session among them has checked out its connection.
+    #[cfg_attr(not(feature = "python"), allow(dead_code))]
+    pub(crate) fn touch(&mut self, carried: &[usize]) {
+        for h in &mut self.holds {
+            if carried.contains(&h.origin) {
+                h.used = true;
+            }
+        }
     }
 
     /// Reading an expression again (`true`) or no more: nothing is recorded meanwhile.
@@ -155,7 +185,7 @@ impl<N: Copy> Tracker<N> {
             return;
         }
         let held = self.live(done);
-        self.accesses.push((
+        self.push_access((
             node,
             Reach::Direct {
                 pool: (*pool).clone(),
@@ -179,6 +209,7 @@ impl<N: Copy> Tracker<N> {
             task: self.task,
             hidden: false,
             spans_tasks: false,
+            used: false,
         });
     }
 
@@ -208,6 +239,7 @@ impl<N: Copy> Tracker<N> {
             task: self.task,
             hidden: false,
             spans_tasks: false,
+            used: false,
         });
     }
 
@@ -217,7 +249,7 @@ impl<N: Copy> Tracker<N> {
             return;
         }
         let held = self.live(done);
-        self.accesses.push((
+        self.push_access((
             node,
             Reach::Direct {
                 pool: (*pool).clone(),
@@ -240,6 +272,7 @@ impl<N: Copy> Tracker<N> {
         if self.muted > 0 {
             return;
         }
+        self.touch(carried);
         // On a handle a project call gave: on whatever pool its callees take it from.
         if let Some(given) = carried.iter().find_map(|o| {
             self.holds
@@ -254,7 +287,7 @@ impl<N: Copy> Tracker<N> {
                 .filter(|&h| self.holds[h].origin != origin && self.holds[h].on != Some(origin))
                 .collect();
             if !held.is_empty() {
-                self.accesses.push((node, Reach::OnGiven { call }, held));
+                self.push(node, Reach::OnGiven { call }, held);
             }
             return;
         }
@@ -284,7 +317,7 @@ impl<N: Copy> Tracker<N> {
         if held.is_empty() && !pool.is_shared() {
             return;
         }
-        self.accesses.push((
+        self.push_access((
             node,
             Reach::Direct {
                 pool: (*pool).clone(),
@@ -314,7 +347,7 @@ impl<N: Copy> Tracker<N> {
         if self.muted > 0 || !(always || shared || !held.is_empty()) {
             return;
         }
-        self.accesses.push((
+        self.push_access((
             node,
             Reach::Call {
                 callees: callees.to_vec(),
@@ -351,6 +384,7 @@ impl<N: Copy> Tracker<N> {
             task: self.task,
             hidden: false,
             spans_tasks: false,
+            used: false,
         });
     }
 
@@ -363,7 +397,7 @@ impl<N: Copy> Tracker<N> {
         }
         for o in carried {
             if let Some(&call) = self.calls.get(o)
-                && let Some((_, Reach::Call { returned, .. }, _)) = self.accesses.get_mut(call)
+                && let Some((_, Reach::Call { returned, .. }, _, _)) = self.accesses.get_mut(call)
             {
                 *returned = true;
             }
@@ -378,7 +412,7 @@ impl<N: Copy> Tracker<N> {
             }
             let op = PoolOp::Gives(hold.kind, hold.open_transaction);
             let pool = (**pool).clone();
-            self.accesses.push((
+            self.push_access((
                 node,
                 Reach::Direct {
                     pool,
@@ -477,7 +511,7 @@ impl<N: Copy> Tracker<N> {
         };
         let mut renumbered = vec![None; self.accesses.len()];
         let mut kept = 0;
-        for (i, (_, what, held)) in self.accesses.iter().enumerate() {
+        for (i, (_, what, held, _)) in self.accesses.iter().enumerate() {
             if useful((what, held)) {
                 renumbered[i] = Some(kept);
                 kept += 1;
@@ -507,7 +541,7 @@ impl<N: Copy> Tracker<N> {
                 .into_iter()
                 .enumerate()
                 .filter(|(i, _)| renumbered[*i].is_some())
-                .map(|(_, (node, mut what, held))| {
+                .map(|(_, (node, mut what, held, untouched))| {
                     match &mut what {
                         Reach::Direct { through, .. } => {
                             *through = through.and_then(|t| renumbered.get(t).copied().flatten());
@@ -525,6 +559,7 @@ impl<N: Copy> Tracker<N> {
                         span: span(node),
                         what,
                         held,
+                        untouched,
                     }
                 })
                 .collect(),

@@ -283,6 +283,9 @@ pub struct Access<S> {
     pub what: Reach,
     /// Indices into [`PoolFlow::holds`] of the handles live here.
     pub held: Vec<usize>,
+    /// Those of `held` a project call gave that nothing has used yet: a session among them has
+    /// checked out no connection (SQLAlchemy's sessions take one at their first statement).
+    pub untouched: Vec<usize>,
 }
 
 /// What an [`Access`] reaches.
@@ -362,6 +365,7 @@ impl<S> PoolFlow<S> {
                     span: f(a.span),
                     what: a.what,
                     held: a.held,
+                    untouched: a.untouched,
                 })
                 .collect(),
         }

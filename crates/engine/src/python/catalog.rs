@@ -477,6 +477,20 @@ pub static STATEMENT_METHODS: &[&str] = &[
     "copy_records_to_table",
 ];
 
+/// Methods of a SQLAlchemy `Session` (or a connection) that check out its connection, besides the
+/// statements ([`STATEMENT_METHODS`]): a session holds none until one of these runs.
+pub static CHECKOUT_METHODS: &[&str] = &[
+    "flush",
+    "commit",
+    "refresh",
+    "query",
+    "merge",
+    "delete",
+    "connection",
+    "get_one",
+    "scalar_one",
+];
+
 /// Functions that run the coroutine (or callable) they are given as a task of its own, later:
 /// `asyncio.create_task`, `TaskGroup.create_task`, `asyncio.ensure_future`, anyio's
 /// `start_soon`, `loop.run_in_executor`. By their last name; used only to leave what the task

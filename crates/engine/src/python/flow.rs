@@ -1453,6 +1453,20 @@ impl BodyReader<'_> {
                 OnExit::Closes(_) | OnExit::KeepsOpen => {}
             }
         }
+        // A session checks out its connection at its first statement; a project function given
+        // it may run one. (An object built with it is not counted: what its methods run is not
+        // known here.)
+        if let Some((recv, method)) = site.on
+            && (catalog::STATEMENT_METHODS.contains(&method)
+                || catalog::CHECKOUT_METHODS.contains(&method))
+        {
+            self.held.touch(&recv.carried);
+        }
+        if project.is_some() {
+            for a in site.args.iter().chain(site.kwargs) {
+                self.held.touch(&a.carried);
+            }
+        }
         let released = &self.released;
         let done = |o: usize| released.contains(&o);
         if let Some((recv, method)) = site.on {

@@ -117,7 +117,10 @@ pub(crate) fn conflicts<'a, S>(summary: &'a FnSummary<S>, facts: &'a Facts) -> V
         for (path, op, via, second) in reached {
             for &h in &access.held {
                 for (pool, held, open, given_by) in sources(flow, facts, h) {
-                    if pool != path {
+                    // A session a callee gave that nothing has used yet holds no connection.
+                    if pool != path
+                        || (held == HandleKind::Session && access.untouched.contains(&h))
+                    {
                         continue;
                     }
                     let clash = match op {
