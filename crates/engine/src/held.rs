@@ -37,6 +37,9 @@ struct HoldState<N> {
     spans_tasks: bool,
     /// Something ran on it or was given it: a session has checked out its connection.
     used: bool,
+    /// The parameter that holds it (a FastAPI dependency), which is how it is used.
+    #[cfg_attr(not(feature = "python"), allow(dead_code))]
+    param: Option<PoolPath>,
 }
 
 /// The holds and pool accesses of one function, as its body is read.
@@ -98,6 +101,40 @@ impl<N: Copy> Tracker<N> {
             })
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// The project call whose result is `o` is made by a framework before the function runs.
+    #[cfg(feature = "python")]
+    pub(crate) fn injected(&mut self, o: usize) {
+        if let Some(&call) = self.calls.get(&o)
+            && let Some((_, Reach::Call { injected, .. }, _, _)) = self.accesses.get_mut(call)
+        {
+            *injected = true;
+        }
+    }
+
+    /// The handle `o` (given by a project call) is what the parameter at `place` holds.
+    #[cfg(feature = "python")]
+    pub(crate) fn held_by(&mut self, o: usize, place: PoolPath) {
+        for h in &mut self.holds {
+            if h.origin == o {
+                h.param = Some(place.clone());
+            }
+        }
+    }
+
+    /// Something ran on the value at `place`, or it was given to a function that may run
+    /// something: the handle a parameter there holds has checked out its connection.
+    #[cfg(feature = "python")]
+    pub(crate) fn touch_place(&mut self, place: Option<&PoolPath>) {
+        let Some(place) = place else {
+            return;
+        };
+        for h in &mut self.holds {
+            if h.param.as_ref() == Some(place) {
+                h.used = true;
+            }
+        }
     }
 
     /// Records an access, with which of the handles held there a project call gave and nothing
@@ -210,6 +247,7 @@ impl<N: Copy> Tracker<N> {
             hidden: false,
             spans_tasks: false,
             used: false,
+            param: None,
         });
     }
 
@@ -240,6 +278,7 @@ impl<N: Copy> Tracker<N> {
             hidden: false,
             spans_tasks: false,
             used: false,
+            param: None,
         });
     }
 
@@ -353,6 +392,7 @@ impl<N: Copy> Tracker<N> {
                 callees: callees.to_vec(),
                 args,
                 returned: false,
+                injected: false,
             },
             held,
         ));
@@ -385,6 +425,7 @@ impl<N: Copy> Tracker<N> {
             hidden: false,
             spans_tasks: false,
             used: false,
+            param: None,
         });
     }
 

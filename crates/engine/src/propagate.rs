@@ -282,10 +282,12 @@ impl Facts {
                     line: access.span.line(),
                 }),
                 Reach::Direct { .. } => {}
+                Reach::Call { injected: true, .. } => {}
                 Reach::Call {
                     callees,
                     args,
                     returned,
+                    ..
                 } => {
                     for (_, path, fact) in self.reached(callees, args) {
                         // What a callee gives is given on only by returning it.

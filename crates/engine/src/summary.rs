@@ -305,6 +305,9 @@ pub enum Reach {
         args: Vec<(Slot, PoolPath)>,
         /// The call's result is returned (or yielded): what the callees give, this function gives.
         returned: bool,
+        /// Made by a framework before the function runs (a FastAPI `Depends` default), not by the
+        /// function: what the callees do is not what the function does to its callers.
+        injected: bool,
     },
     /// A statement on the handle the project call of this access (an index into
     /// [`PoolFlow::accesses`]) gave: on the pools its callees take it from.

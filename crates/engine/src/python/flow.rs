@@ -396,6 +396,11 @@ fn summarize_fn(
             },
         );
     }
+    // FastAPI's dependencies (`session: AsyncSession = Depends(get_session)`): what the project's
+    // dependency gives is held by the route for the whole request.
+    for (i, p) in params.iter_non_variadic_params().enumerate() {
+        fx.depends_hold(i, p);
+    }
     for p in [&params.vararg, &params.kwarg].into_iter().flatten() {
         fx.outer.insert(p.name.to_string());
     }
@@ -500,6 +505,51 @@ fn summarize_fn(
 }
 
 impl BodyReader<'_> {
+    /// A route's parameter `i` whose default (or `Annotated` metadata) is FastAPI's
+    /// `Depends(f)` with `f` a project function: the handle `f` gives (from the pool it takes it
+    /// from, once linked) is held by the parameter from the start.
+    fn depends_hold(&mut self, i: usize, p: &ast::ParameterWithDefault) {
+        fn depends_on<'e>(fx: &BodyReader<'_>, e: &'e Expr) -> Option<&'e Expr> {
+            let Expr::Call(c) = e else {
+                return None;
+            };
+            let q = fx.canonical(&written_name(&c.func)?);
+            (q.first().map(String::as_str) == Some("fastapi")
+                && q.last().map(String::as_str) == Some("Depends"))
+            .then(|| c.arguments.args.first())
+            .flatten()
+        }
+        let depends_on = |e| depends_on(self, e);
+        let annotated = match p.parameter.annotation.as_deref() {
+            Some(Expr::Subscript(s)) => match &*s.slice {
+                Expr::Tuple(t) => t.elts.iter().skip(1).find_map(depends_on),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(target) = p.default.as_deref().and_then(depends_on).or(annotated) else {
+            return;
+        };
+        let Some(written) = written_name(target) else {
+            return;
+        };
+        let q = self.canonical(&written);
+        let Callee::Project(keys, _) = self.names.path_callee(&q, || PyTy::Unknown) else {
+            return;
+        };
+        let range = target.range();
+        let o = self.origin(OriginKind::Call(keys.clone()), range);
+        self.held
+            .call(&keys, Vec::new(), range, Some(o), true, &|_| false);
+        self.held.injected(o);
+        self.held.given(o);
+        let place = PoolPath::root(PoolRoot::Param {
+            index: i,
+            name: p.parameter.name.to_string(),
+        });
+        self.held.held_by(o, place);
+    }
+
     fn origin(&mut self, kind: OriginKind, range: TextRange) -> usize {
         self.origins.push((kind, range));
         self.origins.len() - 1
@@ -1461,10 +1511,12 @@ impl BodyReader<'_> {
                 || catalog::CHECKOUT_METHODS.contains(&method))
         {
             self.held.touch(&recv.carried);
+            self.held.touch_place(recv.place.as_deref());
         }
         if project.is_some() {
             for a in site.args.iter().chain(site.kwargs) {
                 self.held.touch(&a.carried);
+                self.held.touch_place(a.place.as_deref());
             }
         }
         let released = &self.released;
