@@ -42,6 +42,28 @@ struct HoldState<N> {
     param: Option<PoolPath>,
 }
 
+impl<N> HoldState<N> {
+    /// A handle of `kind` held from `node` on, in the task at depth `task`, from no pool yet.
+    fn new(origin: usize, kind: HandleKind, node: N, task: usize) -> HoldState<N> {
+        HoldState {
+            origin,
+            pool: None,
+            given_by: None,
+            kind,
+            open_transaction: false,
+            node,
+            on: None,
+            frame: None,
+            ended: false,
+            task,
+            hidden: false,
+            spans_tasks: false,
+            used: false,
+            param: None,
+        }
+    }
+}
+
 /// The holds and pool accesses of one function, as its body is read.
 pub(crate) struct Tracker<N> {
     holds: Vec<HoldState<N>>,
@@ -177,7 +199,7 @@ impl<N: Copy> Tracker<N> {
     /// one having started at `mark`: what that one took is not held in this one. After the last,
     /// [`Tracker::alternatives_end`].
     pub(crate) fn next_alternative(&mut self, mark: usize) {
-        for h in self.holds.iter_mut().skip(mark) {
+        for h in self.since(mark) {
             h.hidden = true;
         }
     }
@@ -185,7 +207,7 @@ impl<N: Copy> Tracker<N> {
     /// The conditional whose first alternative started at `mark` ended: what any alternative
     /// took (and still holds) may be held after it.
     pub(crate) fn alternatives_end(&mut self, mark: usize) {
-        for h in self.holds.iter_mut().skip(mark) {
+        for h in self.since(mark) {
             h.hidden = false;
         }
     }
@@ -234,20 +256,9 @@ impl<N: Copy> Tracker<N> {
         self.from_pool
             .insert(origin, (pool.clone(), self.accesses.len() - 1));
         self.holds.push(HoldState {
-            origin,
             pool: Some(pool),
-            given_by: None,
-            kind,
             open_transaction,
-            node,
-            on: None,
-            frame: None,
-            ended: false,
-            task: self.task,
-            hidden: false,
-            spans_tasks: false,
-            used: false,
-            param: None,
+            ..HoldState::new(origin, kind, node, self.task)
         });
     }
 
@@ -265,20 +276,10 @@ impl<N: Copy> Tracker<N> {
         };
         self.from_pool.insert(origin, (pool.clone(), usize::MAX));
         self.holds.push(HoldState {
-            origin,
             pool: Some(pool),
-            given_by: None,
-            kind: HandleKind::Transaction,
             open_transaction: true,
-            node,
             on: Some(conn),
-            frame: None,
-            ended: false,
-            task: self.task,
-            hidden: false,
-            spans_tasks: false,
-            used: false,
-            param: None,
+            ..HoldState::new(origin, HandleKind::Transaction, node, self.task)
         });
     }
 
@@ -411,21 +412,10 @@ impl<N: Copy> Tracker<N> {
         if self.muted > 0 || self.holds.iter().any(|h| h.origin == o) {
             return;
         }
+        // Its kind and whether a transaction is open on it are the callees', once linked.
         self.holds.push(HoldState {
-            origin: o,
-            pool: None,
             given_by: Some(call),
-            kind: HandleKind::Connection,
-            open_transaction: false,
-            node,
-            on: None,
-            frame: None,
-            ended: false,
-            task: self.task,
-            hidden: false,
-            spans_tasks: false,
-            used: false,
-            param: None,
+            ..HoldState::new(o, HandleKind::Connection, node, self.task)
         });
     }
 
@@ -485,7 +475,7 @@ impl<N: Copy> Tracker<N> {
     /// `with` statement's managers, for its block).
     #[cfg(feature = "python")]
     pub(crate) fn bind_since(&mut self, mark: usize, frame: usize) {
-        for h in self.holds.iter_mut().skip(mark) {
+        for h in self.since(mark) {
             if h.frame.is_none() {
                 h.frame = Some(frame);
             }
@@ -517,16 +507,21 @@ impl<N: Copy> Tracker<N> {
     /// The holds taken since `mark` are held inside the closures read from here on, until
     /// [`Tracker::end_since`].
     pub(crate) fn span_tasks_since(&mut self, mark: usize) {
-        for h in self.holds.iter_mut().skip(mark) {
+        for h in self.since(mark) {
             h.spans_tasks = true;
         }
     }
 
     /// The holds taken since `mark` are no longer held (the call that ran the closure returned).
     pub(crate) fn end_since(&mut self, mark: usize) {
-        for h in self.holds.iter_mut().skip(mark) {
+        for h in self.since(mark) {
             h.ended = true;
         }
+    }
+
+    /// The holds taken since `mark`.
+    fn since(&mut self, mark: usize) -> impl Iterator<Item = &mut HoldState<N>> {
+        self.holds.iter_mut().skip(mark)
     }
 
     /// How many holds there are, to mark where a statement starts.
@@ -536,7 +531,7 @@ impl<N: Copy> Tracker<N> {
 
     /// A statement that started at `mark` ended: what it took and bound nowhere is dropped.
     pub(crate) fn statement_ended(&mut self, mark: usize) {
-        for h in self.holds.iter_mut().skip(mark) {
+        for h in self.since(mark) {
             if h.frame.is_none() {
                 h.ended = true;
             }

@@ -3,7 +3,7 @@
 
 use super::held_pool::{self, Clash};
 use super::{Rule, RuleInfo, Severity};
-use crate::finding::{Finding, Label};
+use crate::finding::Finding;
 use crate::propagate::Facts;
 use crate::summary::{FnSummary, Language};
 
@@ -91,8 +91,6 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
         .filter(|c| c.clash == Clash::Bypass)
         .map(|c| {
             let pool = c.pool.display();
-            let access = &summary.pools.accesses[c.access];
-            let hold = &summary.pools.holds[c.hold];
             let (message, label) = match c.via {
                 Some((callee, fact)) => (
                     format!(
@@ -131,27 +129,13 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                      of the transaction, run it after the block"
                 }
             };
-            Finding {
-                rule: Rule::BypassedTransaction,
-                severity: INFO.default_severity,
-                function: summary.function.clone(),
-                function_span: summary.name_span.clone(),
-                message,
-                primary: Label {
-                    span: access.span.clone(),
-                    message: label,
-                },
-                related: vec![Label {
-                    span: hold.span.clone(),
-                    message: match c.given_by {
-                        Some(giver) => {
-                            format!("transaction from `{pool}` given by `{giver}` here, still open")
-                        }
-                        None => format!("transaction begun from `{pool}` here, still open"),
-                    },
-                }],
-                help: help.to_string(),
-            }
+            let held = match c.given_by {
+                Some(giver) => {
+                    format!("transaction from `{pool}` given by `{giver}` here, still open")
+                }
+                None => format!("transaction begun from `{pool}` here, still open"),
+            };
+            held_pool::finding(summary, &c, &INFO, (message, label), held, help)
         })
         .collect()
 }

@@ -1,6 +1,8 @@
 //! What SDB006 and SDB007 share: where a function, holding a handle from a pool, reaches that same
 //! pool again, directly or through a callee; and which of the two rules each such place is.
 
+use super::RuleInfo;
+use crate::finding::{Finding, Label};
 use crate::ids::HandleKind;
 use crate::propagate::{Facts, PoolFact};
 use crate::summary::{FnSummary, HoldFrom, PoolOp, PoolPath, Reach};
@@ -178,6 +180,34 @@ pub(crate) fn conflicts<'a, S>(summary: &'a FnSummary<S>, facts: &'a Facts) -> V
         .collect();
     out.retain(|c| c.clash == Clash::Bypass || !subsumed.contains(&c.access));
     out
+}
+
+/// The finding of `rule` at a conflict: the access is the primary label, the hold the related
+/// one.
+pub(crate) fn finding<S: Clone>(
+    summary: &FnSummary<S>,
+    c: &Conflict<'_>,
+    info: &RuleInfo,
+    (message, label): (String, String),
+    held: String,
+    help: &str,
+) -> Finding<S> {
+    Finding {
+        rule: info.rule,
+        severity: info.default_severity,
+        function: summary.function.clone(),
+        function_span: summary.name_span.clone(),
+        message,
+        primary: Label {
+            span: summary.pools.accesses[c.access].span.clone(),
+            message: label,
+        },
+        related: vec![Label {
+            span: summary.pools.holds[c.hold].span.clone(),
+            message: held,
+        }],
+        help: help.to_string(),
+    }
 }
 
 /// " (in `inner`, line 12)" for a fact found in another function, else "".

@@ -3,7 +3,7 @@
 
 use super::held_pool::{self, Clash};
 use super::{Rule, RuleInfo, Severity};
-use crate::finding::{Finding, Label};
+use crate::finding::Finding;
 use crate::propagate::Facts;
 use crate::summary::FnSummary;
 
@@ -90,8 +90,6 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
         })
         .map(|(c, taken)| {
             let pool = c.pool.display();
-            let access = &summary.pools.accesses[c.access];
-            let hold = &summary.pools.holds[c.hold];
             let held = c.held.noun();
             let (message, label) = match (c.via, taken) {
                 (Some((callee, fact)), Some(kind)) => (
@@ -131,32 +129,22 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                     format!("runs on another connection from `{pool}`"),
                 ),
             };
-            Finding {
-                rule: Rule::NestedAcquire,
-                severity: INFO.default_severity,
-                function: summary.function.clone(),
-                function_span: summary.name_span.clone(),
-                message,
-                primary: Label {
-                    span: access.span.clone(),
-                    message: label,
-                },
-                related: vec![Label {
-                    span: hold.span.clone(),
-                    message: match c.given_by {
-                        Some(giver) => {
-                            format!("{held} from `{pool}` given by `{giver}` here, still held")
-                        }
-                        None => format!(
-                            "{held} {} from `{pool}` here, still held",
-                            c.held.obtained()
-                        ),
-                    },
-                }],
-                help: "pass the held handle to the code that needs one instead of taking a second \
-                       from the pool: under load every request holds one and waits for another"
-                    .to_string(),
-            }
+            let held_here = match c.given_by {
+                Some(giver) => format!("{held} from `{pool}` given by `{giver}` here, still held"),
+                None => format!(
+                    "{held} {} from `{pool}` here, still held",
+                    c.held.obtained()
+                ),
+            };
+            held_pool::finding(
+                summary,
+                &c,
+                &INFO,
+                (message, label),
+                held_here,
+                "pass the held handle to the code that needs one instead of taking a second from \
+                 the pool: under load every request holds one and waits for another",
+            )
         })
         .collect()
 }
