@@ -13,7 +13,9 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::ids::{FnKey, HandleKind};
-use crate::summary::{Access, Hold, HoldFrom, PoolFlow, PoolOp, PoolPath, PoolRoot, Reach, Slot};
+use crate::summary::{
+    Access, Hold, HoldFrom, PoolFlow, PoolOp, PoolPath, PoolRoot, Reach, Slot, Wait, WaitOn,
+};
 
 struct HoldState<N> {
     /// The walker's origin of the handle.
@@ -40,6 +42,15 @@ struct HoldState<N> {
     /// The parameter that holds it (a FastAPI dependency), which is how it is used.
     #[cfg_attr(not(feature = "python"), allow(dead_code))]
     param: Option<PoolPath>,
+    /// A database scope from no pool the function can name (SDB009 only), bound by a `with`
+    /// of these project scopes (empty: a catalog handle).
+    scope_only: Option<Vec<FnKey>>,
+    /// It checks out its connection at its first statement (a SQLAlchemy session, or a
+    /// transaction begun on one): held only once `used`.
+    lazy: bool,
+    /// A lazy handle committed or rolled back since it last ran something: it gave its
+    /// connection back (SDB009 only; the pool rules go by `used`).
+    idle: bool,
 }
 
 impl<N> HoldState<N> {
@@ -60,6 +71,9 @@ impl<N> HoldState<N> {
             spans_tasks: false,
             used: false,
             param: None,
+            scope_only: None,
+            lazy: kind == HandleKind::Session,
+            idle: false,
         }
     }
 }
@@ -68,6 +82,7 @@ impl<N> HoldState<N> {
 pub(crate) struct Tracker<N> {
     holds: Vec<HoldState<N>>,
     accesses: Vec<(N, Reach, Vec<usize>, Vec<usize>)>,
+    waits: Vec<(N, WaitOn, Vec<usize>, Vec<usize>, bool)>,
     /// The pool an acquired origin came from, and the access that took it.
     from_pool: HashMap<usize, (Rc<PoolPath>, usize)>,
     /// The access of the project call whose result an origin is.
@@ -84,6 +99,7 @@ impl<N> Default for Tracker<N> {
         Tracker {
             holds: Vec::new(),
             accesses: Vec::new(),
+            waits: Vec::new(),
             from_pool: HashMap::default(),
             calls: HashMap::default(),
             next_local: 0,
@@ -103,26 +119,97 @@ impl<N: Copy> Tracker<N> {
         }))
     }
 
-    /// Whether the function holds anything now (cheap: most functions never do).
+    /// Whether the function holds anything from a pool now (cheap: most functions never do).
     pub(crate) fn holds_any(&self) -> bool {
-        self.holds.iter().any(|h| !h.ended)
+        self.holds
+            .iter()
+            .any(|h| !h.ended && h.scope_only.is_none())
     }
 
-    /// The holds live now; `done` says which origins were finished or moved away.
+    /// The holds from pools live now; `done` says which origins were finished or moved away.
     fn live(&self, done: &dyn Fn(usize) -> bool) -> Vec<usize> {
+        self.live_where(done, false)
+    }
+
+    /// The database scopes live now (SDB009): the holds from pools and those from no pool.
+    fn live_scopes(&self, done: &dyn Fn(usize) -> bool) -> Vec<usize> {
+        self.live_where(done, true)
+    }
+
+    fn live_where(&self, done: &dyn Fn(usize) -> bool, scopes: bool) -> Vec<usize> {
         self.holds
             .iter()
             .enumerate()
             .filter(|(_, h)| {
                 !h.ended
                     && !h.hidden
+                    && (scopes || h.scope_only.is_none())
                     // A session holds a connection only once it has run something.
-                    && (h.used || h.kind != HandleKind::Session || h.given_by.is_some())
+                    && (h.used || !h.lazy || h.given_by.is_some())
+                    && !(scopes && h.lazy && h.idle)
                     && (h.task == self.task || (h.spans_tasks && h.task < self.task))
                     && !done(h.origin)
             })
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// `origin`, a handle of `kind` bound at `node` by a database scope from no pool the
+    /// function can name (SDB009): by a `with` of the project scopes `project` (empty for a
+    /// catalog handle). `lazy`: it checks out its connection at its first statement, run on
+    /// the values carrying `on` (a transaction begun on a session) or on the parameter at
+    /// `param`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn scoped(
+        &mut self,
+        origin: usize,
+        kind: HandleKind,
+        open_transaction: bool,
+        project: Vec<FnKey>,
+        lazy: Option<(&[usize], Option<PoolPath>)>,
+        node: N,
+    ) {
+        if self.muted > 0 || self.holds.iter().any(|h| h.origin == origin) {
+            return;
+        }
+        let mut hold = HoldState {
+            open_transaction,
+            scope_only: Some(project),
+            ..HoldState::new(origin, kind, node, self.task)
+        };
+        if let Some((on, param)) = lazy {
+            hold.lazy = true;
+            hold.on = on.first().copied();
+            hold.param = param;
+        }
+        self.holds.push(hold);
+    }
+
+    /// A call of a slow API of the catalog at `node`.
+    pub(crate) fn slow(&mut self, api: String, node: N, done: &dyn Fn(usize) -> bool) {
+        self.wait(WaitOn::Slow(api), node, done);
+    }
+
+    /// A call of project functions at `node`, which may wait on a slow call.
+    pub(crate) fn waited_call(&mut self, callees: &[FnKey], node: N, done: &dyn Fn(usize) -> bool) {
+        self.wait(WaitOn::Call(callees.to_vec()), node, done);
+    }
+
+    fn wait(&mut self, on: WaitOn, node: N, done: &dyn Fn(usize) -> bool) {
+        if self.muted > 0 {
+            return;
+        }
+        let scopes = self.live_scopes(done);
+        // Inside a closure with nothing held, nothing a caller or a rule can use.
+        if self.task > 0 && scopes.is_empty() {
+            return;
+        }
+        let untouched = scopes
+            .iter()
+            .copied()
+            .filter(|&h| self.holds[h].given_by.is_some() && !self.holds[h].used)
+            .collect();
+        self.waits.push((node, on, scopes, untouched, self.task > 0));
     }
 
     /// The project call whose result is `o` is made by a framework before the function runs.
@@ -155,6 +242,21 @@ impl<N: Copy> Tracker<N> {
         for h in &mut self.holds {
             if h.param.as_ref() == Some(place) {
                 h.used = true;
+                h.idle = false;
+            }
+        }
+    }
+
+    /// The value carrying `carried` (or the parameter at `place`) was committed or rolled back:
+    /// a session among them gave its connection back until it runs something again.
+    #[cfg(feature = "python")]
+    pub(crate) fn committed(&mut self, carried: &[usize], place: Option<&PoolPath>) {
+        for h in &mut self.holds {
+            let this = carried.contains(&h.origin)
+                || h.on.is_some_and(|o| carried.contains(&o))
+                || (place.is_some() && h.param.as_ref() == place);
+            if h.lazy && this {
+                h.idle = true;
             }
         }
     }
@@ -179,8 +281,10 @@ impl<N: Copy> Tracker<N> {
     #[cfg_attr(not(feature = "python"), allow(dead_code))]
     pub(crate) fn touch(&mut self, carried: &[usize]) {
         for h in &mut self.holds {
-            if carried.contains(&h.origin) {
+            if carried.contains(&h.origin) || (h.lazy && h.on.is_some_and(|o| carried.contains(&o)))
+            {
                 h.used = true;
+                h.idle = false;
             }
         }
     }
@@ -272,6 +376,8 @@ impl<N: Copy> Tracker<N> {
             .iter()
             .find_map(|o| self.from_pool.get(o).map(|(p, _)| (*o, p.clone())))
         else {
+            // On a connection from no pool the function names: a database scope all the same.
+            self.scoped(origin, HandleKind::Transaction, true, Vec::new(), None, node);
             return;
         };
         self.from_pool.insert(origin, (pool.clone(), usize::MAX));
@@ -553,7 +659,7 @@ impl<N: Copy> Tracker<N> {
                 kept += 1;
             }
         }
-        if kept == 0 {
+        if kept == 0 && self.waits.is_empty() {
             return PoolFlow::default();
         }
         PoolFlow {
@@ -563,9 +669,10 @@ impl<N: Copy> Tracker<N> {
                 .map(|h| Hold {
                     span: span(h.node),
                     kind: h.kind,
-                    from: match (&h.pool, h.given_by) {
-                        (Some(pool), _) => HoldFrom::Pool((**pool).clone()),
-                        (None, call) => {
+                    from: match (&h.pool, h.given_by, &h.scope_only) {
+                        (Some(pool), _, _) => HoldFrom::Pool((**pool).clone()),
+                        (None, None, Some(project)) => HoldFrom::Scope(project.clone()),
+                        (None, call, _) => {
                             HoldFrom::Call(call.and_then(|c| renumbered[c]).unwrap_or(usize::MAX))
                         }
                     },
@@ -597,6 +704,17 @@ impl<N: Copy> Tracker<N> {
                         held,
                         untouched,
                     }
+                })
+                .collect(),
+            waits: self
+                .waits
+                .into_iter()
+                .map(|(node, on, scopes, untouched, in_task)| Wait {
+                    span: span(node),
+                    on,
+                    scopes,
+                    untouched,
+                    in_task,
                 })
                 .collect(),
         }

@@ -78,15 +78,19 @@ impl Needles {
         // own modules joins once those are parsed ([`crate::rust::index::Index::db_names`]).
         let crates = catalog::FAMILIES
             .iter()
-            .flat_map(|f| f.crates.iter().map(|c| c.to_string()));
+            .flat_map(|f| f.crates.iter().map(|c| c.to_string()))
+            .chain(catalog::slow_words().map(str::to_string));
         Needles::base_with(crates, options)
     }
 
     /// The same in Python: a library's types and calls are known through its package's name (an
     /// import), and the rest as in Rust.
     pub(crate) fn python_base<'a>(options: impl IntoIterator<Item = &'a Options>) -> Needles {
+        // A module that makes a slow call (SDB009) matters to a caller holding a scope.
         #[cfg(feature = "python")]
-        let packages = crate::python::package_roots().map(str::to_string);
+        let packages = crate::python::package_roots()
+            .chain(crate::python::slow_roots())
+            .map(str::to_string);
         #[cfg(not(feature = "python"))]
         let packages = std::iter::empty();
         Needles::base_with(packages, options)

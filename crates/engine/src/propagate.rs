@@ -7,7 +7,8 @@ use std::collections::VecDeque;
 use crate::ids::{FnKey, HandleKind, Provider};
 use crate::location::SpanLine;
 use crate::summary::{
-    FnSummary, ManagerRole, OriginKind, PoolOp, PoolPath, PoolRoot, Reach, ReleaseHow, Slot,
+    FnSummary, HoldFrom, ManagerRole, OriginKind, PoolOp, PoolPath, PoolRoot, Reach, ReleaseHow,
+    Slot, WaitOn,
 };
 
 /// What the run knows of its functions once propagation is done.
@@ -32,6 +33,19 @@ pub(crate) struct Facts {
     /// What each function does to the pools it is given (or names as globals), directly or
     /// through the functions it calls: sorted, at most [`MAX_POOL_FACTS`].
     pools: HashMap<FnKey, Vec<PoolFact>>,
+    /// Functions that wait on a slow external call, directly or through the functions they
+    /// call (SDB009): the least such call.
+    slow: HashMap<FnKey, SlowFact>,
+}
+
+/// A function waits on the slow API `api`, in `function` at `line`, `hops` calls down. Ordered
+/// so that the least wins (the nearest), whatever order the facts settle in.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct SlowFact {
+    pub hops: u32,
+    pub api: String,
+    pub function: String,
+    pub line: usize,
 }
 
 /// At most this many pool facts are kept per function (the least, in [`PoolFact`]'s order).
@@ -115,6 +129,7 @@ impl Facts {
             self.with_targets.remove(*key);
             self.names.remove(*key);
             self.pools.remove(*key);
+            self.slow.remove(*key);
         }
         let mut todo: Vec<usize> = affected.iter().flat_map(|k| locate(k)).collect();
         todo.sort_unstable();
@@ -145,10 +160,11 @@ impl Facts {
                 }
             }
         }
-        let phases: [fn(&mut Facts, &FnSummary<S>) -> bool; 3] = [
+        let phases: [fn(&mut Facts, &FnSummary<S>) -> bool; 4] = [
             Facts::update_handles,
             Facts::update_with_target,
             Facts::update_pools,
+            Facts::update_slow,
         ];
         for update in phases {
             let mut queue: VecDeque<usize> = todo.iter().copied().collect();
@@ -346,6 +362,50 @@ impl Facts {
         true
     }
 
+    /// Reads one summary for the slow call it waits on: its own, or its callees' one call
+    /// further down; whether that changed anything. A call made inside a closure or an async
+    /// block is the task's, not the function's.
+    fn update_slow<S: SpanLine>(&mut self, s: &FnSummary<S>) -> bool {
+        let mut best: Option<SlowFact> = None;
+        for wait in s.pools.waits.iter().filter(|w| !w.in_task) {
+            let found = match &wait.on {
+                WaitOn::Slow(api) => Some(SlowFact {
+                    hops: 0,
+                    api: api.clone(),
+                    function: s.function.clone(),
+                    line: wait.span.line(),
+                }),
+                WaitOn::Call(callees) => self.slow_call(callees).map(|f| SlowFact {
+                    hops: f.hops + 1,
+                    ..f.clone()
+                }),
+            };
+            if let Some(found) = found
+                && best.as_ref().is_none_or(|b| found < *b)
+            {
+                best = Some(found);
+            }
+        }
+        let Some(best) = best else {
+            return false;
+        };
+        if self.slow.get(&s.key).is_some_and(|old| *old <= best) {
+            return false;
+        }
+        self.slow.insert(s.key.clone(), best);
+        true
+    }
+
+    /// The least slow call a call of `callees` waits on, if one does.
+    pub(crate) fn slow_call(&self, callees: &[FnKey]) -> Option<&SlowFact> {
+        callees.iter().filter_map(|k| self.slow.get(k)).min()
+    }
+
+    /// Whether the project scopes `keys` bind a database handle to their `with` block.
+    pub(crate) fn is_scope(&self, keys: &[FnKey]) -> bool {
+        keys.iter().any(|k| self.scopes.contains_key(k))
+    }
+
     /// What a call of `callees` given `args` does to pools, in the caller's terms: each callee
     /// fact on a parameter mapped onto the path the caller passed in that slot (with the fact's
     /// fields after it), and each fact on a global as it is.
@@ -482,6 +542,8 @@ impl Facts {
             .keys()
             .chain(self.scopes.keys())
             .chain(self.with_targets.iter())
+            // A caller of a function that waits on a slow call may hold a scope across it.
+            .chain(self.slow.keys())
     }
 
     /// The display name of a function.
@@ -552,6 +614,14 @@ fn callees<S>(s: &FnSummary<S>) -> impl Iterator<Item = &FnKey> {
         Reach::Call { callees, .. } => callees.as_slice(),
         Reach::Direct { .. } | Reach::OnGiven { .. } => &[],
     });
+    let waited = s.pools.waits.iter().flat_map(|w| match &w.on {
+        WaitOn::Call(callees) => callees.as_slice(),
+        WaitOn::Slow(_) => &[],
+    });
+    let scoped = s.pools.holds.iter().flat_map(|h| match &h.from {
+        HoldFrom::Scope(keys) => keys.as_slice(),
+        HoldFrom::Pool(_) | HoldFrom::Call(_) => &[],
+    });
     s.origins
         .iter()
         .flat_map(|origin| match &origin.kind {
@@ -559,6 +629,8 @@ fn callees<S>(s: &FnSummary<S>) -> impl Iterator<Item = &FnKey> {
             _ => &[],
         })
         .chain(pooled)
+        .chain(waited)
+        .chain(scoped)
 }
 
 #[cfg(test)]

@@ -274,6 +274,35 @@ pub enum HoldFrom {
     /// Given by the project call of this access (an index into [`PoolFlow::accesses`]): from
     /// the pools its callees give handles of ([`PoolOp::Gives`]), of the kind they give.
     Call(usize),
+    /// Held by a scope of the function from no pool it can name (`async with session.begin()`
+    /// on a session it was given, a Rust transaction begun on a connection parameter): a
+    /// database scope for SDB009, never a pool for SDB006 and SDB007. Bound by the `with` of
+    /// these project scopes (`with get_session() as s`), when they are one (known once linked);
+    /// empty for a catalog handle.
+    Scope(Vec<FnKey>),
+}
+
+/// A call a function waits on: a slow external call of the catalog, or a project call that may
+/// make one (SDB009), with the database scopes live there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wait<S> {
+    pub span: S,
+    pub on: WaitOn,
+    /// Indices into [`PoolFlow::holds`] of the scopes live here.
+    pub scopes: Vec<usize>,
+    /// Those of `scopes` a project call gave that nothing has used yet (see [`Access::untouched`]).
+    pub untouched: Vec<usize>,
+    /// Made inside a closure or an async block: run by it, not (surely) by the function.
+    pub in_task: bool,
+}
+
+/// What a [`Wait`] calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WaitOn {
+    /// A slow API of the catalog, as the message names it (`httpx.AsyncClient.post`).
+    Slow(String),
+    /// These project functions.
+    Call(Vec<FnKey>),
 }
 
 /// Something a function does to a pool, or may do through a callee, and the holds live there.
@@ -337,6 +366,8 @@ impl Slot {
 pub struct PoolFlow<S> {
     pub holds: Vec<Hold<S>>,
     pub accesses: Vec<Access<S>>,
+    /// The calls it waits on (SDB009), and the holds live at each.
+    pub waits: Vec<Wait<S>>,
 }
 
 impl<S> Default for PoolFlow<S> {
@@ -344,6 +375,7 @@ impl<S> Default for PoolFlow<S> {
         PoolFlow {
             holds: Vec::new(),
             accesses: Vec::new(),
+            waits: Vec::new(),
         }
     }
 }
@@ -369,6 +401,17 @@ impl<S> PoolFlow<S> {
                     what: a.what,
                     held: a.held,
                     untouched: a.untouched,
+                })
+                .collect(),
+            waits: self
+                .waits
+                .into_iter()
+                .map(|w| Wait {
+                    span: f(w.span),
+                    on: w.on,
+                    scopes: w.scopes,
+                    untouched: w.untouched,
+                    in_task: w.in_task,
                 })
                 .collect(),
         }

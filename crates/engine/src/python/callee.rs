@@ -28,6 +28,8 @@ pub(crate) enum Callee {
     Class(ClassRef, Vec<FnKey>),
     /// Functions of the run, and the type they are declared to return.
     Project(Vec<FnKey>, PyTy),
+    /// A client of a slow service made (`httpx.AsyncClient()`), by its type's name.
+    Client(&'static str),
     /// A method that keeps its arguments in the receiver (`conns.append(c)`).
     Stores,
     Unknown,
@@ -54,7 +56,7 @@ impl ModuleNames<'_> {
                     return callee;
                 }
             }
-            PyTy::Unknown => {}
+            PyTy::Client(_) | PyTy::Unknown => {}
         }
         if catalog::STORE_METHODS.contains(&method) {
             Callee::Stores
@@ -97,6 +99,9 @@ impl ModuleNames<'_> {
         }
         if let Some(t) = catalog::find(catalog::FACTORIES, root, last) {
             return Callee::Lib(t);
+        }
+        if let Some(c) = catalog::slow_client(root, last) {
+            return Callee::Client(c.ty);
         }
         if let Callee::Scope(manager) = self.value_callee(&ty_of_name()) {
             return Callee::Scope(manager);

@@ -181,6 +181,13 @@ const CLICKHOUSE_DRIVER: &str = "clickhouse-driver 0.2.11";
 const VERTICA: &str = "vertica-python 1.4.0";
 /// Entries from before the libraries were read at a version (asyncmy, SQLModel).
 const UNVERSIONED: &str = "not rechecked";
+const REQUESTS: &str = "requests 2.34.2";
+const HTTPX: &str = "httpx 0.29.0";
+const AIOHTTP: &str = "aiohttp 3.14.5";
+const URLLIB3: &str = "urllib3 2.8.0";
+const OPENAI: &str = "openai 3.63.0";
+const ANTHROPIC: &str = "anthropic 2.17.0";
+const CPYTHON: &str = "CPython 3.14";
 
 /// Methods of tracked types whose result, used in `with`, binds a handle:
 /// `(receiver type, method, manager)`.
@@ -901,6 +908,221 @@ pub static CONTEXT_MANAGER_DECORATORS: &[&str] = &["contextmanager", "asyncconte
 pub static TEST_DECORATORS: &[(&str, &str)] =
     &[("pytest", "fixture"), ("pytest_asyncio", "fixture")];
 
+/// The slow external calls (SDB009): calls that wait on the network, a sleep or another process,
+/// by the version each was read at. Functions by `(package root, final name)`; a client's calls by
+/// its type ([`SLOW_CLIENTS`]).
+pub static SLOW_FUNCTIONS: &[(&str, &str, &str)] = &[
+    ("requests", "get", REQUESTS),
+    ("requests", "post", REQUESTS),
+    ("requests", "put", REQUESTS),
+    ("requests", "patch", REQUESTS),
+    ("requests", "delete", REQUESTS),
+    ("requests", "head", REQUESTS),
+    ("requests", "options", REQUESTS),
+    ("requests", "request", REQUESTS),
+    ("httpx", "get", HTTPX),
+    ("httpx", "post", HTTPX),
+    ("httpx", "put", HTTPX),
+    ("httpx", "patch", HTTPX),
+    ("httpx", "delete", HTTPX),
+    ("httpx", "head", HTTPX),
+    ("httpx", "options", HTTPX),
+    ("httpx", "request", HTTPX),
+    ("httpx", "stream", HTTPX),
+    ("aiohttp", "request", AIOHTTP),
+    ("urllib3", "request", URLLIB3),
+    // `urllib.request.urlopen`.
+    ("urllib", "urlopen", CPYTHON),
+    ("time", "sleep", CPYTHON),
+    // `asyncio.sleep(0)` is a yield, not a wait: see [`ZERO_IS_YIELD`].
+    ("asyncio", "sleep", CPYTHON),
+    ("subprocess", "run", CPYTHON),
+    ("subprocess", "call", CPYTHON),
+    ("subprocess", "check_call", CPYTHON),
+    ("subprocess", "check_output", CPYTHON),
+];
+
+/// Sleeps whose constant zero delay yields to the event loop and waits on nothing.
+pub static ZERO_IS_YIELD: &[(&str, &str)] = &[("asyncio", "sleep"), ("time", "sleep")];
+
+/// A client of a slow service: its type's name, the methods of it that wait, and whether its
+/// attributes are resources whose methods wait too (`client.chat.completions.create(..)`).
+#[derive(Debug)]
+pub struct SlowClient {
+    pub ty: &'static str,
+    pub methods: &'static [&'static str],
+    pub resources: bool,
+    pub checked: &'static str,
+}
+
+const HTTP_METHODS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream",
+];
+/// The calls of the OpenAI and Anthropic SDKs' resources that make a request (a resource's
+/// `with_raw_response`, `with_options` and `copy` make none).
+const LLM_METHODS: &[&str] = &[
+    "create",
+    "parse",
+    "stream",
+    "retrieve",
+    "list",
+    "count_tokens",
+    "generate",
+    "edit",
+    "upload",
+    "delete",
+];
+
+/// Clients of slow services, made by calling them or named by an annotation: `(package root,
+/// name, client)`.
+pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
+    (
+        "requests",
+        "Session",
+        SlowClient {
+            ty: "requests.Session",
+            methods: HTTP_METHODS,
+            resources: false,
+            checked: REQUESTS,
+        },
+    ),
+    (
+        "httpx",
+        "Client",
+        SlowClient {
+            ty: "httpx.Client",
+            methods: HTTP_METHODS,
+            resources: false,
+            checked: HTTPX,
+        },
+    ),
+    (
+        "httpx",
+        "AsyncClient",
+        SlowClient {
+            ty: "httpx.AsyncClient",
+            methods: HTTP_METHODS,
+            resources: false,
+            checked: HTTPX,
+        },
+    ),
+    (
+        "aiohttp",
+        "ClientSession",
+        SlowClient {
+            ty: "aiohttp.ClientSession",
+            methods: &[
+                "get",
+                "post",
+                "put",
+                "patch",
+                "delete",
+                "head",
+                "options",
+                "request",
+                "ws_connect",
+            ],
+            resources: false,
+            checked: AIOHTTP,
+        },
+    ),
+    (
+        "urllib3",
+        "PoolManager",
+        SlowClient {
+            ty: "urllib3.PoolManager",
+            methods: &["request", "urlopen", "request_encode_url", "request_encode_body"],
+            resources: false,
+            checked: URLLIB3,
+        },
+    ),
+    (
+        "openai",
+        "OpenAI",
+        SlowClient {
+            ty: "openai.OpenAI",
+            methods: LLM_METHODS,
+            resources: true,
+            checked: OPENAI,
+        },
+    ),
+    (
+        "openai",
+        "AsyncOpenAI",
+        SlowClient {
+            ty: "openai.AsyncOpenAI",
+            methods: LLM_METHODS,
+            resources: true,
+            checked: OPENAI,
+        },
+    ),
+    (
+        "openai",
+        "AzureOpenAI",
+        SlowClient {
+            ty: "openai.AzureOpenAI",
+            methods: LLM_METHODS,
+            resources: true,
+            checked: OPENAI,
+        },
+    ),
+    (
+        "openai",
+        "AsyncAzureOpenAI",
+        SlowClient {
+            ty: "openai.AsyncAzureOpenAI",
+            methods: LLM_METHODS,
+            resources: true,
+            checked: OPENAI,
+        },
+    ),
+    (
+        "anthropic",
+        "Anthropic",
+        SlowClient {
+            ty: "anthropic.Anthropic",
+            methods: LLM_METHODS,
+            resources: true,
+            checked: ANTHROPIC,
+        },
+    ),
+    (
+        "anthropic",
+        "AsyncAnthropic",
+        SlowClient {
+            ty: "anthropic.AsyncAnthropic",
+            methods: LLM_METHODS,
+            resources: true,
+            checked: ANTHROPIC,
+        },
+    ),
+];
+
+/// The client a `(package root, name)` makes or names, if it is a slow one.
+pub fn slow_client(root: &str, name: &str) -> Option<&'static SlowClient> {
+    SLOW_CLIENTS
+        .iter()
+        .find(|(r, n, _)| *r == root && *n == name)
+        .map(|(_, _, c)| c)
+}
+
+/// The client of this type.
+pub fn slow_client_named(ty: &str) -> Option<&'static SlowClient> {
+    SLOW_CLIENTS
+        .iter()
+        .find(|(_, _, c)| c.ty == ty)
+        .map(|(_, _, c)| c)
+}
+
+/// The package roots of the slow calls, for the prefilter: a module that names none of them
+/// makes none of them itself.
+pub fn slow_roots() -> impl Iterator<Item = &'static str> {
+    SLOW_FUNCTIONS
+        .iter()
+        .map(|(r, _, _)| *r)
+        .chain(SLOW_CLIENTS.iter().map(|(r, _, _)| *r))
+}
+
 /// `(root, name)` lookups.
 pub fn find<T: Copy>(table: &[(&str, &str, T)], root: &str, name: &str) -> Option<T> {
     table
@@ -967,6 +1189,21 @@ mod tests {
                     "explain SDB005 does not name {name}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_slow_call_names_the_version_it_was_read_at() {
+        let versions = SLOW_FUNCTIONS
+            .iter()
+            .map(|(_, _, v)| *v)
+            .chain(SLOW_CLIENTS.iter().map(|(_, _, c)| c.checked));
+        for v in versions {
+            assert!(v.chars().any(|c| c.is_ascii_digit()), "{v}");
+        }
+        for (root, _, c) in SLOW_CLIENTS {
+            assert!(c.ty.starts_with(root), "{}", c.ty);
+            assert!(!c.methods.is_empty(), "{}", c.ty);
         }
     }
 

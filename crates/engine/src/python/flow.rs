@@ -730,6 +730,16 @@ impl BodyReader<'_> {
                         self.held.given(taken);
                         self.held.alias(taken, o);
                     }
+                    // A database scope when the project's manager is one (known once linked),
+                    // held once used (it may be a session).
+                    self.held.scoped(
+                        o,
+                        HandleKind::Connection,
+                        false,
+                        keys.clone(),
+                        Some((&[o][..], None)),
+                        range,
+                    );
                     Value {
                         carried: vec![o],
                         ty: v.ty.clone(),
@@ -823,6 +833,14 @@ impl BodyReader<'_> {
                     local.carried = vec![o];
                 }
             }
+            // `async with httpx.AsyncClient() as client`: the target is the client.
+            let bound = match (&v.ty, bound) {
+                (PyTy::Client(_), b) if b.ty == PyTy::Unknown => Value {
+                    ty: v.ty.clone(),
+                    ..b
+                },
+                (_, b) => b,
+            };
             if let Some(target) = &item.optional_vars {
                 // `as (connection, name)`: what a manager binds as a tuple is told apart by
                 // nothing here, so its items are data (a handle in one item is not followed).
@@ -1104,6 +1122,13 @@ impl BodyReader<'_> {
                         place,
                         ..Value::typed(self.index.attr(c, a.attr.as_str()))
                     },
+                    // `client.chat.completions`: a resource of an LLM client makes its requests.
+                    PyTy::Client(t) if catalog::slow_client_named(t).is_some_and(|c| c.resources) => {
+                        Value {
+                            place,
+                            ..Value::typed(recv.ty.clone())
+                        }
+                    }
                     _ => Value {
                         place,
                         ..Value::default()
@@ -1252,6 +1277,8 @@ impl BodyReader<'_> {
             self.held.task(false);
         }
         let range = e.range();
+        // A slow external call (SDB009): `httpx.post(..)`, `client.get(..)`, `time.sleep(1)`.
+        let mut slow: Option<String> = None;
         // For the pool rules: the receiver of a method call, the place of what a name calls, and
         // where the positional arguments land among a project callee's parameters.
         let mut on: Option<(Value, &str)> = None;
@@ -1271,6 +1298,11 @@ impl BodyReader<'_> {
             // A method call on a value: `self.engine.begin()`, `pool.acquire()`, `items.append(x)`.
             let recv = self.expr(&attr.value);
             let method = attr.attr.as_str();
+            if let PyTy::Client(t) = &recv.ty
+                && catalog::slow_client_named(t).is_some_and(|c| c.methods.contains(&method))
+            {
+                slow = Some(format!("{t}.{method}"));
+            }
             if catalog::DB_API_METHODS.contains(&method) {
                 self.used_as_handle(&recv.carried);
             }
@@ -1320,6 +1352,15 @@ impl BodyReader<'_> {
                 }
                 _ => {
                     let q = self.canonical(&written);
+                    if let (Some(root), Some(last)) = (q.first(), q.last())
+                        && catalog::SLOW_FUNCTIONS
+                            .iter()
+                            .any(|(r, n, _)| r == root && n == last)
+                        && !(catalog::ZERO_IS_YIELD.contains(&(root.as_str(), last.as_str()))
+                            && c.arguments.args.first().is_some_and(is_zero))
+                    {
+                        slow = Some(q.join("."));
+                    }
                     let callee = self.names.path_callee(&q, || self.name_ty_of(&written));
                     if let Callee::Scope(_) = callee
                         && is_pool(&self.name_ty_of(&written))
@@ -1364,6 +1405,10 @@ impl BodyReader<'_> {
             offset,
         };
         self.pool_call(&site, manager, project, factory, &mut v);
+        if let Some(api) = slow {
+            let released = &self.released;
+            self.held.slow(api, range, &|o| released.contains(&o));
+        }
         v
     }
 
@@ -1420,6 +1465,7 @@ impl BodyReader<'_> {
                 v
             }
             Callee::Project(keys, ty) => self.project_call(keys, ty, range),
+            Callee::Client(t) => Value::typed(PyTy::Client(t)),
             Callee::Stores | Callee::Unknown => Value::default(),
         }
     }
@@ -1480,24 +1526,67 @@ impl BodyReader<'_> {
                         },
                         None => site.func_place.clone().or_else(bound_engine),
                     };
-                    if let (Some(pool), [o]) = (pool, v.carried.as_slice()) {
-                        let released = &self.released;
-                        self.held.acquired(
-                            *o,
-                            kind,
-                            begins || kind == HandleKind::Transaction,
-                            pool,
-                            range,
-                            &|o| released.contains(&o),
-                        );
+                    match (pool, v.carried.as_slice()) {
+                        (Some(pool), [o]) => {
+                            let released = &self.released;
+                            self.held.acquired(
+                                *o,
+                                kind,
+                                begins || kind == HandleKind::Transaction,
+                                pool,
+                                range,
+                                &|o| released.contains(&o),
+                            );
+                        }
+                        // From no pool the function names (`session.begin()` on a session it
+                        // was given): a database scope for SDB009 all the same. A session, or a
+                        // transaction begun on one, checks out its connection at its first
+                        // statement.
+                        (None, [o]) => {
+                            let on_session = site.on.filter(|(recv, _)| {
+                                matches!(&recv.ty, PyTy::Lib(t) if *t == "sqlalchemy.Session")
+                            });
+                            let lazy = match on_session {
+                                Some((recv, _)) => {
+                                    Some((recv.carried.as_slice(), recv.place.as_deref().cloned()))
+                                }
+                                None if kind == HandleKind::Session => Some((&[][..], None)),
+                                None => None,
+                            };
+                            self.held.scoped(
+                                *o,
+                                kind,
+                                begins || kind == HandleKind::Transaction,
+                                Vec::new(),
+                                lazy,
+                                range,
+                            );
+                        }
+                        _ => {}
                     }
                 }
                 OnExit::KeepsOpen if begins => {
-                    if let Some((recv, _)) = site.on
-                        && !recv.carried.is_empty()
-                    {
-                        let o = self.origin(OriginKind::Obtained(HandleKind::Transaction), range);
-                        self.held.begun_on(o, &recv.carried, range);
+                    if let Some((recv, _)) = site.on {
+                        if !recv.carried.is_empty() {
+                            let o =
+                                self.origin(OriginKind::Obtained(HandleKind::Transaction), range);
+                            self.held.begun_on(o, &recv.carried, range);
+                        } else if let Some(place) = &recv.place
+                            && matches!(&recv.ty, PyTy::Lib(t) if *t == "sqlalchemy.Session")
+                        {
+                            // `async with session.begin():` on a session the function was given:
+                            // a database scope for SDB009 once the session runs something.
+                            let o =
+                                self.origin(OriginKind::Obtained(HandleKind::Transaction), range);
+                            self.held.scoped(
+                                o,
+                                HandleKind::Transaction,
+                                true,
+                                Vec::new(),
+                                Some((&[][..], Some((**place).clone()))),
+                                range,
+                            );
+                        }
                     }
                 }
                 OnExit::Closes(_) | OnExit::KeepsOpen => {}
@@ -1512,6 +1601,13 @@ impl BodyReader<'_> {
         {
             self.held.touch(&recv.carried);
             self.held.touch_place(recv.place.as_deref());
+        }
+        // `session.commit()`: a session gives its connection back until its next statement.
+        if let Some((recv, method)) = site.on
+            && matches!(method, "commit" | "rollback")
+            && matches!(&recv.ty, PyTy::Lib(t) if *t == "sqlalchemy.Session")
+        {
+            self.held.committed(&recv.carried, recv.place.as_deref());
         }
         if project.is_some() {
             for a in site.args.iter().chain(site.kwargs) {
@@ -1566,6 +1662,8 @@ impl BodyReader<'_> {
             // Always: a callee may use a module's pool, which its callers name too.
             self.held
                 .call(&keys, slots, range, v.carried.first().copied(), true, &done);
+            // And it may wait on a slow call (SDB009).
+            self.held.waited_call(&keys, range, &done);
         }
     }
 
@@ -1912,5 +2010,17 @@ fn dotted_head(e: &Expr) -> Option<Vec<String>> {
         Expr::Subscript(s) => dotted_head(&s.value),
         Expr::Call(c) => dotted_head(&c.func),
         _ => None,
+    }
+}
+
+/// A constant zero (`asyncio.sleep(0)`): a yield to the event loop, not a wait.
+fn is_zero(e: &Expr) -> bool {
+    match e {
+        Expr::NumberLiteral(n) => match &n.value {
+            ast::Number::Int(i) => i.as_u8() == Some(0),
+            ast::Number::Float(f) => *f == 0.0,
+            ast::Number::Complex { .. } => false,
+        },
+        _ => false,
     }
 }

@@ -20,7 +20,7 @@ use crate::options::{MAX_NESTING, Options, SourceError, depth_bound};
 use crate::summary::FnSummary;
 
 pub(crate) use catalog::LibType;
-pub(crate) use catalog::package_roots;
+pub(crate) use catalog::{package_roots, slow_roots};
 
 /// A type as pass 1 records it: symbolic, resolved against the whole run when read.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -128,6 +128,8 @@ impl<'e> Locals<'e> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum PyTy {
     Lib(LibType),
+    /// A client of a slow service (SDB009), by its type's name (`httpx.AsyncClient`).
+    Client(&'static str),
     Class(ClassRef),
     Unknown,
 }
@@ -557,10 +559,13 @@ impl PyIndex {
                 None => self.lib_annotation(q),
             },
             TyExpr::Call(q) => {
-                if let (Some(root), Some(last)) = (q.first(), q.last())
-                    && let Some(t) = catalog::made_by(root, last)
-                {
-                    return PyTy::Lib(t);
+                if let (Some(root), Some(last)) = (q.first(), q.last()) {
+                    if let Some(t) = catalog::made_by(root, last) {
+                        return PyTy::Lib(t);
+                    }
+                    if let Some(c) = catalog::slow_client(root, last) {
+                        return PyTy::Client(c.ty);
+                    }
                 }
                 if let Some((decls, c)) = self.class(from, q) {
                     return class_ref(decls, c);
@@ -647,9 +652,10 @@ impl PyIndex {
 
     fn lib_annotation(&self, q: &[String]) -> PyTy {
         match (q.first(), q.last()) {
-            (Some(root), Some(last)) => {
-                catalog::find(catalog::ANNOTATIONS, root, last).map_or(PyTy::Unknown, PyTy::Lib)
-            }
+            (Some(root), Some(last)) => catalog::find(catalog::ANNOTATIONS, root, last)
+                .map(PyTy::Lib)
+                .or_else(|| catalog::slow_client(root, last).map(|c| PyTy::Client(c.ty)))
+                .unwrap_or(PyTy::Unknown),
             _ => PyTy::Unknown,
         }
     }

@@ -99,7 +99,7 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                     ),
                     format!(
                         "`{callee}` runs a statement on `{pool}`{}",
-                        held_pool::inside(fact, callee)
+                        held_pool::inside(&fact.function, fact.line, callee)
                     ),
                 ),
                 None if c.second_connection => (

@@ -28,6 +28,7 @@ pub enum Rule {
     EscapedWithTarget,
     BypassedTransaction,
     NestedAcquire,
+    HeldAcrossIo,
 }
 
 /// What the registry knows of a rule.

@@ -50,7 +50,7 @@ pub(crate) struct Conflict<'a> {
 
 /// The pools a hold's handle came from, its kind, whether a transaction is open on it, and the
 /// project function that gave it (if one did).
-fn sources<'a, S>(
+pub(crate) fn sources<'a, S>(
     flow: &'a crate::summary::PoolFlow<S>,
     facts: &'a Facts,
     h: usize,
@@ -75,6 +75,7 @@ fn sources<'a, S>(
                 .collect(),
             _ => Vec::new(),
         },
+        HoldFrom::Scope(_) => Vec::new(),
     }
 }
 
@@ -211,11 +212,11 @@ pub(crate) fn finding<S: Clone>(
 }
 
 /// " (in `inner`, line 12)" for a fact found in another function, else "".
-pub(crate) fn inside(fact: &PoolFact, callee: &str) -> String {
-    match (fact.function == callee, fact.line) {
+pub(crate) fn inside(function: &str, line: usize, callee: &str) -> String {
+    match (function == callee, line) {
         (true, 0) => String::new(),
         (true, line) => format!(" (line {line})"),
-        (false, 0) => format!(" (in `{}`)", fact.function),
-        (false, line) => format!(" (in `{}`, line {line})", fact.function),
+        (false, 0) => format!(" (in `{function}`)"),
+        (false, line) => format!(" (in `{function}`, line {line})"),
     }
 }

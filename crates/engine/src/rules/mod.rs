@@ -4,6 +4,7 @@ pub mod bypassed_transaction;
 pub mod code;
 pub mod escaped_handle;
 pub mod escaped_with_target;
+pub mod held_across_io;
 mod held_pool;
 pub mod leaked_handle;
 pub mod nested_acquire;
@@ -24,6 +25,7 @@ pub(crate) fn check<S: Clone>(
     out.extend(escaped_with_target::check(summary, facts));
     out.extend(bypassed_transaction::check(summary, facts));
     out.extend(nested_acquire::check(summary, facts));
+    out.extend(held_across_io::check(summary, facts));
     out
 }
 
@@ -36,6 +38,7 @@ pub static RULES: &[&RuleInfo] = &[
     &escaped_with_target::INFO,
     &bypassed_transaction::INFO,
     &nested_acquire::INFO,
+    &held_across_io::INFO,
 ];
 
 impl Rule {

@@ -101,7 +101,7 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                     format!(
                         "`{callee}` takes a {} from `{pool}`{}",
                         kind.noun(),
-                        held_pool::inside(fact, callee)
+                        held_pool::inside(&fact.function, fact.line, callee)
                     ),
                 ),
                 (None, Some(kind)) => (
@@ -118,7 +118,7 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                     ),
                     format!(
                         "`{callee}` runs a statement on `{pool}`{}",
-                        held_pool::inside(fact, callee)
+                        held_pool::inside(&fact.function, fact.line, callee)
                     ),
                 ),
                 (None, None) => (

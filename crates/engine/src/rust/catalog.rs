@@ -710,6 +710,158 @@ pub fn pool_statement(library: &str, method: &str, given: bool) -> bool {
     })
 }
 
+/// What a call of the slow-call catalog (SDB009) does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlowStep {
+    /// Waits on the network, a timer or another process.
+    Waits,
+    /// Gives a value of this type (absolute path, `::`-joined) whose calls may wait: a client,
+    /// a request builder.
+    Makes(&'static str),
+}
+
+const TOKIO: &str = "tokio 1.54.1";
+const STD: &str = "Rust 1.95";
+const ASYNC_STD: &str = "async-std 1.13.2";
+const REQWEST: &str = "reqwest 0.13.5";
+const UREQ: &str = "ureq 3.5.2";
+const HYPER_UTIL: &str = "hyper-util 0.1.20";
+
+/// Free functions and associated functions of the slow-call catalog, by absolute path:
+/// `(path, step, version read at)`.
+pub static SLOW_FUNCTIONS: &[(&str, SlowStep, &str)] = &[
+    ("tokio::time::sleep", SlowStep::Waits, TOKIO),
+    ("tokio::time::sleep_until", SlowStep::Waits, TOKIO),
+    ("std::thread::sleep", SlowStep::Waits, STD),
+    ("async_std::task::sleep", SlowStep::Waits, ASYNC_STD),
+    ("reqwest::get", SlowStep::Waits, REQWEST),
+    ("reqwest::blocking::get", SlowStep::Waits, REQWEST),
+    ("reqwest::Client::new", SlowStep::Makes("reqwest::Client"), REQWEST),
+    (
+        "reqwest::Client::builder",
+        SlowStep::Makes("reqwest::ClientBuilder"),
+        REQWEST,
+    ),
+    (
+        "reqwest::blocking::Client::new",
+        SlowStep::Makes("reqwest::blocking::Client"),
+        REQWEST,
+    ),
+    ("ureq::get", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
+    ("ureq::post", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
+    ("ureq::put", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
+    ("ureq::patch", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
+    ("ureq::delete", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
+    ("ureq::head", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
+    ("ureq::agent", SlowStep::Makes("ureq::Agent"), UREQ),
+];
+
+const HTTP_VERBS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "request"];
+const REQUEST_BUILDER: &[&str] = &[
+    "header",
+    "headers",
+    "json",
+    "form",
+    "query",
+    "body",
+    "bearer_auth",
+    "basic_auth",
+    "timeout",
+    "version",
+    "multipart",
+];
+
+/// Methods of the slow-call catalog's types: `(receiver type, methods, step, version read at)`.
+/// A method not listed does nothing slow (`client.clone()`).
+pub static SLOW_METHODS: &[(&str, &[&str], SlowStep, &str)] = &[
+    (
+        "reqwest::Client",
+        HTTP_VERBS,
+        SlowStep::Makes("reqwest::RequestBuilder"),
+        REQWEST,
+    ),
+    ("reqwest::Client", &["execute"], SlowStep::Waits, REQWEST),
+    (
+        "reqwest::RequestBuilder",
+        REQUEST_BUILDER,
+        SlowStep::Makes("reqwest::RequestBuilder"),
+        REQWEST,
+    ),
+    ("reqwest::RequestBuilder", &["send"], SlowStep::Waits, REQWEST),
+    (
+        "reqwest::ClientBuilder",
+        &["build"],
+        SlowStep::Makes("reqwest::Client"),
+        REQWEST,
+    ),
+    (
+        "reqwest::blocking::Client",
+        HTTP_VERBS,
+        SlowStep::Makes("reqwest::blocking::RequestBuilder"),
+        REQWEST,
+    ),
+    (
+        "reqwest::blocking::RequestBuilder",
+        REQUEST_BUILDER,
+        SlowStep::Makes("reqwest::blocking::RequestBuilder"),
+        REQWEST,
+    ),
+    (
+        "reqwest::blocking::RequestBuilder",
+        &["send"],
+        SlowStep::Waits,
+        REQWEST,
+    ),
+    (
+        "ureq::Agent",
+        HTTP_VERBS,
+        SlowStep::Makes("ureq::RequestBuilder"),
+        UREQ,
+    ),
+    (
+        "ureq::RequestBuilder",
+        &["header", "query", "config"],
+        SlowStep::Makes("ureq::RequestBuilder"),
+        UREQ,
+    ),
+    (
+        "ureq::RequestBuilder",
+        &["call", "send", "send_json", "send_form", "send_empty"],
+        SlowStep::Waits,
+        UREQ,
+    ),
+    (
+        "hyper_util::client::legacy::Client",
+        &["request", "get"],
+        SlowStep::Waits,
+        HYPER_UTIL,
+    ),
+];
+
+/// What a call of the function at this absolute path does in the slow-call catalog.
+pub fn slow_function(path: &[String]) -> Option<SlowStep> {
+    let joined = path.join("::");
+    SLOW_FUNCTIONS
+        .iter()
+        .find(|(p, _, _)| *p == joined)
+        .map(|(_, step, _)| *step)
+}
+
+/// What a call of `method` on a value of the type at this absolute path does in the slow-call
+/// catalog.
+pub fn slow_method(ty: &[String], method: &str) -> Option<SlowStep> {
+    let joined = ty.join("::");
+    SLOW_METHODS
+        .iter()
+        .find(|(t, methods, _, _)| *t == joined && methods.contains(&method))
+        .map(|(_, _, step, _)| *step)
+}
+
+/// The crates of the slow-call catalog, and `sleep`, for the prefilter.
+pub fn slow_words() -> impl Iterator<Item = &'static str> {
+    ["reqwest", "ureq", "hyper_util", "sleep"].into_iter()
+}
+
 /// Functions that run the future they are given as a task of its own, later (`tokio::spawn`,
 /// `tokio::task::spawn_local`, `actix_rt::spawn`, `async_std::task::spawn`): by the last segment of
 /// their path. Only ever used to leave what the task does out of what the caller holds.

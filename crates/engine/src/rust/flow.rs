@@ -1300,6 +1300,16 @@ impl<'t> BodyReader<'_, 't> {
     fn method_call(&mut self, e: &'t Expr, mc: &'t syn::ExprMethodCall) -> Value<'t> {
         let recv = self.expr(&mc.receiver);
         let name = mc.method.to_string();
+        // A client's call of the slow-call catalog (SDB009): `client.get(url).send().await`.
+        if let Some(ty) = &recv.ty
+            && let Some(step) = catalog::slow_method(&self.index.receiver(ty).path, &name)
+        {
+            for a in &mc.args {
+                self.expr(a);
+            }
+            let api = format!("{}::{name}", self.index.receiver(ty).path.join("::"));
+            return self.slow_step(e, step, api);
+        }
         // Closures passed to mapping methods receive what the receiver carries.
         if callee::maps_into_closure(&name)
             && recv.carries()
@@ -1504,12 +1514,12 @@ impl<'t> BodyReader<'_, 't> {
         if !matches!(kind, HandleKind::Connection | HandleKind::Transaction) {
             return;
         }
-        let from_pool = recv.place.clone().filter(|_| {
-            recv.ty
-                .as_ref()
-                .and_then(|t| self.index.catalog(t))
-                .is_some_and(|ct| ct.role() == Role::Pool)
-        });
+        let on_pool = recv
+            .ty
+            .as_ref()
+            .and_then(|t| self.index.catalog(t))
+            .is_some_and(|ct| ct.role() == Role::Pool);
+        let from_pool = recv.place.clone().filter(|_| on_pool);
         match from_pool {
             Some(pool) => {
                 let (finished, moved) = (&self.finished, &self.moved);
@@ -1530,6 +1540,12 @@ impl<'t> BodyReader<'_, 't> {
                     .cloned();
                 let on = built.as_deref().unwrap_or(&recv.carried);
                 self.held.begun_on(*o, on, Node::Expr(e));
+            }
+            // A connection from a pool the function does not name (`state.pool().get()`): a
+            // database scope for SDB009 all the same.
+            None if on_pool => {
+                self.held
+                    .scoped(*o, kind, false, Vec::new(), None, Node::Expr(e));
             }
             None => {}
         }
@@ -1633,10 +1649,11 @@ impl<'t> BodyReader<'_, 't> {
             .filter_map(|(i, v)| Some((Slot::Position(i), (**v.place.as_ref()?).clone())))
             .collect();
         let (finished, moved) = (&self.finished, &self.moved);
+        let done = |o| finished.contains(&o) || moved.contains(&o);
         self.held
-            .call(fns, args, Node::Expr(e), Some(result), false, &|o| {
-                finished.contains(&o) || moved.contains(&o)
-            });
+            .call(fns, args, Node::Expr(e), Some(result), false, &done);
+        // It may wait on a slow call (SDB009).
+        self.held.waited_call(fns, Node::Expr(e), &done);
     }
 
     /// What an unknown callee gives when nothing else is known of it: what the async block or
@@ -1855,6 +1872,11 @@ impl<'t> BodyReader<'_, 't> {
         {
             return Value::default();
         }
+        let written: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        if let Some(step) = catalog::slow_function(&self.scope.absolute(&written)) {
+            let api = self.scope.absolute(&written).join("::");
+            return self.slow_step(e, step, api);
+        }
         let (callee, effects) = self.index.path_callee(self.scope, &func.path);
         if let Some((how, typed)) = effects.leaks
             && let Some(first) = args.first()
@@ -1903,6 +1925,23 @@ impl<'t> BodyReader<'_, 't> {
                 };
                 self.or_given_output(e, v, given)
             }
+        }
+    }
+
+    /// A call of the slow-call catalog: a wait (recorded, SDB009), or a client or request
+    /// builder whose calls may wait.
+    fn slow_step(&mut self, e: &'t Expr, step: catalog::SlowStep, api: String) -> Value<'t> {
+        match step {
+            catalog::SlowStep::Waits => {
+                let (finished, moved) = (&self.finished, &self.moved);
+                self.held.slow(api, Node::Expr(e), &|o| {
+                    finished.contains(&o) || moved.contains(&o)
+                });
+                Value::default()
+            }
+            catalog::SlowStep::Makes(ty) => Value::typed(Some(Ty::named(
+                ty.split("::").map(str::to_string).collect(),
+            ))),
         }
     }
 
