@@ -236,7 +236,7 @@ impl<N: Copy> Tracker<N> {
     /// something: the handle a parameter there holds has checked out its connection.
     #[cfg(feature = "python")]
     pub(crate) fn touch_place(&mut self, place: Option<&PoolPath>) {
-        let Some(place) = place else {
+        let Some(place) = place.filter(|_| self.muted == 0) else {
             return;
         };
         for h in &mut self.holds {
@@ -280,6 +280,9 @@ impl<N: Copy> Tracker<N> {
     /// a session among them has checked out its connection.
     #[cfg_attr(not(feature = "python"), allow(dead_code))]
     pub(crate) fn touch(&mut self, carried: &[usize]) {
+        if self.muted > 0 {
+            return;
+        }
         for h in &mut self.holds {
             if carried.contains(&h.origin) || (h.lazy && h.on.is_some_and(|o| carried.contains(&o)))
             {
@@ -717,6 +720,8 @@ impl<N: Copy> Tracker<N> {
                     in_task,
                 })
                 .collect(),
+            runs_on: Vec::new(),
+            shares: Vec::new(),
         }
     }
 }

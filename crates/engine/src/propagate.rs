@@ -36,6 +36,9 @@ pub(crate) struct Facts {
     /// Functions that wait on a slow external call, directly or through the functions they
     /// call (SDB009): the least such call.
     slow: HashMap<FnKey, SlowFact>,
+    /// (Python) The paths from its parameters each function runs statements on, directly or
+    /// through the functions it calls, and whether a type there says it is a handle (SDB008).
+    runs: HashMap<FnKey, Vec<(PoolPath, bool)>>,
 }
 
 /// A function waits on the slow API `api`, in `function` at `line`, `hops` calls down. Ordered
@@ -130,6 +133,7 @@ impl Facts {
             self.names.remove(*key);
             self.pools.remove(*key);
             self.slow.remove(*key);
+            self.runs.remove(*key);
         }
         let mut todo: Vec<usize> = affected.iter().flat_map(|k| locate(k)).collect();
         todo.sort_unstable();
@@ -160,11 +164,12 @@ impl Facts {
                 }
             }
         }
-        let phases: [fn(&mut Facts, &FnSummary<S>) -> bool; 4] = [
+        let phases: [fn(&mut Facts, &FnSummary<S>) -> bool; 5] = [
             Facts::update_handles,
             Facts::update_with_target,
             Facts::update_pools,
             Facts::update_slow,
+            Facts::update_runs,
         ];
         for update in phases {
             let mut queue: VecDeque<usize> = todo.iter().copied().collect();
@@ -394,6 +399,100 @@ impl Facts {
         }
         self.slow.insert(s.key.clone(), best);
         true
+    }
+
+    /// Reads one summary for the paths from its parameters it runs statements on: its own, and
+    /// its callees' mapped onto what it passes them; whether that changed anything.
+    fn update_runs<S>(&mut self, s: &FnSummary<S>) -> bool {
+        let mut found: Vec<(PoolPath, bool)> = s
+            .pools
+            .runs_on
+            .iter()
+            .filter(|(p, _)| matches!(p.root, PoolRoot::Param { .. }))
+            .cloned()
+            .collect();
+        for access in &s.pools.accesses {
+            let Reach::Call {
+                callees,
+                args,
+                injected: false,
+                ..
+            } = &access.what
+            else {
+                continue;
+            };
+            for (path, typed) in self.runs_through(callees, args) {
+                if matches!(path.root, PoolRoot::Param { .. }) {
+                    found.push((path, typed));
+                }
+            }
+        }
+        if found.is_empty() {
+            return false;
+        }
+        if let Some(old) = self.runs.get(&s.key) {
+            found.extend(old.iter().cloned());
+        }
+        found.sort();
+        // Typed wins: `(path, true)` after `(path, false)`.
+        found.dedup_by(|b, a| {
+            if a.0 == b.0 {
+                a.1 |= b.1;
+                true
+            } else {
+                false
+            }
+        });
+        found.truncate(MAX_POOL_FACTS);
+        if self.runs.get(&s.key) == Some(&found) {
+            return false;
+        }
+        self.runs.insert(s.key.clone(), found);
+        true
+    }
+
+    /// The paths a call of `callees` given `args` runs statements on, in the caller's terms.
+    pub(crate) fn runs_through<'f>(
+        &'f self,
+        callees: &'f [FnKey],
+        args: &'f [(Slot, PoolPath)],
+    ) -> impl Iterator<Item = (PoolPath, bool)> + 'f {
+        callees
+            .iter()
+            .filter_map(|k| self.runs.get(k))
+            .flatten()
+            .filter_map(move |(p, typed)| {
+                let PoolRoot::Param { index, name } = &p.root else {
+                    return None;
+                };
+                let (_, given) = args.iter().find(|(slot, _)| slot.is(*index, name))?;
+                Some((given.join(&p.fields)?, *typed))
+            })
+    }
+
+    /// Whether a call of `callees` runs statements on what it is given in `slot` (or on the
+    /// field path `fields` of it): with a handle's type there, or given a handle (`handle`).
+    pub(crate) fn runs_on_slot(
+        &self,
+        callees: &[FnKey],
+        slot: &Slot,
+        handle: bool,
+    ) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = callees
+            .iter()
+            .filter_map(|k| self.runs.get(k))
+            .flatten()
+            .filter_map(|(p, typed)| {
+                let PoolRoot::Param { index, name } = &p.root else {
+                    return None;
+                };
+                (slot.is(*index, name) && (*typed || (handle && p.fields.is_empty())))
+                    .then(|| p.fields.clone())
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The least slow call a call of `callees` waits on, if one does.

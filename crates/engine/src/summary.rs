@@ -368,6 +368,41 @@ pub struct PoolFlow<S> {
     pub accesses: Vec<Access<S>>,
     /// The calls it waits on (SDB009), and the holds live at each.
     pub waits: Vec<Wait<S>>,
+    /// (Python) Paths from its parameters it runs statements on itself (`session.execute(..)`,
+    /// `self.session.scalar(..)`), and whether the receiver's type says it is a handle there
+    /// (SDB008).
+    pub runs_on: Vec<(PoolPath, bool)>,
+    /// (Python) Coroutines it runs at once, with what each is given (SDB008).
+    pub shares: Vec<Share<S>>,
+}
+
+/// (Python) Coroutines run at once: the arguments of one `asyncio.gather(..)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Share<S> {
+    pub span: S,
+    pub runs: Vec<CoroRun<S>>,
+}
+
+/// One coroutine of a [`Share`]: a call of project functions, and the values it is given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoroRun<S> {
+    pub span: S,
+    pub callees: Vec<FnKey>,
+    pub args: Vec<CoroArg>,
+    /// Made for each item of a comprehension (`gather(*[f(s, x) for x in xs])`): many at once.
+    pub many: bool,
+}
+
+/// A value given to a coroutine of a [`Share`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoroArg {
+    pub slot: Slot,
+    /// Which value it is: equal for the same value within the function.
+    pub key: String,
+    /// As written, for the message.
+    pub display: String,
+    /// Its type (or what made it) says it is a session, connection or cursor.
+    pub handle: bool,
 }
 
 impl<S> Default for PoolFlow<S> {
@@ -376,6 +411,8 @@ impl<S> Default for PoolFlow<S> {
             holds: Vec::new(),
             accesses: Vec::new(),
             waits: Vec::new(),
+            runs_on: Vec::new(),
+            shares: Vec::new(),
         }
     }
 }
@@ -412,6 +449,24 @@ impl<S> PoolFlow<S> {
                     scopes: w.scopes,
                     untouched: w.untouched,
                     in_task: w.in_task,
+                })
+                .collect(),
+            runs_on: self.runs_on,
+            shares: self
+                .shares
+                .into_iter()
+                .map(|sh| Share {
+                    span: f(sh.span),
+                    runs: sh
+                        .runs
+                        .into_iter()
+                        .map(|r| CoroRun {
+                            span: f(r.span),
+                            callees: r.callees,
+                            args: r.args,
+                            many: r.many,
+                        })
+                        .collect(),
                 })
                 .collect(),
         }

@@ -21,7 +21,8 @@ use crate::ids::{FnKey, HandleKind};
 use crate::location::Location;
 use crate::options::Options;
 use crate::summary::{
-    FnSummary, Language, ManagerRole, Origin, OriginKind, PoolPath, PoolRoot, Release, ReleaseHow,
+    CoroArg, CoroRun, FnSummary, Language, ManagerRole, Origin, OriginKind, PoolFlow, PoolPath,
+    PoolRoot, Release, ReleaseHow, Share,
     ReturnFlow, Slot, StoreFlow, TargetEvidence, union_into,
 };
 
@@ -301,6 +302,13 @@ struct BodyReader<'a> {
     held: Tracker<TextRange>,
     /// Origins released (`conn.close()`, `pool.release(conn)`) anywhere: no longer held.
     released: HashSet<usize>,
+    /// Paths from parameters statements run on (SDB008).
+    runs_on: Vec<(PoolPath, bool)>,
+    /// The project calls read, by range: their callees and the values they were given, for a
+    /// `gather` that runs them at once (SDB008).
+    coroutines: HashMap<TextRange, (Vec<FnKey>, Vec<CoroArg>)>,
+    /// Coroutines run at once (SDB008).
+    shares: Vec<Share<TextRange>>,
     /// How many `with` blocks deep the reader is.
     with_depth: usize,
 }
@@ -347,6 +355,9 @@ fn summarize_fn(
         declared: None,
         held: Tracker::default(),
         released: HashSet::default(),
+        runs_on: Vec::new(),
+        coroutines: HashMap::default(),
+        shares: Vec::new(),
         with_depth: 0,
     };
     // A function nested in another is its own: keyed by its qualified name (`outer.inner`), never
@@ -500,7 +511,26 @@ fn summarize_fn(
         leaks: Vec::new(),
         unfinished: Vec::new(),
         releases,
-        pools: std::mem::take(&mut fx.held).finish(at),
+        pools: PoolFlow {
+            runs_on: std::mem::take(&mut fx.runs_on),
+            shares: std::mem::take(&mut fx.shares)
+                .into_iter()
+                .map(|sh| Share {
+                    span: at(sh.span),
+                    runs: sh
+                        .runs
+                        .into_iter()
+                        .map(|r| CoroRun {
+                            span: at(r.span),
+                            callees: r.callees,
+                            args: r.args,
+                            many: r.many,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            ..std::mem::take(&mut fx.held).finish(at)
+        },
     }
 }
 
@@ -1279,6 +1309,7 @@ impl BodyReader<'_> {
         let range = e.range();
         // A slow external call (SDB009): `httpx.post(..)`, `client.get(..)`, `time.sleep(1)`.
         let mut slow: Option<String> = None;
+        let mut gathers = false;
         // For the pool rules: the receiver of a method call, the place of what a name calls, and
         // where the positional arguments land among a project callee's parameters.
         let mut on: Option<(Value, &str)> = None;
@@ -1361,6 +1392,7 @@ impl BodyReader<'_> {
                     {
                         slow = Some(q.join("."));
                     }
+                    gathers = q.len() == 2 && q[0] == "asyncio" && q[1] == "gather";
                     let callee = self.names.path_callee(&q, || self.name_ty_of(&written));
                     if let Callee::Scope(_) = callee
                         && is_pool(&self.name_ty_of(&written))
@@ -1408,6 +1440,9 @@ impl BodyReader<'_> {
         if let Some(api) = slow {
             let released = &self.released;
             self.held.slow(api, range, &|o| released.contains(&o));
+        }
+        if gathers {
+            self.gather(c, range);
         }
         v
     }
@@ -1602,6 +1637,20 @@ impl BodyReader<'_> {
             self.held.touch(&recv.carried);
             self.held.touch_place(recv.place.as_deref());
         }
+        // A statement on a path from a parameter (SDB008): `session.execute(..)`,
+        // `self.session.scalar(..)`; never on a pool, which is safe to share.
+        if let Some((recv, method)) = site.on
+            && catalog::STATEMENT_METHODS.contains(&method)
+            && let Some(place) = &recv.place
+            && matches!(place.root, PoolRoot::Param { .. })
+            && !is_pool(&recv.ty)
+        {
+            let typed = is_handle(&recv.ty);
+            let plain = recv.ty == PyTy::Unknown && place.fields.is_empty();
+            if (typed || plain) && !self.runs_on.iter().any(|(p, _)| **place == *p) {
+                self.runs_on.push(((**place).clone(), typed));
+            }
+        }
         // `session.commit()`: a session gives its connection back until its next statement.
         if let Some((recv, method)) = site.on
             && matches!(method, "commit" | "rollback")
@@ -1640,6 +1689,27 @@ impl BodyReader<'_> {
             let global = self.index.session_bind(&global).unwrap_or(global);
             v.place = Some(Rc::new(PoolPath::root(PoolRoot::Global(global.join(".")))));
         }
+        if let Some(keys) = &project {
+            let mut given: Vec<CoroArg> = Vec::new();
+            if let Some((recv, _)) = site.on
+                && let Some(arg) = self.coro_arg(Slot::Position(0), recv, None)
+            {
+                given.push(arg);
+            }
+            if let Some(offset) = site.offset {
+                for (i, (a, e)) in site.args.iter().zip(&site.call.arguments.args).enumerate() {
+                    given.extend(self.coro_arg(Slot::Position(i + offset), a, Some(e)));
+                }
+            }
+            for (k, a) in site.call.arguments.keywords.iter().zip(site.kwargs) {
+                if let Some(name) = &k.arg {
+                    given.extend(self.coro_arg(Slot::Keyword(name.to_string()), a, Some(&k.value)));
+                }
+            }
+            if !given.is_empty() {
+                self.coroutines.insert(range, (keys.clone(), given));
+            }
+        }
         if let Some(keys) = project {
             let mut slots: Vec<(Slot, PoolPath)> = Vec::new();
             if let Some((recv, _)) = site.on
@@ -1664,6 +1734,80 @@ impl BodyReader<'_> {
                 .call(&keys, slots, range, v.carried.first().copied(), true, &done);
             // And it may wait on a slow call (SDB009).
             self.held.waited_call(&keys, range, &done);
+        }
+    }
+
+    /// A value given to a project call in `slot`, as a coroutine of a `gather` would get it.
+    fn coro_arg(&self, slot: Slot, v: &Value, e: Option<&Expr>) -> Option<CoroArg> {
+        let written = e.and_then(written_name).map(|w| w.join("."));
+        let (key, display) = match (&v.place, v.carried.first()) {
+            (Some(p), _) => (format!("{:?}", **p), p.display()),
+            (None, Some(o)) => (format!("origin {o}"), written.clone()?),
+            (None, None) => return None,
+        };
+        let handle = !is_pool(&v.ty)
+            && (is_handle(&v.ty)
+                || v.carried.iter().any(|&o| {
+                    matches!(
+                        self.origins[o].0,
+                        OriginKind::WithBound(k) | OriginKind::Obtained(k) | OriginKind::Opened(k)
+                            if k != HandleKind::Pool
+                    )
+                }));
+        Some(CoroArg {
+            slot,
+            key,
+            display,
+            handle,
+        })
+    }
+
+    /// `asyncio.gather(f(session), g(session))`, `gather(*[f(session, x) for x in xs])`: the
+    /// coroutines it runs at once, and what each was given (SDB008).
+    fn gather(&mut self, c: &ast::ExprCall, range: TextRange) {
+        let mut runs = Vec::new();
+        for arg in &c.arguments.args {
+            let (call, many) = match arg {
+                Expr::Call(inner) => (inner.range(), false),
+                Expr::Starred(st) => {
+                    let elt = match &*st.value {
+                        Expr::ListComp(l) => &*l.elt,
+                        Expr::Generator(g) => &*g.elt,
+                        Expr::SetComp(sc) => &*sc.elt,
+                        _ => continue,
+                    };
+                    let Expr::Call(inner) = elt else {
+                        continue;
+                    };
+                    // Read once here (the walker does not read comprehensions), recording
+                    // nothing but the call: its arguments are names and attributes only.
+                    let plain = |a: &Expr| {
+                        matches!(a, Expr::Name(_) | Expr::Attribute(_) | Expr::NumberLiteral(_))
+                            || matches!(a, Expr::StringLiteral(_))
+                    };
+                    if !inner.arguments.args.iter().all(plain)
+                        || !inner.arguments.keywords.iter().all(|k| plain(&k.value))
+                    {
+                        continue;
+                    }
+                    self.held.mute(true);
+                    self.expr(elt);
+                    self.held.mute(false);
+                    (inner.range(), true)
+                }
+                _ => continue,
+            };
+            if let Some((callees, args)) = self.coroutines.get(&call) {
+                runs.push(CoroRun {
+                    span: call,
+                    callees: callees.clone(),
+                    args: args.clone(),
+                    many,
+                });
+            }
+        }
+        if !runs.is_empty() && (runs.len() > 1 || runs.iter().any(|r| r.many)) {
+            self.shares.push(Share { span: range, runs });
         }
     }
 
@@ -2023,4 +2167,9 @@ fn is_zero(e: &Expr) -> bool {
         },
         _ => false,
     }
+}
+
+/// A session, connection or cursor of the catalog (not a pool).
+fn is_handle(ty: &PyTy) -> bool {
+    matches!(ty, PyTy::Lib(t) if catalog::handle_kind(t).is_some_and(|k| k != HandleKind::Pool))
 }

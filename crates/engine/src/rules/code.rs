@@ -28,6 +28,7 @@ pub enum Rule {
     EscapedWithTarget,
     BypassedTransaction,
     NestedAcquire,
+    SharedAcrossTasks,
     HeldAcrossIo,
 }
 

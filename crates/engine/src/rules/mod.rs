@@ -8,6 +8,7 @@ pub mod held_across_io;
 mod held_pool;
 pub mod leaked_handle;
 pub mod nested_acquire;
+pub mod shared_across_tasks;
 pub mod stored_handle;
 pub mod unfinished_transaction;
 
@@ -25,6 +26,7 @@ pub(crate) fn check<S: Clone>(
     out.extend(escaped_with_target::check(summary, facts));
     out.extend(bypassed_transaction::check(summary, facts));
     out.extend(nested_acquire::check(summary, facts));
+    out.extend(shared_across_tasks::check(summary, facts));
     out.extend(held_across_io::check(summary, facts));
     out
 }
@@ -38,6 +40,7 @@ pub static RULES: &[&RuleInfo] = &[
     &escaped_with_target::INFO,
     &bypassed_transaction::INFO,
     &nested_acquire::INFO,
+    &shared_across_tasks::INFO,
     &held_across_io::INFO,
 ];
 
@@ -113,7 +116,12 @@ mod tests {
     /// instead is not.
     #[test]
     fn the_pool_rules_report_their_example_and_not_its_fix() {
-        for info in [&bypassed_transaction::INFO, &nested_acquire::INFO] {
+        for info in [
+            &bypassed_transaction::INFO,
+            &nested_acquire::INFO,
+            &shared_across_tasks::INFO,
+            &held_across_io::INFO,
+        ] {
             for (section, until, fires) in [
                 ("## Example", "Use instead:", true),
                 ("Use instead:", "## Library notes", false),
