@@ -71,7 +71,8 @@ fn sarif_is_valid_against_the_official_schema_with_rules_locations_and_notificat
     assert_eq!(
         rules,
         [
-            "SDB001", "SDB002", "SDB003", "SDB004", "SDB005", "SDB006", "SDB007"
+            "SDB001", "SDB002", "SDB003", "SDB004", "SDB005", "SDB006", "SDB007", "SDB008",
+            "SDB009"
         ]
     );
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();

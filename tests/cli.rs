@@ -396,7 +396,7 @@ fn a_bad_configuration_is_exit_2_pointing_at_the_key() {
         "include-tests = true\nexclued = [\"x\"]\n",
     );
     insta::assert_snapshot!("unknown_key", transcript(dir.path(), &["check", "src"]));
-    write(dir.path(), "scoped-db.toml", "[rules]\nSDB009 = \"off\"\n");
+    write(dir.path(), "scoped-db.toml", "[rules]\nSDB099 = \"off\"\n");
     insta::assert_snapshot!("unknown_rule", transcript(dir.path(), &["check", "src"]));
     write(dir.path(), "scoped-db.toml", "exclude = [\"src/[a\"]\n");
     let (code, _, stderr) = run_in(dir.path(), &["check", "src"]);

@@ -82,7 +82,7 @@ impl<N> HoldState<N> {
 pub(crate) struct Tracker<N> {
     holds: Vec<HoldState<N>>,
     accesses: Vec<(N, Reach, Vec<usize>, Vec<usize>)>,
-    waits: Vec<(N, WaitOn, Vec<usize>, Vec<usize>, bool)>,
+    waits: Vec<Wait<N>>,
     /// The pool an acquired origin came from, and the access that took it.
     from_pool: HashMap<usize, (Rc<PoolPath>, usize)>,
     /// The access of the project call whose result an origin is.
@@ -209,7 +209,13 @@ impl<N: Copy> Tracker<N> {
             .copied()
             .filter(|&h| self.holds[h].given_by.is_some() && !self.holds[h].used)
             .collect();
-        self.waits.push((node, on, scopes, untouched, self.task > 0));
+        self.waits.push(Wait {
+            span: node,
+            on,
+            scopes,
+            untouched,
+            in_task: self.task > 0,
+        });
     }
 
     /// The project call whose result is `o` is made by a framework before the function runs.
@@ -380,7 +386,14 @@ impl<N: Copy> Tracker<N> {
             .find_map(|o| self.from_pool.get(o).map(|(p, _)| (*o, p.clone())))
         else {
             // On a connection from no pool the function names: a database scope all the same.
-            self.scoped(origin, HandleKind::Transaction, true, Vec::new(), None, node);
+            self.scoped(
+                origin,
+                HandleKind::Transaction,
+                true,
+                Vec::new(),
+                None,
+                node,
+            );
             return;
         };
         self.from_pool.insert(origin, (pool.clone(), usize::MAX));
@@ -712,12 +725,12 @@ impl<N: Copy> Tracker<N> {
             waits: self
                 .waits
                 .into_iter()
-                .map(|(node, on, scopes, untouched, in_task)| Wait {
-                    span: span(node),
-                    on,
-                    scopes,
-                    untouched,
-                    in_task,
+                .map(|w| Wait {
+                    span: span(w.span),
+                    on: w.on,
+                    scopes: w.scopes,
+                    untouched: w.untouched,
+                    in_task: w.in_task,
                 })
                 .collect(),
             runs_on: Vec::new(),

@@ -952,7 +952,6 @@ pub struct SlowClient {
     pub ty: &'static str,
     pub methods: &'static [&'static str],
     pub resources: bool,
-    pub checked: &'static str,
 }
 
 const HTTP_METHODS: &[&str] = &[
@@ -974,8 +973,8 @@ const LLM_METHODS: &[&str] = &[
 ];
 
 /// Clients of slow services, made by calling them or named by an annotation: `(package root,
-/// name, client)`.
-pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
+/// name, client, version read at)`.
+pub static SLOW_CLIENTS: &[(&str, &str, SlowClient, &str)] = &[
     (
         "requests",
         "Session",
@@ -983,8 +982,8 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
             ty: "requests.Session",
             methods: HTTP_METHODS,
             resources: false,
-            checked: REQUESTS,
         },
+        REQUESTS,
     ),
     (
         "httpx",
@@ -993,8 +992,8 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
             ty: "httpx.Client",
             methods: HTTP_METHODS,
             resources: false,
-            checked: HTTPX,
         },
+        HTTPX,
     ),
     (
         "httpx",
@@ -1003,8 +1002,8 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
             ty: "httpx.AsyncClient",
             methods: HTTP_METHODS,
             resources: false,
-            checked: HTTPX,
         },
+        HTTPX,
     ),
     (
         "aiohttp",
@@ -1023,18 +1022,23 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
                 "ws_connect",
             ],
             resources: false,
-            checked: AIOHTTP,
         },
+        AIOHTTP,
     ),
     (
         "urllib3",
         "PoolManager",
         SlowClient {
             ty: "urllib3.PoolManager",
-            methods: &["request", "urlopen", "request_encode_url", "request_encode_body"],
+            methods: &[
+                "request",
+                "urlopen",
+                "request_encode_url",
+                "request_encode_body",
+            ],
             resources: false,
-            checked: URLLIB3,
         },
+        URLLIB3,
     ),
     (
         "openai",
@@ -1043,8 +1047,8 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
             ty: "openai.OpenAI",
             methods: LLM_METHODS,
             resources: true,
-            checked: OPENAI,
         },
+        OPENAI,
     ),
     (
         "openai",
@@ -1053,8 +1057,8 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
             ty: "openai.AsyncOpenAI",
             methods: LLM_METHODS,
             resources: true,
-            checked: OPENAI,
         },
+        OPENAI,
     ),
     (
         "openai",
@@ -1063,8 +1067,8 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
             ty: "openai.AzureOpenAI",
             methods: LLM_METHODS,
             resources: true,
-            checked: OPENAI,
         },
+        OPENAI,
     ),
     (
         "openai",
@@ -1073,8 +1077,8 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
             ty: "openai.AsyncAzureOpenAI",
             methods: LLM_METHODS,
             resources: true,
-            checked: OPENAI,
         },
+        OPENAI,
     ),
     (
         "anthropic",
@@ -1083,8 +1087,8 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
             ty: "anthropic.Anthropic",
             methods: LLM_METHODS,
             resources: true,
-            checked: ANTHROPIC,
         },
+        ANTHROPIC,
     ),
     (
         "anthropic",
@@ -1093,8 +1097,8 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
             ty: "anthropic.AsyncAnthropic",
             methods: LLM_METHODS,
             resources: true,
-            checked: ANTHROPIC,
         },
+        ANTHROPIC,
     ),
 ];
 
@@ -1102,16 +1106,16 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient)] = &[
 pub fn slow_client(root: &str, name: &str) -> Option<&'static SlowClient> {
     SLOW_CLIENTS
         .iter()
-        .find(|(r, n, _)| *r == root && *n == name)
-        .map(|(_, _, c)| c)
+        .find(|(r, n, _, _)| *r == root && *n == name)
+        .map(|(_, _, c, _)| c)
 }
 
 /// The client of this type.
 pub fn slow_client_named(ty: &str) -> Option<&'static SlowClient> {
     SLOW_CLIENTS
         .iter()
-        .find(|(_, _, c)| c.ty == ty)
-        .map(|(_, _, c)| c)
+        .find(|(_, _, c, _)| c.ty == ty)
+        .map(|(_, _, c, _)| c)
 }
 
 /// The package roots of the slow calls, for the prefilter: a module that names none of them
@@ -1120,7 +1124,7 @@ pub fn slow_roots() -> impl Iterator<Item = &'static str> {
     SLOW_FUNCTIONS
         .iter()
         .map(|(r, _, _)| *r)
-        .chain(SLOW_CLIENTS.iter().map(|(r, _, _)| *r))
+        .chain(SLOW_CLIENTS.iter().map(|(r, _, _, _)| *r))
 }
 
 /// `(root, name)` lookups.
@@ -1197,11 +1201,11 @@ mod tests {
         let versions = SLOW_FUNCTIONS
             .iter()
             .map(|(_, _, v)| *v)
-            .chain(SLOW_CLIENTS.iter().map(|(_, _, c)| c.checked));
+            .chain(SLOW_CLIENTS.iter().map(|(_, _, _, v)| *v));
         for v in versions {
             assert!(v.chars().any(|c| c.is_ascii_digit()), "{v}");
         }
-        for (root, _, c) in SLOW_CLIENTS {
+        for (root, _, c, _) in SLOW_CLIENTS {
             assert!(c.ty.starts_with(root), "{}", c.ty);
             assert!(!c.methods.is_empty(), "{}", c.ty);
         }

@@ -22,8 +22,7 @@ use crate::location::Location;
 use crate::options::Options;
 use crate::summary::{
     CoroArg, CoroRun, FnSummary, Language, ManagerRole, Origin, OriginKind, PoolFlow, PoolPath,
-    PoolRoot, Release, ReleaseHow, Share,
-    ReturnFlow, Slot, StoreFlow, TargetEvidence, union_into,
+    PoolRoot, Release, ReleaseHow, ReturnFlow, Share, Slot, StoreFlow, TargetEvidence, union_into,
 };
 
 /// Deeper than this, an expression is treated as carrying nothing.
@@ -1153,7 +1152,9 @@ impl BodyReader<'_> {
                         ..Value::typed(self.index.attr(c, a.attr.as_str()))
                     },
                     // `client.chat.completions`: a resource of an LLM client makes its requests.
-                    PyTy::Client(t) if catalog::slow_client_named(t).is_some_and(|c| c.resources) => {
+                    PyTy::Client(t)
+                        if catalog::slow_client_named(t).is_some_and(|c| c.resources) =>
+                    {
                         Value {
                             place,
                             ..Value::typed(recv.ty.clone())
@@ -1437,7 +1438,9 @@ impl BodyReader<'_> {
             offset,
         };
         self.pool_call(&site, manager, project, factory, &mut v);
-        if let Some(api) = slow {
+        // A back-off in an `except` handler waits after a failure, not while work is held: the
+        // statement failed (and is rolled back, or the connection is gone).
+        if let Some(api) = slow.filter(|_| self.in_except == 0) {
             let released = &self.released;
             self.held.slow(api, range, &|o| released.contains(&o));
         }
@@ -1782,8 +1785,10 @@ impl BodyReader<'_> {
                     // Read once here (the walker does not read comprehensions), recording
                     // nothing but the call: its arguments are names and attributes only.
                     let plain = |a: &Expr| {
-                        matches!(a, Expr::Name(_) | Expr::Attribute(_) | Expr::NumberLiteral(_))
-                            || matches!(a, Expr::StringLiteral(_))
+                        matches!(
+                            a,
+                            Expr::Name(_) | Expr::Attribute(_) | Expr::NumberLiteral(_)
+                        ) || matches!(a, Expr::StringLiteral(_))
                     };
                     if !inner.arguments.args.iter().all(plain)
                         || !inner.arguments.keywords.iter().all(|k| plain(&k.value))

@@ -736,7 +736,11 @@ pub static SLOW_FUNCTIONS: &[(&str, SlowStep, &str)] = &[
     ("async_std::task::sleep", SlowStep::Waits, ASYNC_STD),
     ("reqwest::get", SlowStep::Waits, REQWEST),
     ("reqwest::blocking::get", SlowStep::Waits, REQWEST),
-    ("reqwest::Client::new", SlowStep::Makes("reqwest::Client"), REQWEST),
+    (
+        "reqwest::Client::new",
+        SlowStep::Makes("reqwest::Client"),
+        REQWEST,
+    ),
     (
         "reqwest::Client::builder",
         SlowStep::Makes("reqwest::ClientBuilder"),
@@ -751,7 +755,11 @@ pub static SLOW_FUNCTIONS: &[(&str, SlowStep, &str)] = &[
     ("ureq::post", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
     ("ureq::put", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
     ("ureq::patch", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
-    ("ureq::delete", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
+    (
+        "ureq::delete",
+        SlowStep::Makes("ureq::RequestBuilder"),
+        UREQ,
+    ),
     ("ureq::head", SlowStep::Makes("ureq::RequestBuilder"), UREQ),
     ("ureq::agent", SlowStep::Makes("ureq::Agent"), UREQ),
 ];
@@ -787,7 +795,12 @@ pub static SLOW_METHODS: &[(&str, &[&str], SlowStep, &str)] = &[
         SlowStep::Makes("reqwest::RequestBuilder"),
         REQWEST,
     ),
-    ("reqwest::RequestBuilder", &["send"], SlowStep::Waits, REQWEST),
+    (
+        "reqwest::RequestBuilder",
+        &["send"],
+        SlowStep::Waits,
+        REQWEST,
+    ),
     (
         "reqwest::ClientBuilder",
         &["build"],

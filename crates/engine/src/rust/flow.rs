@@ -1872,7 +1872,12 @@ impl<'t> BodyReader<'_, 't> {
         {
             return Value::default();
         }
-        let written: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let written: Vec<String> = func
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         if let Some(step) = catalog::slow_function(&self.scope.absolute(&written)) {
             let api = self.scope.absolute(&written).join("::");
             return self.slow_step(e, step, api);
