@@ -92,6 +92,9 @@ pub(crate) struct Tracker<N> {
     task: usize,
     /// While above zero, nothing is recorded (an expression read a second time).
     muted: usize,
+    /// Paths from parameters (sessions the caller gave) committed, rolled back or closed here
+    /// and not used since: the caller's session holds no connection meanwhile.
+    idle_params: Vec<PoolPath>,
 }
 
 impl<N> Default for Tracker<N> {
@@ -105,6 +108,7 @@ impl<N> Default for Tracker<N> {
             next_local: 0,
             task: 0,
             muted: 0,
+            idle_params: Vec::new(),
         }
     }
 }
@@ -215,6 +219,7 @@ impl<N: Copy> Tracker<N> {
             scopes,
             untouched,
             in_task: self.task > 0,
+            gave_back: !self.idle_params.is_empty(),
         });
     }
 
@@ -245,6 +250,7 @@ impl<N: Copy> Tracker<N> {
         let Some(place) = place.filter(|_| self.muted == 0) else {
             return;
         };
+        self.idle_params.retain(|p| p != place);
         for h in &mut self.holds {
             if h.param.as_ref() == Some(place) {
                 h.used = true;
@@ -257,6 +263,12 @@ impl<N: Copy> Tracker<N> {
     /// a session among them gave its connection back until it runs something again.
     #[cfg(feature = "python")]
     pub(crate) fn committed(&mut self, carried: &[usize], place: Option<&PoolPath>) {
+        if let Some(p) = place
+            && matches!(p.root, PoolRoot::Param { .. })
+            && !self.idle_params.contains(p)
+        {
+            self.idle_params.push(p.clone());
+        }
         for h in &mut self.holds {
             let this = carried.contains(&h.origin)
                 || h.on.is_some_and(|o| carried.contains(&o))
@@ -731,6 +743,7 @@ impl<N: Copy> Tracker<N> {
                     scopes: w.scopes,
                     untouched: w.untouched,
                     in_task: w.in_task,
+                    gave_back: w.gave_back,
                 })
                 .collect(),
             runs_on: Vec::new(),

@@ -372,7 +372,7 @@ impl Facts {
     /// block is the task's, not the function's.
     fn update_slow<S: SpanLine>(&mut self, s: &FnSummary<S>) -> bool {
         let mut best: Option<SlowFact> = None;
-        for wait in s.pools.waits.iter().filter(|w| !w.in_task) {
+        for wait in s.pools.waits.iter().filter(|w| !w.in_task && !w.gave_back) {
             let found = match &wait.on {
                 WaitOn::Slow(api) => Some(SlowFact {
                     hops: 0,

@@ -294,6 +294,9 @@ pub struct Wait<S> {
     pub untouched: Vec<usize>,
     /// Made inside a closure or an async block: run by it, not (surely) by the function.
     pub in_task: bool,
+    /// (Python) Made after the function committed, rolled back or closed a session it was given:
+    /// its caller's session holds no connection there.
+    pub gave_back: bool,
 }
 
 /// What a [`Wait`] calls.
@@ -449,6 +452,7 @@ impl<S> PoolFlow<S> {
                     scopes: w.scopes,
                     untouched: w.untouched,
                     in_task: w.in_task,
+                    gave_back: w.gave_back,
                 })
                 .collect(),
             runs_on: self.runs_on,

@@ -1655,9 +1655,15 @@ impl BodyReader<'_> {
             }
         }
         // `session.commit()`: a session gives its connection back until its next statement.
+        // A parameter's, whatever its declared type (`session: AsyncSession | None`): a slow
+        // call after it is not made while the caller's session holds a connection.
         if let Some((recv, method)) = site.on
-            && matches!(method, "commit" | "rollback")
-            && matches!(&recv.ty, PyTy::Lib(t) if *t == "sqlalchemy.Session")
+            && matches!(method, "commit" | "rollback" | "close")
+            && (matches!(&recv.ty, PyTy::Lib(t) if *t == "sqlalchemy.Session")
+                || recv
+                    .place
+                    .as_ref()
+                    .is_some_and(|p| matches!(p.root, PoolRoot::Param { .. })))
         {
             self.held.committed(&recv.carried, recv.place.as_deref());
         }
