@@ -379,11 +379,26 @@ pub struct PoolFlow<S> {
     pub shares: Vec<Share<S>>,
 }
 
-/// (Python) Coroutines run at once: the arguments of one `asyncio.gather(..)`.
+/// (Python) Coroutines run at once: the arguments of one `asyncio.gather(..)`, tasks not awaited
+/// yet, or a task beside the function's own statements.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Share<S> {
     pub span: S,
+    pub how: ShareHow,
     pub runs: Vec<CoroRun<S>>,
+}
+
+/// What runs the coroutines of a [`Share`] at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShareHow {
+    /// The arguments of one `asyncio.gather(..)`.
+    Gather,
+    /// Tasks made (`create_task`) and not awaited yet.
+    Tasks,
+    /// A task made in a loop and not awaited in it: one per iteration.
+    Loop,
+    /// The function's own statement (the last run, with no callees) beside a live task.
+    Beside,
 }
 
 /// One coroutine of a [`Share`]: a call of project functions, and the values it is given.
@@ -461,6 +476,7 @@ impl<S> PoolFlow<S> {
                 .into_iter()
                 .map(|sh| Share {
                     span: f(sh.span),
+                    how: sh.how,
                     runs: sh
                         .runs
                         .into_iter()

@@ -22,7 +22,8 @@ use crate::location::Location;
 use crate::options::Options;
 use crate::summary::{
     CoroArg, CoroRun, FnSummary, Language, ManagerRole, Origin, OriginKind, PoolFlow, PoolPath,
-    PoolRoot, Release, ReleaseHow, ReturnFlow, Share, Slot, StoreFlow, TargetEvidence, union_into,
+    PoolRoot, Release, ReleaseHow, ReturnFlow, Share, ShareHow, Slot, StoreFlow, TargetEvidence,
+    union_into,
 };
 
 /// Deeper than this, an expression is treated as carrying nothing.
@@ -308,6 +309,11 @@ struct BodyReader<'a> {
     coroutines: HashMap<TextRange, (Vec<FnKey>, Vec<CoroArg>)>,
     /// Coroutines run at once (SDB008).
     shares: Vec<Share<TextRange>>,
+    /// Tasks made (`create_task(f(session))`) and not awaited yet: what each runs, the name it
+    /// is bound to, and the loop and `TaskGroup` depths it was made at (SDB008).
+    tasks: Vec<LiveTask>,
+    loop_depth: usize,
+    group_depth: usize,
     /// How many `with` blocks deep the reader is.
     with_depth: usize,
 }
@@ -357,6 +363,9 @@ fn summarize_fn(
         runs_on: Vec::new(),
         coroutines: HashMap::default(),
         shares: Vec::new(),
+        tasks: Vec::new(),
+        loop_depth: 0,
+        group_depth: 0,
         with_depth: 0,
     };
     // A function nested in another is its own: keyed by its qualified name (`outer.inner`), never
@@ -516,6 +525,7 @@ fn summarize_fn(
                 .into_iter()
                 .map(|sh| Share {
                     span: at(sh.span),
+                    how: sh.how,
                     runs: sh
                         .runs
                         .into_iter()
@@ -620,9 +630,17 @@ impl BodyReader<'_> {
                 self.expr(&e.value);
             }
             Stmt::Assign(a) => {
+                let tasks = self.tasks.len();
                 let v = self.expr(&a.value);
                 for target in &a.targets {
                     self.assign(target, &v);
+                }
+                // `task = create_task(f(session))`: awaited by this name.
+                if self.tasks.len() == tasks + 1
+                    && let [Expr::Name(n)] = a.targets.as_slice()
+                    && let Some(t) = self.tasks.last_mut()
+                {
+                    t.name = Some(n.id.to_string());
                 }
             }
             Stmt::AnnAssign(a) => {
@@ -677,12 +695,12 @@ impl BodyReader<'_> {
                         ..iter
                     },
                 );
-                self.block(&s.body);
+                self.loop_body(&s.body);
                 self.block(&s.orelse);
             }
             Stmt::While(s) => {
                 self.expr(&s.test);
-                self.block(&s.body);
+                self.loop_body(&s.body);
                 self.block(&s.orelse);
             }
             Stmt::Try(s) => self.try_stmt(s),
@@ -886,7 +904,19 @@ impl BodyReader<'_> {
         let stored_before = self.stores.len();
         let yields_before = self.yield_count;
         self.held.bind_since(mark, frame);
+        // `async with asyncio.TaskGroup() as tg:`: the block's end awaits the tasks made in it.
+        let group = w.items.iter().any(|item| {
+            matches!(&item.context_expr, Expr::Call(c) if self.names_any(&c.func, TASK_GROUPS))
+        });
+        if group {
+            self.group_depth += 1;
+        }
         self.block(&w.body);
+        if group {
+            let depth = self.group_depth;
+            self.tasks.retain(|t| t.group_depth < depth);
+            self.group_depth -= 1;
+        }
         self.held.scope_ended(frame);
         self.with_depth -= 1;
         // A lifespan: `app.state.pool = pool` or `app.pool = pool`, then `yield`, in a
@@ -1110,6 +1140,7 @@ impl BodyReader<'_> {
                 }
             }
             Expr::Await(a) => {
+                self.awaited(&a.value);
                 let v = self.expr(&a.value);
                 Value {
                     site: v.site.map(|_| e.range()),
@@ -1447,6 +1478,29 @@ impl BodyReader<'_> {
         if gathers {
             self.gather(c, range);
         }
+        if spawns
+            && let Some(Expr::Call(coro)) = c.arguments.args.first()
+            && let Some((callees, args)) = self.coroutines.get(&coro.range()).cloned()
+        {
+            self.spawned(
+                CoroRun {
+                    span: coro.range(),
+                    callees,
+                    args,
+                    many: false,
+                },
+                range,
+            );
+        }
+        // The function's own statement on a value a live task was given.
+        if let Some((recv, method)) = &on
+            && catalog::STATEMENT_METHODS.contains(method)
+            && !self.tasks.is_empty()
+            && let Expr::Attribute(attr) = &*c.func
+            && let Some(arg) = self.coro_arg(Slot::Position(usize::MAX), recv, Some(&attr.value))
+        {
+            self.used_beside_tasks(arg, range);
+        }
         v
     }
 
@@ -1771,6 +1825,102 @@ impl BodyReader<'_> {
         })
     }
 
+    /// A loop's body: a task made in it and not awaited in it runs beside the next iteration's.
+    fn loop_body(&mut self, body: &[Stmt]) {
+        self.loop_depth += 1;
+        let before = self.tasks.len();
+        self.block(body);
+        let depth = self.loop_depth;
+        let made: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| i >= before.min(self.tasks.len()) && self.tasks[i].loop_depth >= depth)
+            .collect();
+        for i in made {
+            let mut run = self.tasks[i].run.clone();
+            run.many = true;
+            let span = run.span;
+            self.shares.push(Share {
+                span,
+                how: ShareHow::Loop,
+                runs: vec![run],
+            });
+            self.tasks[i].loop_depth = depth - 1;
+        }
+        self.loop_depth -= 1;
+    }
+
+    /// `create_task(f(session))`: a task that runs beside the function, and beside every other
+    /// task made and not awaited yet.
+    fn spawned(&mut self, run: CoroRun<TextRange>, range: TextRange) {
+        if !self.tasks.is_empty() {
+            let mut runs: Vec<CoroRun<TextRange>> =
+                self.tasks.iter().map(|t| t.run.clone()).collect();
+            runs.push(run.clone());
+            self.shares.push(Share {
+                span: range,
+                how: ShareHow::Tasks,
+                runs,
+            });
+        }
+        self.tasks.push(LiveTask {
+            run,
+            name: None,
+            loop_depth: self.loop_depth,
+            group_depth: self.group_depth,
+        });
+    }
+
+    /// A statement the function runs itself on a value a live task was given.
+    fn used_beside_tasks(&mut self, arg: CoroArg, range: TextRange) {
+        let beside: Vec<CoroRun<TextRange>> = self
+            .tasks
+            .iter()
+            .filter(|t| t.run.args.iter().any(|a| a.key == arg.key))
+            .map(|t| t.run.clone())
+            .collect();
+        if beside.is_empty() {
+            return;
+        }
+        let mut runs = beside;
+        runs.push(CoroRun {
+            span: range,
+            callees: Vec::new(),
+            args: vec![arg],
+            many: false,
+        });
+        self.shares.push(Share {
+            span: range,
+            how: ShareHow::Beside,
+            runs,
+        });
+    }
+
+    /// `await task`, `await gather(*tasks)`, `await asyncio.wait(tasks)`: the tasks it names (or
+    /// all of them, for a wait over several) are done.
+    fn awaited(&mut self, e: &Expr) {
+        if self.tasks.is_empty() {
+            return;
+        }
+        match e {
+            Expr::Name(n) => self
+                .tasks
+                .retain(|t| t.name.as_deref() != Some(n.id.as_str())),
+            Expr::Call(c) if self.names_any(&c.func, TASK_WAITS) => self.tasks.clear(),
+            _ => {}
+        }
+    }
+
+    /// Whether `func` is one of these library functions, by canonical name.
+    fn names_any(&self, func: &Expr, table: &[(&str, &str)]) -> bool {
+        let Some(written) = written_name(func) else {
+            return false;
+        };
+        if self.env.contains_key(&written[0]) {
+            return false;
+        }
+        let q = self.canonical(&written);
+        q.len() == 2 && table.iter().any(|(r, n)| q[0] == *r && q[1] == *n)
+    }
+
     /// `asyncio.gather(f(session), g(session))`, `gather(*[f(session, x) for x in xs])`: the
     /// coroutines it runs at once, and what each was given (SDB008).
     fn gather(&mut self, c: &ast::ExprCall, range: TextRange) {
@@ -1818,7 +1968,11 @@ impl BodyReader<'_> {
             }
         }
         if !runs.is_empty() && (runs.len() > 1 || runs.iter().any(|r| r.many)) {
-            self.shares.push(Share { span: range, runs });
+            self.shares.push(Share {
+                span: range,
+                how: ShareHow::Gather,
+                runs,
+            });
         }
     }
 
@@ -2183,4 +2337,30 @@ fn is_zero(e: &Expr) -> bool {
 /// A session, connection or cursor of the catalog (not a pool).
 fn is_handle(ty: &PyTy) -> bool {
     matches!(ty, PyTy::Lib(t) if catalog::handle_kind(t).is_some_and(|k| k != HandleKind::Pool))
+}
+
+/// Calls that wait for the tasks they are given: `await asyncio.gather(*tasks)`.
+const TASK_WAITS: &[(&str, &str)] = &[
+    ("asyncio", "gather"),
+    ("asyncio", "wait"),
+    ("asyncio", "wait_for"),
+    ("asyncio", "shield"),
+];
+
+/// Managers whose block's end awaits the tasks made in it.
+const TASK_GROUPS: &[(&str, &str)] = &[
+    ("asyncio", "TaskGroup"),
+    ("anyio", "create_task_group"),
+    ("trio", "open_nursery"),
+];
+
+/// A task made and not awaited yet (SDB008).
+struct LiveTask {
+    run: CoroRun<TextRange>,
+    /// The local it is bound to, if any.
+    name: Option<String>,
+    /// How many loops deep it was made.
+    loop_depth: usize,
+    /// How many `TaskGroup` blocks deep it was made: the group's block awaits it.
+    group_depth: usize,
 }

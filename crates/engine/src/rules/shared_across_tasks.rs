@@ -4,7 +4,7 @@
 use super::{Rule, RuleInfo, Severity};
 use crate::finding::{Finding, Label};
 use crate::propagate::Facts;
-use crate::summary::FnSummary;
+use crate::summary::{CoroRun, FnSummary, ShareHow};
 
 pub static INFO: RuleInfo = RuleInfo {
     rule: Rule::SharedAcrossTasks,
@@ -16,10 +16,13 @@ pub static INFO: RuleInfo = RuleInfo {
 };
 
 const DOCS: &str = r#"## What it does
-Reports `asyncio.gather(..)` over coroutines of the project that are given the same session,
-connection or cursor and each run statements on it, directly or through the functions they
-call: two calls given it (`gather(load_user(session, uid), load_orders(session, uid))`), or one
-call made for each item of a comprehension (`gather(*[load(session, i) for i in ids])`). The
+Reports coroutines of the project that run at once and are given the same session, connection
+or cursor, each running statements on it, directly or through the functions they call: two
+calls of one `asyncio.gather(..)` given it (`gather(load_user(session, uid), load_orders(session,
+uid))`), one call made for each item of a comprehension (`gather(*[load(session, i) for i in
+ids])`), tasks made by `create_task` (or in a `TaskGroup`) while another task given it has not
+been awaited yet, one such task made in a loop and not awaited in it, and a statement the function
+runs itself on it while a task given it is still running. The
 same value is the same local, parameter or attribute path (`self.session`); a coroutine that is
 given it but only reads an attribute of it, or passes it nowhere that runs a statement, does not
 count. Engines, pools and session factories are safe to share: a coroutine given one opens a
@@ -85,8 +88,9 @@ the other on the one session.
   and an `async_sessionmaker` are.
 - asyncpg, aiomysql, aiopg, aiosqlite, psycopg (async): a connection runs one query at a time;
   a pool is safe to share.
-- Not yet read: tasks made by `create_task`/`TaskGroup` and awaited later, and
-  `asyncio.wait`/`as_completed` (only `gather`'s own arguments are).
+- A task is running from its `create_task` until it is awaited by the name it is bound to,
+  awaited through `gather`/`wait`/`wait_for`/`shield`, or its `TaskGroup` block ends. anyio's
+  `start_soon(f, session)` (a function and its arguments, not a coroutine) is not read yet.
 "#;
 
 /// The findings for one summary.
@@ -95,13 +99,20 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
         return Vec::new();
     }
     let mut out = Vec::new();
+    let mut reported: Vec<String> = Vec::new();
     for share in &summary.pools.shares {
         // Each value (with the field path a callee runs statements on), and the coroutines
         // that run statements on it.
         let mut users: Vec<(String, String, usize, Vec<usize>)> = Vec::new();
         for (i, run) in share.runs.iter().enumerate() {
             for arg in &run.args {
-                for fields in facts.runs_on_slot(&run.callees, &arg.slot, arg.handle) {
+                // The function's own statement on it (beside a task it gave it to).
+                let used = if run.callees.is_empty() {
+                    vec![Vec::new()]
+                } else {
+                    facts.runs_on_slot(&run.callees, &arg.slot, arg.handle)
+                };
+                for fields in used {
                     let key = format!("{}.{}", arg.key, fields.join("."));
                     let display = std::iter::once(arg.display.as_str())
                         .chain(fields.iter().map(String::as_str))
@@ -123,31 +134,73 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
         let Some((_, display, _, runs)) = users.into_iter().find(|u| u.2 >= 2) else {
             continue;
         };
-        let first = &share.runs[runs[0]];
-        let name = |r: &crate::summary::CoroRun<S>| {
+        // One finding per value in a function: the first place its uses meet.
+        if reported.contains(&display) {
+            continue;
+        }
+        reported.push(display.clone());
+        let name = |r: &CoroRun<S>| {
             r.callees
                 .first()
                 .and_then(|k| facts.names.get(k))
                 .map_or("?", String::as_str)
                 .to_string()
         };
-        let message = match runs.get(1) {
-            Some(&second) => format!(
-                "`{display}` is used by `{}` and `{}`, which this `gather` runs at once",
-                name(first),
-                name(&share.runs[second])
+        let first = &share.runs[runs[0]];
+        let second = runs.get(1).map(|&i| &share.runs[i]);
+        let (message, primary) = match (share.how, second) {
+            (ShareHow::Beside, Some(_)) => (
+                format!(
+                    "`{display}` is used here while the task running `{}` still uses it",
+                    name(first)
+                ),
+                format!("runs a statement on `{display}`"),
             ),
-            None => format!(
-                "`{display}` is used by every `{}` this `gather` runs at once",
-                name(first)
+            (ShareHow::Gather, Some(second)) => (
+                format!(
+                    "`{display}` is used by `{}` and `{}`, which this `gather` runs at once",
+                    name(first),
+                    name(second)
+                ),
+                "runs them at once".to_string(),
+            ),
+            (_, Some(second)) if name(first) == name(second) => (
+                format!(
+                    "`{display}` is used by two `{}` tasks that run at once",
+                    name(first)
+                ),
+                "made while the other still runs".to_string(),
+            ),
+            (_, Some(second)) => (
+                format!(
+                    "`{display}` is used by `{}` and `{}`, tasks that run at once",
+                    name(first),
+                    name(second)
+                ),
+                "made while the other still runs".to_string(),
+            ),
+            (ShareHow::Gather, None) => (
+                format!(
+                    "`{display}` is used by every `{}` this `gather` runs at once",
+                    name(first)
+                ),
+                "runs them at once".to_string(),
+            ),
+            (_, None) => (
+                format!(
+                    "`{display}` is used by every `{}` task this loop makes, which run at once",
+                    name(first)
+                ),
+                "a task per iteration, not awaited in it".to_string(),
             ),
         };
         let mut related = vec![Label {
             span: first.span.clone(),
             message: format!("`{}` runs statements on `{display}`", name(first)),
         }];
-        if let Some(&second) = runs.get(1) {
-            let r = &share.runs[second];
+        if let Some(r) = second
+            && !r.callees.is_empty()
+        {
             related.push(Label {
                 span: r.span.clone(),
                 message: format!("so does `{}`, at the same time", name(r)),
@@ -161,7 +214,7 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
             message,
             primary: Label {
                 span: share.span.clone(),
-                message: "runs them at once".to_string(),
+                message: primary,
             },
             related,
             help: "give each coroutine its own session or connection (from the session factory \
