@@ -1000,3 +1000,74 @@ fn the_pool_rules_are_configured_suppressed_and_rendered_like_every_rule() {
         assert!(stdout.contains(needle), "{format}: {stdout}");
     }
 }
+
+const HELD_ACROSS_IO_RS: &str = "use sqlx::PgPool;\n\
+    pub async fn publish(pool: &PgPool, url: &str) -> sqlx::Result<()> {\n\
+    \x20   let mut tx = pool.begin().await?;\n\
+    \x20   sqlx::query(\"UPDATE posts SET published = true\").execute(&mut *tx).await?;\n\
+    \x20   let _ = reqwest::get(url).await;\n\
+    \x20   tx.commit().await?;\n\
+    \x20   Ok(())\n\
+    }\n";
+
+const SHARED_SESSION_PY: &str = "import asyncio\n\n\
+    from sqlalchemy.ext.asyncio import AsyncSession\n\n\n\
+    async def count(session: AsyncSession, n):\n\
+    \x20   return await session.scalar(n)\n\n\n\
+    async def both(session: AsyncSession):\n\
+    \x20   return await asyncio.gather(count(session, 1), count(session, 2))\n";
+
+/// SDB008 and SDB009 go through every door a rule has: severity by code or name, suppression by
+/// comment, and every output format.
+#[test]
+fn the_task_and_io_rules_are_configured_suppressed_and_rendered_like_every_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/lib.rs", HELD_ACROSS_IO_RS);
+    write(dir.path(), "app/jobs.py", SHARED_SESSION_PY);
+    let (code, doc) = json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        rules_found(&doc),
+        ["SDB008 error", "SDB009 warning"],
+        "{doc}"
+    );
+
+    write(
+        dir.path(),
+        "scoped-db.toml",
+        "[rules]\nheld-across-io = \"error\"\nSDB008 = \"warning\"\n",
+    );
+    let (_, doc) = json(dir.path(), &[]);
+    assert_eq!(rules_found(&doc), ["SDB008 warning", "SDB009 error"]);
+    std::fs::remove_file(dir.path().join("scoped-db.toml")).unwrap();
+
+    write(
+        dir.path(),
+        "src/lib.rs",
+        &HELD_ACROSS_IO_RS.replace(
+            "    let _ = reqwest::get",
+            "    // scoped-db: allow(held-across-io) the hook must see the row locked\n    let _ = reqwest::get",
+        ),
+    );
+    write(
+        dir.path(),
+        "app/jobs.py",
+        &SHARED_SESSION_PY.replace("count(session, 2))", "count(session, 2))  # noqa: SDB008"),
+    );
+    let (code, doc) = json(dir.path(), &["--report-unused-suppressions"]);
+    assert_eq!((code, rules_found(&doc).len()), (0, 0), "{doc}");
+
+    write(dir.path(), "src/lib.rs", HELD_ACROSS_IO_RS);
+    write(dir.path(), "app/jobs.py", SHARED_SESSION_PY);
+    for (format, needle) in [
+        ("sarif", "\"ruleId\": \"SDB009\""),
+        ("github", "title=SDB008"),
+        ("gitlab", "SDB009"),
+        ("short", "SDB009 `reqwest::get` is waited on"),
+        ("human", "shared-across-tasks"),
+    ] {
+        let (code, stdout, _) = run_in(dir.path(), &["check", "--format", format, "."]);
+        assert_eq!(code, 1, "{format}");
+        assert!(stdout.contains(needle), "{format}: {stdout}");
+    }
+}

@@ -386,9 +386,18 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
         }
         // The functions the parsed sources hand handles out of: a source that names one can
         // matter.
+        // So can one that names a function waiting on a slow call (SDB009).
         fresh = needles.extend(
-            facts.handing_out().map(str::to_string).collect(),
-            facts.python_handing_out().map(str::to_string).collect(),
+            facts
+                .handing_out()
+                .chain(facts.waiting())
+                .map(str::to_string)
+                .collect(),
+            facts
+                .python_handing_out()
+                .chain(facts.python_waiting())
+                .map(str::to_string)
+                .collect(),
         );
         // Done when no word is new and every parsed source was read against the last index.
         let current =

@@ -622,6 +622,32 @@ impl Facts {
             .map(|k| k.name.as_str())
     }
 
+    /// The names of the Rust functions that wait on a slow call, for the prefilter: a caller may
+    /// hold a scope across it. A method is named by its type (a caller names the type, or gets a
+    /// value of it from a file that does), a free function by its name.
+    pub(crate) fn waiting(&self) -> impl Iterator<Item = &str> {
+        self.slow
+            .keys()
+            .filter(|k| {
+                k.module
+                    .first()
+                    .is_some_and(|m| crate::rust::types::is_crate_root(m))
+            })
+            .flat_map(|k| std::iter::once(k.name.as_str()).chain(k.owner.as_deref()))
+    }
+
+    /// The same for Python.
+    pub(crate) fn python_waiting(&self) -> impl Iterator<Item = &str> {
+        self.slow
+            .keys()
+            .filter(|k| {
+                !k.module
+                    .first()
+                    .is_some_and(|m| crate::rust::types::is_crate_root(m))
+            })
+            .flat_map(|k| std::iter::once(k.name.as_str()).chain(k.owner.as_deref()))
+    }
+
     /// The same for Python: the names of its functions and methods that hand a handle out or are
     /// scopes for one, and the classes of those methods (a module reaches a method through a value
     /// of its class, whose name it names or gets from a module that does).
@@ -641,8 +667,6 @@ impl Facts {
             .keys()
             .chain(self.scopes.keys())
             .chain(self.with_targets.iter())
-            // A caller of a function that waits on a slow call may hold a scope across it.
-            .chain(self.slow.keys())
     }
 
     /// The display name of a function.
