@@ -1044,7 +1044,7 @@ fn the_task_and_io_rules_are_configured_suppressed_and_rendered_like_every_rule(
     write(
         dir.path(),
         "src/lib.rs",
-        &HELD_ACROSS_IO_RS.replace(
+        HELD_ACROSS_IO_RS.replace(
             "    let _ = reqwest::get",
             "    // scoped-db: allow(held-across-io) the hook must see the row locked\n    let _ = reqwest::get",
         ),
@@ -1052,7 +1052,7 @@ fn the_task_and_io_rules_are_configured_suppressed_and_rendered_like_every_rule(
     write(
         dir.path(),
         "app/jobs.py",
-        &SHARED_SESSION_PY.replace("count(session, 2))", "count(session, 2))  # noqa: SDB008"),
+        SHARED_SESSION_PY.replace("count(session, 2))", "count(session, 2))  # noqa: SDB008"),
     );
     let (code, doc) = json(dir.path(), &["--report-unused-suppressions"]);
     assert_eq!((code, rules_found(&doc).len()), (0, 0), "{doc}");
