@@ -138,6 +138,11 @@ python_apps=(
   "prefect PrefectHQ/prefect ce79dd3d6cfa2b7337265498210dbc4d25bcdc98"
   "freqtrade freqtrade/freqtrade c9ae5e1e9ff25bb55dd61f5e5519f7c479291edb"
   "lnbits lnbits/lnbits 7d98c6b0808efab3edafc21310ec34d1c38c23df"
+  # Added for SDB008/SDB009: a FastAPI gateway whose routes hold sessions across backend HTTP
+  # calls (its issues #2323, #2550), an LLM agent server over async SQLAlchemy (its archive
+  # commit deletes every source, so its parent is pinned).
+  "mcp-context-forge IBM/mcp-context-forge ecba50e4828ae0c83f8ef7b1d6d485b3cf39ce66"
+  "letta letta-ai/letta 56ba9c25552605eec89de8ed3dc6394b625c1993"
 )
 # Real Rust services checked whole (their `.rs` files and manifests at a pinned commit), one or two
 # per driver: rusqlite over r2d2 with spawn_blocking, deadpool-postgres, bb8-postgres, sea-orm,
@@ -156,6 +161,8 @@ rust_apps=(
   "zero2prod LukeMathWalker/zero-to-production 970987c5f793af6fc8e557731c9bbb23b620451e"
   "svix svix/svix-webhooks 4fc0cfb8b426c87ef7e2b937e7d896a71d456a47"
   "lldap lldap/lldap 9cc54ab03c5a044bfe574e30a6b6245d45c8e7b9"
+  # Added for SDB009: diesel over r2d2 behind Rocket request guards, with reqwest push calls.
+  "vaultwarden dani-garcia/vaultwarden 46d71107f5094460dd5ecbe1dbac6e6c71e5189a"
 )
 # Brings `repo` at `commit` into `dir`, only the files matching the patterns after it.
 fetch_tree() {

@@ -777,6 +777,55 @@ mod tests {
         }
     }
 
+    /// SDB009 in the editor: a helper two modules away starting or stopping a slow call changes
+    /// the finding of the function that holds a transaction across the call to it, as a
+    /// workspace opened afresh finds it; the helper's module names no database package.
+    #[cfg(feature = "python")]
+    #[test]
+    fn slow_call_facts_follow_edits_of_a_helper_that_names_no_database() {
+        let notify = "import time\n\n\
+            def pause():\n    time.sleep(2)\n\n\
+            def announce():\n    pause()\n";
+        let orders = "from sqlalchemy import create_engine, text\n\
+            from app.notify import announce\n\
+            engine = create_engine('a')\n\n\
+            def place():\n    with engine.begin() as conn:\n        conn.execute(text('x'))\n        announce()\n";
+        let texts = Buffers::default();
+        let files = [
+            ("app/__init__.py", ""),
+            ("app/notify.py", notify),
+            ("app/orders.py", orders),
+        ];
+        for (path, text) in files {
+            texts.set(path, text);
+        }
+        let mut ws = Workspace::open(
+            files
+                .iter()
+                .map(|(p, _)| (p.to_string(), Options::default()))
+                .collect(),
+            &texts,
+        );
+        assert_eq!(names(&ws, "app/orders.py"), ["SDB009 place"]);
+        let edits = [
+            ("app/notify.py", notify.replace("time.sleep(2)", "pass"), false),
+            ("app/notify.py", notify.to_string(), true),
+            // A constant zero sleep yields; it does not wait.
+            ("app/notify.py", notify.replace("sleep(2)", "sleep(0)"), false),
+            ("app/notify.py", notify.to_string(), true),
+        ];
+        for (path, text, reported) in edits {
+            texts.set(path, &text);
+            ws.update(path, Options::default(), &texts);
+            as_if_opened_afresh(&ws, &texts);
+            assert_eq!(
+                !names(&ws, "app/orders.py").is_empty(),
+                reported,
+                "{path}: {text}"
+            );
+        }
+    }
+
     /// As in a command-line run, a catalog library's own package in the workspace (a vendored
     /// copy, a checkout beside the application) is no project code: its class does not stand in
     /// for the catalog's type of the same name, and it is never reported.
