@@ -235,6 +235,12 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
     let mut parsed = vec![!prefilter; n];
     let mut needles = Words::base((0..n).map(|i| sources.options(i)));
     let mut fresh = Words::base((0..n).map(|i| sources.options(i)));
+    // The slow calls' words (SDB009), which let a source through only in a part another source
+    // was let through in: every source of such a part is read against all of them once, then
+    // against the fresh ones.
+    let mut slow = Words::slow();
+    let mut slow_fresh = Words::slow();
+    let mut slow_seen = vec![false; n];
     let mut indexed = vec![false; n];
     let mut index = Arc::new(RunIndex::default());
     // The index generation each source was summarized against (0: not yet); a generation ends
@@ -257,7 +263,7 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
         if prefilter {
             scan(
                 sources,
-                &fresh,
+                &|_| Some(&fresh),
                 first,
                 &state.library,
                 &mut parsed,
@@ -265,6 +271,36 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
                 &mut state.texts,
             );
             first = false;
+            // A slow call matters only to a caller in its part that holds a scope: only where a
+            // source of the part holds database code (no other is let through yet).
+            let database: rustc_hash::FxHashSet<usize> = (0..n)
+                .filter(|&i| parsed[i])
+                .map(|i| sources.part(i))
+                .collect();
+            let words = |i: usize| {
+                if !database.contains(&sources.part(i)) {
+                    None
+                } else if slow_seen[i] {
+                    Some(&slow_fresh)
+                } else {
+                    Some(&slow)
+                }
+            };
+            scan(
+                sources,
+                &words,
+                false,
+                &state.library,
+                &mut parsed,
+                &mut state.failed,
+                &mut state.texts,
+            );
+            for (i, seen) in slow_seen.iter_mut().enumerate() {
+                if database.contains(&sources.part(i)) {
+                    *seen = true;
+                }
+            }
+            slow_fresh = Words::none();
             // A parsed file's module is declared in its parents: their declarations say whether it
             // is test code.
             // A library's own source is never reported, so whether it is test code is moot.
@@ -386,23 +422,22 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
         }
         // The functions the parsed sources hand handles out of: a source that names one can
         // matter.
-        // So can one that names a function waiting on a slow call (SDB009).
         fresh = needles.extend(
-            facts
-                .handing_out()
-                .chain(facts.waiting())
-                .map(str::to_string)
-                .collect(),
-            facts
-                .python_handing_out()
-                .chain(facts.python_waiting())
-                .map(str::to_string)
-                .collect(),
+            facts.handing_out().map(str::to_string).collect(),
+            facts.python_handing_out().map(str::to_string).collect(),
         );
-        // Done when no word is new and every parsed source was read against the last index.
+        // So can one that names a function waiting on a slow call (SDB009), in its part.
+        slow_fresh = slow.extend(
+            facts.waiting().map(str::to_string).collect(),
+            facts.python_waiting().map(str::to_string).collect(),
+        );
+        // Done when no word is new, no part has come to hold database code since its sources
+        // were read against the slow calls' words, and every parsed source was read against the
+        // last index.
         let current =
             (0..n).all(|i| !parsed[i] || state.failed[i].is_some() || summarized[i] == generation);
-        if fresh.is_empty() && current {
+        let parts_read = !prefilter || (0..n).all(|i| !parsed[i] || slow_seen[i]);
+        if fresh.is_empty() && slow_fresh.is_empty() && parts_read && current {
             return state.finish(findings, index, &parsed);
         }
     }
@@ -602,20 +637,18 @@ impl Budget {
 
 /// Searches the sources not parsed yet for `words` (and, in the `first` search, Python sources for
 /// a `with` statement that binds a target); marks those that hold one.
-fn scan(
+fn scan<'w>(
     sources: &dyn SourceSet,
-    words: &Words,
+    words_for: &(dyn Fn(usize) -> Option<&'w Words> + Sync),
     first: bool,
     library: &[bool],
     parsed: &mut [bool],
     failed: &mut [Option<Failure>],
     texts: &mut [Option<String>],
 ) {
-    if words.is_empty() && !first {
-        return;
-    }
     let pending: Vec<usize> = (0..sources.len())
         .filter(|&i| !parsed[i] && failed[i].is_none())
+        .filter(|&i| first || words_for(i).is_some_and(|w| !w.is_empty()))
         .collect();
     // A hit's text, read here, is what the round then parses.
     let hits = map(&pending, |i| {
@@ -627,7 +660,7 @@ fn scan(
             return Ok(None);
         }
         sources.text(i).map(|text| {
-            let hit = words.found_in(path, &text)
+            let hit = words_for(i).is_some_and(|words| words.found_in(path, &text))
                 || (first && path.ends_with(".py") && prefilter::binds_with_target(&text));
             hit.then_some(Some(text))
         })

@@ -78,19 +78,15 @@ impl Needles {
         // own modules joins once those are parsed ([`crate::rust::index::Index::db_names`]).
         let crates = catalog::FAMILIES
             .iter()
-            .flat_map(|f| f.crates.iter().map(|c| c.to_string()))
-            .chain(catalog::slow_words().map(str::to_string));
+            .flat_map(|f| f.crates.iter().map(|c| c.to_string()));
         Needles::base_with(crates, options)
     }
 
     /// The same in Python: a library's types and calls are known through its package's name (an
     /// import), and the rest as in Rust.
     pub(crate) fn python_base<'a>(options: impl IntoIterator<Item = &'a Options>) -> Needles {
-        // A module that makes a slow call (SDB009) matters to a caller holding a scope.
         #[cfg(feature = "python")]
-        let packages = crate::python::package_roots()
-            .chain(crate::python::slow_roots())
-            .map(str::to_string);
+        let packages = crate::python::package_roots().map(str::to_string);
         #[cfg(not(feature = "python"))]
         let packages = std::iter::empty();
         Needles::base_with(packages, options)
@@ -197,6 +193,28 @@ pub(crate) struct Words {
 }
 
 impl Words {
+    /// What a source that makes a slow call (SDB009) names: it can matter only to a caller in
+    /// its own part that holds a database scope, so these let a source through only in a part
+    /// where another source was let through already (see `pipeline::run`).
+    pub(crate) fn slow() -> Words {
+        #[cfg(feature = "python")]
+        let python: Vec<String> = crate::python::slow_roots().map(str::to_string).collect();
+        #[cfg(not(feature = "python"))]
+        let python = Vec::new();
+        Words {
+            rust: Needles::of(catalog::slow_words().map(str::to_string)),
+            python: Needles::of(python),
+        }
+    }
+
+    /// No words.
+    pub(crate) fn none() -> Words {
+        Words {
+            rust: Needles::of(std::iter::empty()),
+            python: Needles::of(std::iter::empty()),
+        }
+    }
+
     /// What any run looks for ([`Needles::base`], [`Needles::python_base`]).
     pub(crate) fn base<'a>(options: impl IntoIterator<Item = &'a Options> + Clone) -> Words {
         Words {

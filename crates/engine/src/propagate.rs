@@ -623,8 +623,8 @@ impl Facts {
     }
 
     /// The names of the Rust functions that wait on a slow call, for the prefilter: a caller may
-    /// hold a scope across it. A method is named by its type (a caller names the type, or gets a
-    /// value of it from a file that does), a free function by its name.
+    /// hold a scope across it. A method by its name and its type's (a caller reaches it through
+    /// a trait, or a value of the type from a file that names it).
     pub(crate) fn waiting(&self) -> impl Iterator<Item = &str> {
         self.slow
             .keys()

@@ -808,10 +808,18 @@ mod tests {
         );
         assert_eq!(names(&ws, "app/orders.py"), ["SDB009 place"]);
         let edits = [
-            ("app/notify.py", notify.replace("time.sleep(2)", "pass"), false),
+            (
+                "app/notify.py",
+                notify.replace("time.sleep(2)", "pass"),
+                false,
+            ),
             ("app/notify.py", notify.to_string(), true),
             // A constant zero sleep yields; it does not wait.
-            ("app/notify.py", notify.replace("sleep(2)", "sleep(0)"), false),
+            (
+                "app/notify.py",
+                notify.replace("sleep(2)", "sleep(0)"),
+                false,
+            ),
             ("app/notify.py", notify.to_string(), true),
         ];
         for (path, text, reported) in edits {

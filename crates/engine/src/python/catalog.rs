@@ -1118,12 +1118,16 @@ pub fn slow_client_named(ty: &str) -> Option<&'static SlowClient> {
         .map(|(_, _, c, _)| c)
 }
 
-/// The package roots of the slow calls, for the prefilter: a module that names none of them
-/// makes none of them itself.
+/// What a module that makes a slow call names, for the prefilter: a slow call's package root,
+/// or, for the sleeps of `time` and `asyncio` (which most modules import for something else),
+/// `sleep`, which a module that calls one writes in its import or its call.
 pub fn slow_roots() -> impl Iterator<Item = &'static str> {
     SLOW_FUNCTIONS
         .iter()
-        .map(|(r, _, _)| *r)
+        .map(|(r, n, _)| match *r {
+            "time" | "asyncio" => *n,
+            root => root,
+        })
         .chain(SLOW_CLIENTS.iter().map(|(r, _, _, _)| *r))
 }
 

@@ -312,6 +312,9 @@ struct BodyReader<'a> {
     /// Tasks made (`create_task(f(session))`) and not awaited yet: what each runs, the name it
     /// is bound to, and the loop and `TaskGroup` depths it was made at (SDB008).
     tasks: Vec<LiveTask>,
+    /// Coroutines made and kept in a local to be gathered later (`coros.append(f(session, i))`,
+    /// `first = f(session)`), by the local's name (SDB008).
+    kept_coroutines: HashMap<String, Vec<CoroRun<TextRange>>>,
     loop_depth: usize,
     group_depth: usize,
     /// How many `with` blocks deep the reader is.
@@ -364,6 +367,7 @@ fn summarize_fn(
         coroutines: HashMap::default(),
         shares: Vec::new(),
         tasks: Vec::new(),
+        kept_coroutines: HashMap::default(),
         loop_depth: 0,
         group_depth: 0,
         with_depth: 0,
@@ -641,6 +645,18 @@ impl BodyReader<'_> {
                     && let Some(t) = self.tasks.last_mut()
                 {
                     t.name = Some(n.id.to_string());
+                }
+                // `first = f(session)`, `coros = [f(session, i) for i in ids]`: coroutines kept
+                // to be gathered; any other value the name is given replaces them.
+                if let [Expr::Name(n)] = a.targets.as_slice() {
+                    match self.coroutine_of(&a.value) {
+                        Some(run) => {
+                            self.kept_coroutines.insert(n.id.to_string(), vec![run]);
+                        }
+                        None => {
+                            self.kept_coroutines.remove(n.id.as_str());
+                        }
+                    }
                 }
             }
             Stmt::AnnAssign(a) => {
@@ -1492,6 +1508,24 @@ impl BodyReader<'_> {
                 range,
             );
         }
+        // `coros.append(f(session, i))`: kept to be gathered; one per iteration in a loop.
+        if let Expr::Attribute(attr) = &*c.func
+            && attr.attr.as_str() == "append"
+            && let Expr::Name(list) = &*attr.value
+            && let [Expr::Call(coro)] = &*c.arguments.args
+            && let Some((callees, args)) = self.coroutines.get(&coro.range()).cloned()
+        {
+            let run = CoroRun {
+                span: coro.range(),
+                callees,
+                args,
+                many: self.loop_depth > 0,
+            };
+            self.kept_coroutines
+                .entry(list.id.to_string())
+                .or_default()
+                .push(run);
+        }
         // The function's own statement on a value a live task was given.
         if let Some((recv, method)) = &on
             && catalog::STATEMENT_METHODS.contains(method)
@@ -1921,11 +1955,49 @@ impl BodyReader<'_> {
         q.len() == 2 && table.iter().any(|(r, n)| q[0] == *r && q[1] == *n)
     }
 
+    /// The coroutine a value is, read already: a project call not awaited (`f(session)`), or one
+    /// made per item of a list comprehension of such calls (read here, recording nothing).
+    fn coroutine_of(&mut self, e: &Expr) -> Option<CoroRun<TextRange>> {
+        let (call, many) = match e {
+            Expr::Call(c) => (c, false),
+            Expr::ListComp(l) => match &*l.elt {
+                Expr::Call(c) if plain_arguments(c) => {
+                    self.held.mute(true);
+                    self.expr(&l.elt);
+                    self.held.mute(false);
+                    (c, true)
+                }
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let (callees, args) = self.coroutines.get(&call.range())?.clone();
+        Some(CoroRun {
+            span: call.range(),
+            callees,
+            args,
+            many,
+        })
+    }
+
     /// `asyncio.gather(f(session), g(session))`, `gather(*[f(session, x) for x in xs])`: the
     /// coroutines it runs at once, and what each was given (SDB008).
     fn gather(&mut self, c: &ast::ExprCall, range: TextRange) {
         let mut runs = Vec::new();
         for arg in &c.arguments.args {
+            // Coroutines kept in a local: `gather(first, second)`, `gather(*coros)`.
+            let kept = match arg {
+                Expr::Name(n) => Some(n.id.as_str()),
+                Expr::Starred(st) => match &*st.value {
+                    Expr::Name(n) => Some(n.id.as_str()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(kept) = kept.and_then(|n| self.kept_coroutines.get(n)) {
+                runs.extend(kept.iter().cloned());
+                continue;
+            }
             let (call, many) = match arg {
                 Expr::Call(inner) => (inner.range(), false),
                 Expr::Starred(st) => {
@@ -1940,15 +2012,7 @@ impl BodyReader<'_> {
                     };
                     // Read once here (the walker does not read comprehensions), recording
                     // nothing but the call: its arguments are names and attributes only.
-                    let plain = |a: &Expr| {
-                        matches!(
-                            a,
-                            Expr::Name(_) | Expr::Attribute(_) | Expr::NumberLiteral(_)
-                        ) || matches!(a, Expr::StringLiteral(_))
-                    };
-                    if !inner.arguments.args.iter().all(plain)
-                        || !inner.arguments.keywords.iter().all(|k| plain(&k.value))
-                    {
+                    if !plain_arguments(inner) {
                         continue;
                     }
                     self.held.mute(true);
@@ -2363,4 +2427,24 @@ struct LiveTask {
     loop_depth: usize,
     /// How many `TaskGroup` blocks deep it was made: the group's block awaits it.
     group_depth: usize,
+}
+
+/// Whether a call is of a name or a method of `self`, given names, attributes and literals only:
+/// reading it again records nothing but the call itself.
+fn plain_arguments(c: &ast::ExprCall) -> bool {
+    let callee = match &*c.func {
+        Expr::Name(_) => true,
+        Expr::Attribute(a) => matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "self"),
+        _ => false,
+    };
+    if !callee {
+        return false;
+    }
+    let plain = |a: &Expr| {
+        matches!(
+            a,
+            Expr::Name(_) | Expr::Attribute(_) | Expr::NumberLiteral(_) | Expr::StringLiteral(_)
+        )
+    };
+    c.arguments.args.iter().all(plain) && c.arguments.keywords.iter().all(|k| plain(&k.value))
 }

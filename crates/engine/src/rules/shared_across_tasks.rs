@@ -156,6 +156,13 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                 ),
                 format!("runs a statement on `{display}`"),
             ),
+            (ShareHow::Gather, Some(second)) if name(first) == name(second) => (
+                format!(
+                    "`{display}` is used by two `{}` calls this `gather` runs at once",
+                    name(first)
+                ),
+                "runs them at once".to_string(),
+            ),
             (ShareHow::Gather, Some(second)) => (
                 format!(
                     "`{display}` is used by `{}` and `{}`, which this `gather` runs at once",
