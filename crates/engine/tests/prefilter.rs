@@ -202,3 +202,80 @@ fn a_catalog_librarys_own_source_in_the_run_changes_nothing() {
         assert_eq!(findings(&sources(&both), prefilter), alone);
     }
 }
+
+/// Sources in two parts (two projects of one run): part 0 is a project with database code, part
+/// 1 one without.
+struct TwoParts<'s, 'a>(&'s [Source<'a>]);
+
+impl pipeline::SourceSet for TwoParts<'_, '_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn path(&self, i: usize) -> &str {
+        self.0[i].path
+    }
+    fn options(&self, i: usize) -> &Options {
+        self.0[i].options
+    }
+    fn text(&self, i: usize) -> Result<String, String> {
+        Ok(self.0[i].text.to_string())
+    }
+    fn part(&self, i: usize) -> usize {
+        usize::from(self.0[i].path.starts_with("tools/"))
+    }
+}
+
+/// SDB009 through helpers that name no database package, and a project with sleeps and no
+/// database code: the slow call two files down is found either way, and the other project's
+/// sleeps are never parsed (a slow call matters only to a caller in its part holding a scope).
+#[cfg(feature = "python")]
+#[test]
+fn a_slow_call_matters_only_in_a_part_that_holds_database_code() {
+    let options = Options::default();
+    let files = [
+        (
+            "app/orders.py",
+            "from sqlalchemy import create_engine, text\n\
+             from app.notify import announce\n\
+             engine = create_engine('x')\n\n\
+             def place():\n    with engine.begin() as conn:\n        conn.execute(text('x'))\n        announce()\n",
+        ),
+        (
+            "app/notify.py",
+            "from app.pause import pause\n\ndef announce():\n    pause()\n",
+        ),
+        (
+            "app/pause.py",
+            "import time\n\ndef pause():\n    time.sleep(2)\n",
+        ),
+        (
+            "tools/poll.py",
+            "import time\n\ndef poll():\n    time.sleep(5)\n",
+        ),
+        (
+            "tools/wait.py",
+            "from time import sleep\n\ndef wait():\n    sleep(1)\n",
+        ),
+    ];
+    let sources: Vec<Source<'_>> = files
+        .iter()
+        .map(|(path, text)| Source {
+            path,
+            text,
+            options: &options,
+        })
+        .collect();
+    let run = |prefilter| {
+        let outcome = pipeline::check(&TwoParts(&sources), prefilter);
+        let found: Vec<String> = outcome
+            .findings
+            .iter()
+            .map(|(i, f)| format!("{} {} {}", sources[*i].path, f.rule.code(), f.function))
+            .collect();
+        (found, outcome.skipped)
+    };
+    let (with, skipped) = run(true);
+    assert_eq!(with, ["app/orders.py SDB009 place"]);
+    assert_eq!(with, run(false).0);
+    assert_eq!(skipped, 2);
+}
