@@ -259,6 +259,24 @@ impl FileDecls {
         }
     }
 
+    /// The names a file newly let into a run declares, against what the run's index held for it
+    /// (a Python module not read yet, or nothing): a source that names none of them resolves
+    /// as it did. `None` when what it brings is not tied to names (a Rust file's glob imports).
+    pub(crate) fn introduced_names(path: &str, after: Option<&FileDecls>) -> Option<Vec<String>> {
+        match FileDecls::unread(path) {
+            Some(before) => FileDecls::changed_names(Some(&before), after),
+            None => {
+                let Some(after) = after else {
+                    return Some(Vec::new());
+                };
+                after
+                    .untied()
+                    .is_empty()
+                    .then(|| after.by_name().into_keys().collect())
+            }
+        }
+    }
+
     /// The names whose declarations differ between two versions of a file: a source that names
     /// none of them resolves as it did. `None` when what changed is not tied to names (glob
     /// imports, the module a Python file is): every source may resolve differently.

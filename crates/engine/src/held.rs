@@ -83,6 +83,9 @@ pub(crate) struct Tracker<N> {
     holds: Vec<HoldState<N>>,
     accesses: Vec<(N, Reach, Vec<usize>, Vec<usize>)>,
     waits: Vec<Wait<N>>,
+    /// The project functions called outside closures with nothing held (and no session given
+    /// back): their slow calls are this function's, for its callers.
+    waited: rustc_hash::FxHashSet<FnKey>,
     /// The pool an acquired origin came from, and the access that took it.
     from_pool: HashMap<usize, (Rc<PoolPath>, usize)>,
     /// The access of the project call whose result an origin is.
@@ -103,6 +106,7 @@ impl<N> Default for Tracker<N> {
             holds: Vec::new(),
             accesses: Vec::new(),
             waits: Vec::new(),
+            waited: rustc_hash::FxHashSet::default(),
             from_pool: HashMap::default(),
             calls: HashMap::default(),
             next_local: 0,
@@ -194,8 +198,18 @@ impl<N: Copy> Tracker<N> {
         self.wait(WaitOn::Slow(api), node, done);
     }
 
-    /// A call of project functions at `node`, which may wait on a slow call.
+    /// A call of project functions at `node`, which may wait on a slow call: with nothing held,
+    /// only which functions it calls (for its callers), once each.
     pub(crate) fn waited_call(&mut self, callees: &[FnKey], node: N, done: &dyn Fn(usize) -> bool) {
+        if self.muted > 0 {
+            return;
+        }
+        if self.holds.iter().all(|h| h.ended) || self.live_scopes(done).is_empty() {
+            if self.task == 0 && self.idle_params.is_empty() {
+                self.waited.extend(callees.iter().cloned());
+            }
+            return;
+        }
         self.wait(WaitOn::Call(callees.to_vec()), node, done);
     }
 
@@ -687,8 +701,13 @@ impl<N: Copy> Tracker<N> {
                 kept += 1;
             }
         }
+        let mut waited: Vec<FnKey> = self.waited.into_iter().collect();
+        waited.sort();
         if kept == 0 && self.waits.is_empty() {
-            return PoolFlow::default();
+            return PoolFlow {
+                waited,
+                ..PoolFlow::default()
+            };
         }
         PoolFlow {
             holds: self
@@ -746,6 +765,7 @@ impl<N: Copy> Tracker<N> {
                     gave_back: w.gave_back,
                 })
                 .collect(),
+            waited,
             runs_on: Vec::new(),
             shares: Vec::new(),
         }

@@ -219,6 +219,9 @@ struct Run<'a, 'k> {
     groups: Vec<Vec<FnSummary<Location>>>,
 }
 
+/// A link's findings and the facts they were found with.
+type Linked = (Vec<(usize, Finding<Location>)>, propagate::Facts);
+
 fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<'_>) -> Outcome {
     let n = sources.len();
     let mut state = Run {
@@ -257,6 +260,11 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
         Default::default()
     };
     let mut first = true;
+    // What each generation of the index brought, by name (`None`: not tied to names): a source
+    // summarized before a generation is read again only if it names what came since.
+    let mut brought: Vec<(usize, Option<Vec<String>>)> = Vec::new();
+    // The last link's findings and facts, while nothing was summarized again since.
+    let mut linked: Option<Linked> = None;
     // The index is built when sources come in, and once at the start.
     let mut stale = true;
     loop {
@@ -338,6 +346,17 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
         let settling = new.is_empty();
         if !new.is_empty() || stale {
             generation += 1;
+            let mut names: Option<Vec<String>> = Some(Vec::new());
+            for &i in &new {
+                match (
+                    &mut names,
+                    FileDecls::introduced_names(sources.path(i), state.decls[i].as_ref()),
+                ) {
+                    (Some(all), Some(more)) => all.extend(more),
+                    (all, _) => *all = None,
+                }
+            }
+            brought.push((generation, names));
             stale = false;
             // The declarations are kept for a later index only while a source is left that a
             // later round could let through.
@@ -392,7 +411,7 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
                 )
             });
         }
-        let todo: Vec<usize> = (0..n)
+        let mut todo: Vec<usize> = (0..n)
             .filter(|&i| {
                 parsed[i]
                     && state.failed[i].is_none()
@@ -403,12 +422,47 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
                     }
             })
             .collect();
+        // A source summarized against an earlier index that names nothing the index gained
+        // since resolves as it did: its summaries stand.
+        if settling && prefilter {
+            let standing = map(&todo, |i| {
+                let since = summarized[i];
+                if since == 0 {
+                    return Ok::<bool, String>(false);
+                }
+                let mut names: Vec<String> = Vec::new();
+                for (g, brought) in &brought {
+                    if *g > since {
+                        match brought {
+                            Some(more) => names.extend(more.iter().cloned()),
+                            None => return Ok(false),
+                        }
+                    }
+                }
+                if names.is_empty() {
+                    return Ok(true);
+                }
+                let text = sources.text(i)?;
+                Ok(!Needles::of(names).found_in(&text))
+            });
+            let mut kept = Vec::with_capacity(todo.len());
+            for (i, standing) in todo.into_iter().zip(standing) {
+                if standing.unwrap_or(false) {
+                    summarized[i] = generation;
+                } else {
+                    kept.push(i);
+                }
+            }
+            todo = kept;
+        }
         state.summarize_round(&todo, &index);
         for &i in &todo {
             summarized[i] = generation;
         }
-        let (findings, facts) =
-            match panic::catch_unwind(AssertUnwindSafe(|| link_with_facts(&state.groups))) {
+        // Nothing summarized again since the last link: its findings and facts stand.
+        let (findings, facts) = match linked.take() {
+            Some(previous) if todo.is_empty() => previous,
+            _ => match panic::catch_unwind(AssertUnwindSafe(|| link_with_facts(&state.groups))) {
                 Ok(linked) => linked,
                 // The cross-file step failed: each source is linked alone, as if checked alone,
                 // and one whose own link fails again is an internal error on it. No later round.
@@ -416,7 +470,8 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
                     let findings = link_alone(&state.groups, &mut state.failed);
                     return state.finish(findings, index, &parsed);
                 }
-            };
+            },
+        };
         if !prefilter {
             return state.finish(findings, index, &parsed);
         }
@@ -440,6 +495,7 @@ fn run(sources: &dyn SourceSet, prefilter: bool, keep: usize, keepers: &Keepers<
         if fresh.is_empty() && slow_fresh.is_empty() && parts_read && current {
             return state.finish(findings, index, &parsed);
         }
+        linked = Some((findings, facts));
     }
 }
 

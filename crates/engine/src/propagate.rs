@@ -391,6 +391,13 @@ impl Facts {
                 best = Some(found);
             }
         }
+        if let Some(found) = self.slow_call(&s.pools.waited).map(|f| SlowFact {
+            hops: f.hops + 1,
+            ..f.clone()
+        }) && best.as_ref().is_none_or(|b| found < *b)
+        {
+            best = Some(found);
+        }
         let Some(best) = best else {
             return false;
         };
@@ -737,10 +744,15 @@ fn callees<S>(s: &FnSummary<S>) -> impl Iterator<Item = &FnKey> {
         Reach::Call { callees, .. } => callees.as_slice(),
         Reach::Direct { .. } | Reach::OnGiven { .. } => &[],
     });
-    let waited = s.pools.waits.iter().flat_map(|w| match &w.on {
-        WaitOn::Call(callees) => callees.as_slice(),
-        WaitOn::Slow(_) => &[],
-    });
+    let waited = s
+        .pools
+        .waits
+        .iter()
+        .flat_map(|w| match &w.on {
+            WaitOn::Call(callees) => callees.as_slice(),
+            WaitOn::Slow(_) => &[],
+        })
+        .chain(&s.pools.waited);
     let scoped = s.pools.holds.iter().flat_map(|h| match &h.from {
         HoldFrom::Scope(keys) => keys.as_slice(),
         HoldFrom::Pool(_) | HoldFrom::Call(_) => &[],

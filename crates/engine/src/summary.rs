@@ -369,8 +369,12 @@ impl Slot {
 pub struct PoolFlow<S> {
     pub holds: Vec<Hold<S>>,
     pub accesses: Vec<Access<S>>,
-    /// The calls it waits on (SDB009), and the holds live at each.
+    /// The calls it waits on with something held, or that are slow themselves (SDB009), and the
+    /// holds live at each.
     pub waits: Vec<Wait<S>>,
+    /// The project functions it calls with nothing held, outside closures: whether they wait on
+    /// a slow call is whether it does, for its callers (SDB009). Sorted, once each.
+    pub waited: Vec<FnKey>,
     /// (Python) Paths from its parameters it runs statements on itself (`session.execute(..)`,
     /// `self.session.scalar(..)`), and whether the receiver's type says it is a handle there
     /// (SDB008).
@@ -429,6 +433,7 @@ impl<S> Default for PoolFlow<S> {
             holds: Vec::new(),
             accesses: Vec::new(),
             waits: Vec::new(),
+            waited: Vec::new(),
             runs_on: Vec::new(),
             shares: Vec::new(),
         }
@@ -470,6 +475,7 @@ impl<S> PoolFlow<S> {
                     gave_back: w.gave_back,
                 })
                 .collect(),
+            waited: self.waited,
             runs_on: self.runs_on,
             shares: self
                 .shares

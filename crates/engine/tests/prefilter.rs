@@ -205,8 +205,10 @@ fn a_catalog_librarys_own_source_in_the_run_changes_nothing() {
 
 /// Sources in two parts (two projects of one run): part 0 is a project with database code, part
 /// 1 one without.
+#[cfg(feature = "python")]
 struct TwoParts<'s, 'a>(&'s [Source<'a>]);
 
+#[cfg(feature = "python")]
 impl pipeline::SourceSet for TwoParts<'_, '_> {
     fn len(&self) -> usize {
         self.0.len()

@@ -312,6 +312,10 @@ struct BodyReader<'a> {
     /// Tasks made (`create_task(f(session))`) and not awaited yet: what each runs, the name it
     /// is bound to, and the loop and `TaskGroup` depths it was made at (SDB008).
     tasks: Vec<LiveTask>,
+    /// Above zero while reading what may be a coroutine kept or run at once (the arguments of
+    /// `gather`, `create_task`, `append`; an assigned call): only then are the values a project
+    /// call is given recorded (SDB008).
+    coroutine_context: usize,
     /// Coroutines made and kept in a local to be gathered later (`coros.append(f(session, i))`,
     /// `first = f(session)`), by the local's name (SDB008).
     kept_coroutines: HashMap<String, Vec<CoroRun<TextRange>>>,
@@ -368,6 +372,7 @@ fn summarize_fn(
         shares: Vec::new(),
         tasks: Vec::new(),
         kept_coroutines: HashMap::default(),
+        coroutine_context: 0,
         loop_depth: 0,
         group_depth: 0,
         with_depth: 0,
@@ -635,7 +640,10 @@ impl BodyReader<'_> {
             }
             Stmt::Assign(a) => {
                 let tasks = self.tasks.len();
+                let call = usize::from(matches!(&*a.value, Expr::Call(_)));
+                self.coroutine_context += call;
                 let v = self.expr(&a.value);
+                self.coroutine_context -= call;
                 for target in &a.targets {
                     self.assign(target, &v);
                 }
@@ -1344,7 +1352,15 @@ impl BodyReader<'_> {
         if spawns {
             self.held.task(true);
         }
+        // What may be a coroutine run at once or kept (SDB008).
+        let takes_coroutines = match &*c.func {
+            Expr::Attribute(a) => COROUTINE_TAKERS.contains(&a.attr.as_str()),
+            Expr::Name(n) => COROUTINE_TAKERS.contains(&n.id.as_str()),
+            _ => false,
+        };
+        self.coroutine_context += usize::from(takes_coroutines);
         let args: Vec<Value> = c.arguments.args.iter().map(|a| self.expr(a)).collect();
+        self.coroutine_context -= usize::from(takes_coroutines);
         let kwargs: Vec<Value> = c
             .arguments
             .keywords
@@ -1508,23 +1524,35 @@ impl BodyReader<'_> {
                 range,
             );
         }
-        // `coros.append(f(session, i))`: kept to be gathered; one per iteration in a loop.
+        // `coros.append(f(session, i))`, `coros.extend([f(session), g(session)])`: kept to be
+        // gathered; one per iteration in a loop.
         if let Expr::Attribute(attr) = &*c.func
-            && attr.attr.as_str() == "append"
+            && matches!(attr.attr.as_str(), "append" | "extend")
             && let Expr::Name(list) = &*attr.value
-            && let [Expr::Call(coro)] = &*c.arguments.args
-            && let Some((callees, args)) = self.coroutines.get(&coro.range()).cloned()
+            && let [item] = &*c.arguments.args
         {
-            let run = CoroRun {
-                span: coro.range(),
-                callees,
-                args,
-                many: self.loop_depth > 0,
+            let items: &[Expr] = match (attr.attr.as_str(), item) {
+                ("append", call @ Expr::Call(_)) => std::slice::from_ref(call),
+                ("extend", Expr::List(l)) => &l.elts,
+                ("extend", Expr::Tuple(t)) => &t.elts,
+                _ => &[],
             };
-            self.kept_coroutines
-                .entry(list.id.to_string())
-                .or_default()
-                .push(run);
+            for item in items {
+                if let Expr::Call(coro) = item
+                    && let Some((callees, args)) = self.coroutines.get(&coro.range()).cloned()
+                {
+                    let run = CoroRun {
+                        span: coro.range(),
+                        callees,
+                        args,
+                        many: self.loop_depth > 0,
+                    };
+                    self.kept_coroutines
+                        .entry(list.id.to_string())
+                        .or_default()
+                        .push(run);
+                }
+            }
         }
         // The function's own statement on a value a live task was given.
         if let Some((recv, method)) = &on
@@ -1786,7 +1814,9 @@ impl BodyReader<'_> {
             let global = self.index.session_bind(&global).unwrap_or(global);
             v.place = Some(Rc::new(PoolPath::root(PoolRoot::Global(global.join(".")))));
         }
-        if let Some(keys) = &project {
+        if let Some(keys) = &project
+            && self.coroutine_context > 0
+        {
             let mut given: Vec<CoroArg> = Vec::new();
             if let Some((recv, _)) = site.on
                 && let Some(arg) = self.coro_arg(Slot::Position(0), recv, None)
@@ -1963,7 +1993,9 @@ impl BodyReader<'_> {
             Expr::ListComp(l) => match &*l.elt {
                 Expr::Call(c) if plain_arguments(c) => {
                     self.held.mute(true);
+                    self.coroutine_context += 1;
                     self.expr(&l.elt);
+                    self.coroutine_context -= 1;
                     self.held.mute(false);
                     (c, true)
                 }
@@ -2016,7 +2048,9 @@ impl BodyReader<'_> {
                         continue;
                     }
                     self.held.mute(true);
+                    self.coroutine_context += 1;
                     self.expr(elt);
+                    self.coroutine_context -= 1;
                     self.held.mute(false);
                     (inner.range(), true)
                 }
@@ -2402,6 +2436,10 @@ fn is_zero(e: &Expr) -> bool {
 fn is_handle(ty: &PyTy) -> bool {
     matches!(ty, PyTy::Lib(t) if catalog::handle_kind(t).is_some_and(|k| k != HandleKind::Pool))
 }
+
+/// Calls whose arguments may be coroutines run at once or kept to be (SDB008), by their last
+/// name; only in their arguments are the values given to a project call recorded.
+const COROUTINE_TAKERS: &[&str] = &["gather", "create_task", "ensure_future", "append", "extend"];
 
 /// Calls that wait for the tasks they are given: `await asyncio.gather(*tasks)`.
 const TASK_WAITS: &[(&str, &str)] = &[
