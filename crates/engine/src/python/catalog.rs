@@ -188,6 +188,8 @@ const URLLIB3: &str = "urllib3 2.8.0";
 const OPENAI: &str = "openai 3.63.0";
 const ANTHROPIC: &str = "anthropic 2.17.0";
 const CPYTHON: &str = "CPython 3.14";
+const STRIPE: &str = "stripe 16.1.0";
+const MCP: &str = "mcp 2.3.0";
 
 /// Methods of tracked types whose result, used in `with`, binds a handle:
 /// `(receiver type, method, manager)`.
@@ -940,7 +942,56 @@ pub static SLOW_FUNCTIONS: &[(&str, &str, &str)] = &[
     ("subprocess", "call", CPYTHON),
     ("subprocess", "check_call", CPYTHON),
     ("subprocess", "check_output", CPYTHON),
+    // The MCP SDK's transports connect when their `async with` is entered.
+    ("mcp", "streamablehttp_client", MCP),
+    ("mcp", "sse_client", MCP),
+    ("mcp", "websocket_client", MCP),
 ];
+
+/// Packages every call of which under these final names makes a request: Stripe's API
+/// resources (`stripe.Customer.create(..)`, `stripe.PaymentIntent.retrieve_async(..)`).
+/// `(package root, final names, version read at)`.
+pub static SLOW_PACKAGE_CALLS: &[(&str, &[&str], &str)] = &[("stripe", STRIPE_OPERATIONS, STRIPE)];
+
+const STRIPE_OPERATIONS: &[&str] = &[
+    "create",
+    "retrieve",
+    "modify",
+    "list",
+    "delete",
+    "search",
+    "cancel",
+    "capture",
+    "confirm",
+    "pay",
+    "void_invoice",
+    "finalize_invoice",
+    "create_reversal",
+    "create_async",
+    "retrieve_async",
+    "modify_async",
+    "list_async",
+    "delete_async",
+    "search_async",
+    "cancel_async",
+    "capture_async",
+    "confirm_async",
+    "pay_async",
+    "create_reversal_async",
+];
+
+/// Whether a call of the canonical dotted name `q` is a slow one of the catalog.
+pub fn slow_function(q: &[String]) -> bool {
+    let (Some(root), Some(last)) = (q.first(), q.last()) else {
+        return false;
+    };
+    SLOW_FUNCTIONS
+        .iter()
+        .any(|(r, n, _)| r == root && n == last)
+        || SLOW_PACKAGE_CALLS
+            .iter()
+            .any(|(r, names, _)| r == root && q.len() > 1 && names.contains(&last.as_str()))
+}
 
 /// Sleeps whose constant zero delay yields to the event loop and waits on nothing.
 pub static ZERO_IS_YIELD: &[(&str, &str)] = &[("asyncio", "sleep"), ("time", "sleep")];
@@ -1091,6 +1142,36 @@ pub static SLOW_CLIENTS: &[(&str, &str, SlowClient, &str)] = &[
         ANTHROPIC,
     ),
     (
+        "mcp",
+        "ClientSession",
+        SlowClient {
+            ty: "mcp.ClientSession",
+            methods: &[
+                "initialize",
+                "call_tool",
+                "list_tools",
+                "list_resources",
+                "read_resource",
+                "list_prompts",
+                "get_prompt",
+                "send_ping",
+                "complete",
+            ],
+            resources: false,
+        },
+        MCP,
+    ),
+    (
+        "stripe",
+        "StripeClient",
+        SlowClient {
+            ty: "stripe.StripeClient",
+            methods: STRIPE_OPERATIONS,
+            resources: true,
+        },
+        STRIPE,
+    ),
+    (
         "anthropic",
         "AsyncAnthropic",
         SlowClient {
@@ -1129,6 +1210,7 @@ pub fn slow_roots() -> impl Iterator<Item = &'static str> {
             root => root,
         })
         .chain(SLOW_CLIENTS.iter().map(|(r, _, _, _)| *r))
+        .chain(SLOW_PACKAGE_CALLS.iter().map(|(r, _, _)| *r))
 }
 
 /// `(root, name)` lookups.
@@ -1205,7 +1287,8 @@ mod tests {
         let versions = SLOW_FUNCTIONS
             .iter()
             .map(|(_, _, v)| *v)
-            .chain(SLOW_CLIENTS.iter().map(|(_, _, _, v)| *v));
+            .chain(SLOW_CLIENTS.iter().map(|(_, _, _, v)| *v))
+            .chain(SLOW_PACKAGE_CALLS.iter().map(|(_, _, v)| *v));
         for v in versions {
             assert!(v.chars().any(|c| c.is_ascii_digit()), "{v}");
         }

@@ -1448,9 +1448,7 @@ impl BodyReader<'_> {
                 _ => {
                     let q = self.canonical(&written);
                     if let (Some(root), Some(last)) = (q.first(), q.last())
-                        && catalog::SLOW_FUNCTIONS
-                            .iter()
-                            .any(|(r, n, _)| r == root && n == last)
+                        && catalog::slow_function(&q)
                         && !(catalog::ZERO_IS_YIELD.contains(&(root.as_str(), last.as_str()))
                             && c.arguments.args.first().is_some_and(is_zero))
                     {

@@ -31,7 +31,8 @@ such a call, at any depth, counts too: the message names the slow call and the l
 callee.
 
 The slow calls are a catalog, each read at a version: requests, httpx, aiohttp, urllib3 and
-`urllib.request`; the OpenAI and Anthropic SDKs' clients; `time.sleep`, `asyncio.sleep` (a
+`urllib.request`; the OpenAI and Anthropic SDKs' clients; Stripe's API; the MCP SDK's
+transports and `ClientSession`; `time.sleep`, `asyncio.sleep` (a
 constant zero sleep is a yield, not a wait) and `subprocess`; in Rust reqwest, ureq,
 `tokio::time::sleep` and `std::thread::sleep`. A client is known by its type: what made it
 (`httpx.AsyncClient()`, `OpenAI()`, `reqwest::Client::new()`), an annotation, or a struct
