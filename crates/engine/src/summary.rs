@@ -397,6 +397,8 @@ pub struct Share<S> {
 pub enum ShareHow {
     /// The arguments of one `asyncio.gather(..)`.
     Gather,
+    /// The coroutines one `asyncio.wait(..)` or `asyncio.as_completed(..)` is given.
+    Wait,
     /// Tasks made (`create_task`) and not awaited yet.
     Tasks,
     /// A task made in a loop and not awaited in it: one per iteration.

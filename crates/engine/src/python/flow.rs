@@ -1454,7 +1454,9 @@ impl BodyReader<'_> {
                     {
                         slow = Some(q.join("."));
                     }
-                    gathers = q.len() == 2 && q[0] == "asyncio" && q[1] == "gather";
+                    gathers = q.len() == 2
+                        && q[0] == "asyncio"
+                        && matches!(q[1].as_str(), "gather" | "wait" | "as_completed");
                     let callee = self.names.path_callee(&q, || self.name_ty_of(&written));
                     if let Callee::Scope(_) = callee
                         && is_pool(&self.name_ty_of(&written))
@@ -1506,7 +1508,34 @@ impl BodyReader<'_> {
             self.held.slow(api, range, &|o| released.contains(&o));
         }
         if gathers {
-            self.gather(c, range);
+            // `gather(a, b, *more)`: each argument, a starred one spread; `wait(coros)`,
+            // `as_completed([a, b])`: the items of the first.
+            let gather =
+                written_name(&c.func).is_some_and(|w| w.last().is_some_and(|n| n == "gather"));
+            let items: Vec<(&Expr, bool)> = if gather {
+                c.arguments
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        Expr::Starred(st) => (&*st.value, true),
+                        other => (other, false),
+                    })
+                    .collect()
+            } else {
+                match c.arguments.args.first() {
+                    Some(Expr::List(l)) => l.elts.iter().map(|e| (e, false)).collect(),
+                    Some(Expr::Tuple(t)) => t.elts.iter().map(|e| (e, false)).collect(),
+                    Some(Expr::Set(st)) => st.elts.iter().map(|e| (e, false)).collect(),
+                    Some(other) => vec![(other, true)],
+                    None => Vec::new(),
+                }
+            };
+            let how = if gather {
+                ShareHow::Gather
+            } else {
+                ShareHow::Wait
+            };
+            self.gather(&items, range, how);
         }
         if spawns
             && let Some(Expr::Call(coro)) = c.arguments.args.first()
@@ -2010,28 +2039,23 @@ impl BodyReader<'_> {
         })
     }
 
-    /// `asyncio.gather(f(session), g(session))`, `gather(*[f(session, x) for x in xs])`: the
+    /// `asyncio.gather(f(session), g(session))`, `gather(*[f(session, x) for x in xs])`,
+    /// `asyncio.wait([f(session), g(session)])`, `as_completed(coros)`: the
     /// coroutines it runs at once, and what each was given (SDB008).
-    fn gather(&mut self, c: &ast::ExprCall, range: TextRange) {
+    fn gather(&mut self, items: &[(&Expr, bool)], range: TextRange, how: ShareHow) {
         let mut runs = Vec::new();
-        for arg in &c.arguments.args {
+        for &(item, spread) in items {
             // Coroutines kept in a local: `gather(first, second)`, `gather(*coros)`.
-            let kept = match arg {
-                Expr::Name(n) => Some(n.id.as_str()),
-                Expr::Starred(st) => match &*st.value {
-                    Expr::Name(n) => Some(n.id.as_str()),
-                    _ => None,
-                },
-                _ => None,
-            };
-            if let Some(kept) = kept.and_then(|n| self.kept_coroutines.get(n)) {
+            if let Expr::Name(n) = item
+                && let Some(kept) = self.kept_coroutines.get(n.id.as_str())
+            {
                 runs.extend(kept.iter().cloned());
                 continue;
             }
-            let (call, many) = match arg {
-                Expr::Call(inner) => (inner.range(), false),
-                Expr::Starred(st) => {
-                    let elt = match &*st.value {
+            let (call, many) = match item {
+                Expr::Call(inner) if !spread => (inner.range(), false),
+                Expr::ListComp(_) | Expr::Generator(_) | Expr::SetComp(_) if spread => {
+                    let elt = match item {
                         Expr::ListComp(l) => &*l.elt,
                         Expr::Generator(g) => &*g.elt,
                         Expr::SetComp(sc) => &*sc.elt,
@@ -2066,7 +2090,7 @@ impl BodyReader<'_> {
         if !runs.is_empty() && (runs.len() > 1 || runs.iter().any(|r| r.many)) {
             self.shares.push(Share {
                 span: range,
-                how: ShareHow::Gather,
+                how,
                 runs,
             });
         }
@@ -2437,7 +2461,15 @@ fn is_handle(ty: &PyTy) -> bool {
 
 /// Calls whose arguments may be coroutines run at once or kept to be (SDB008), by their last
 /// name; only in their arguments are the values given to a project call recorded.
-const COROUTINE_TAKERS: &[&str] = &["gather", "create_task", "ensure_future", "append", "extend"];
+const COROUTINE_TAKERS: &[&str] = &[
+    "gather",
+    "wait",
+    "as_completed",
+    "create_task",
+    "ensure_future",
+    "append",
+    "extend",
+];
 
 /// Calls that wait for the tasks they are given: `await asyncio.gather(*tasks)`.
 const TASK_WAITS: &[(&str, &str)] = &[

@@ -20,12 +20,12 @@ Reports coroutines of the project that run at once and are given the same sessio
 or cursor, each running statements on it, directly or through the functions they call: two
 calls of one `asyncio.gather(..)` given it (`gather(load_user(session, uid), load_orders(session,
 uid))`), one call made for each item of a comprehension (`gather(*[load(session, i) for i in
-ids])`), tasks made by `create_task` (or in a `TaskGroup`) while another task given it has not
-been awaited yet, one such task made in a loop and not awaited in it, and a statement the function
-runs itself on it while a task given it is still running. The
-same value is the same local, parameter or attribute path (`self.session`); a coroutine that is
-given it but only reads an attribute of it, or passes it nowhere that runs a statement, does not
-count. Engines, pools and session factories are safe to share: a coroutine given one opens a
+ids])`), coroutines kept in a local and gathered later, the coroutines given to `asyncio.wait`
+or `as_completed`, tasks made by `create_task` (or in a `TaskGroup`) while another task given it
+has not been awaited yet, one such task made in a loop and not awaited in it, and a statement the
+function runs itself on it while a task given it is still running. The same value is the same
+local, parameter or attribute path (`self.session`); a coroutine that is given it but only reads
+an attribute of it, or passes it nowhere that runs a statement, does not count. Engines, pools and session factories are safe to share: a coroutine given one opens a
 session or connection of its own, and is never reported.
 
 A handle is known by its type: an annotation (`session: AsyncSession`, `conn:
@@ -155,6 +155,21 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                     name(first)
                 ),
                 format!("runs a statement on `{display}`"),
+            ),
+            (ShareHow::Wait, Some(second)) => (
+                format!(
+                    "`{display}` is used by `{}` and `{}`, which this call runs at once",
+                    name(first),
+                    name(second)
+                ),
+                "runs them at once".to_string(),
+            ),
+            (ShareHow::Wait, None) => (
+                format!(
+                    "`{display}` is used by every `{}` this call runs at once",
+                    name(first)
+                ),
+                "runs them at once".to_string(),
             ),
             (ShareHow::Gather, Some(second)) if name(first) == name(second) => (
                 format!(
