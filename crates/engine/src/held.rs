@@ -753,18 +753,7 @@ impl<N: Copy> Tracker<N> {
                     }
                 })
                 .collect(),
-            waits: self
-                .waits
-                .into_iter()
-                .map(|w| Wait {
-                    span: span(w.span),
-                    on: w.on,
-                    scopes: w.scopes,
-                    untouched: w.untouched,
-                    in_task: w.in_task,
-                    gave_back: w.gave_back,
-                })
-                .collect(),
+            waits: self.waits.into_iter().map(|w| w.map_span(&span)).collect(),
             waited,
             runs_on: Vec::new(),
             shares: Vec::new(),

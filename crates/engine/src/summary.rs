@@ -299,6 +299,20 @@ pub struct Wait<S> {
     pub gave_back: bool,
 }
 
+impl<S> Wait<S> {
+    /// The same wait with its span mapped.
+    pub(crate) fn map_span<T>(self, f: impl FnOnce(S) -> T) -> Wait<T> {
+        Wait {
+            span: f(self.span),
+            on: self.on,
+            scopes: self.scopes,
+            untouched: self.untouched,
+            in_task: self.in_task,
+            gave_back: self.gave_back,
+        }
+    }
+}
+
 /// What a [`Wait`] calls.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WaitOn {
@@ -392,6 +406,26 @@ pub struct Share<S> {
     pub runs: Vec<CoroRun<S>>,
 }
 
+impl<S> Share<S> {
+    /// The same share with its spans mapped.
+    pub(crate) fn map_spans<T>(self, f: &mut impl FnMut(S) -> T) -> Share<T> {
+        Share {
+            span: f(self.span),
+            how: self.how,
+            runs: self
+                .runs
+                .into_iter()
+                .map(|r| CoroRun {
+                    span: f(r.span),
+                    callees: r.callees,
+                    args: r.args,
+                    many: r.many,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// What runs the coroutines of a [`Share`] at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShareHow {
@@ -468,35 +502,11 @@ impl<S> PoolFlow<S> {
             waits: self
                 .waits
                 .into_iter()
-                .map(|w| Wait {
-                    span: f(w.span),
-                    on: w.on,
-                    scopes: w.scopes,
-                    untouched: w.untouched,
-                    in_task: w.in_task,
-                    gave_back: w.gave_back,
-                })
+                .map(|w| w.map_span(&mut *f))
                 .collect(),
             waited: self.waited,
             runs_on: self.runs_on,
-            shares: self
-                .shares
-                .into_iter()
-                .map(|sh| Share {
-                    span: f(sh.span),
-                    how: sh.how,
-                    runs: sh
-                        .runs
-                        .into_iter()
-                        .map(|r| CoroRun {
-                            span: f(r.span),
-                            callees: r.callees,
-                            args: r.args,
-                            many: r.many,
-                        })
-                        .collect(),
-                })
-                .collect(),
+            shares: self.shares.into_iter().map(|sh| sh.map_spans(f)).collect(),
         }
     }
 }

@@ -532,20 +532,7 @@ fn summarize_fn(
             runs_on: std::mem::take(&mut fx.runs_on),
             shares: std::mem::take(&mut fx.shares)
                 .into_iter()
-                .map(|sh| Share {
-                    span: at(sh.span),
-                    how: sh.how,
-                    runs: sh
-                        .runs
-                        .into_iter()
-                        .map(|r| CoroRun {
-                            span: at(r.span),
-                            callees: r.callees,
-                            args: r.args,
-                            many: r.many,
-                        })
-                        .collect(),
-                })
+                .map(|sh| sh.map_spans(&mut |r| at(r)))
                 .collect(),
             ..std::mem::take(&mut fx.held).finish(at)
         },

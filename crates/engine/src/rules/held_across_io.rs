@@ -139,22 +139,20 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                  commit (or drop the connection) first and take another for what follows"
             }
         };
-        out.push(Finding {
-            rule: INFO.rule,
-            severity: INFO.default_severity,
-            function: summary.function.clone(),
-            function_span: summary.name_span.clone(),
+        out.push(super::finding(
+            summary,
+            &INFO,
             message,
-            primary: Label {
+            Label {
                 span: wait.span.clone(),
                 message: label,
             },
-            related: vec![Label {
+            vec![Label {
                 span: flow.holds[hold].span.clone(),
                 message: format!("{scope} held from here"),
             }],
-            help: help.to_string(),
-        });
+            help,
+        ));
     }
     out
 }

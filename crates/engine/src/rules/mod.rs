@@ -31,6 +31,27 @@ pub(crate) fn check<S: Clone>(
     out
 }
 
+/// A finding of `info`'s rule in `summary`'s function, at its default severity.
+pub(crate) fn finding<S: Clone>(
+    summary: &crate::summary::FnSummary<S>,
+    info: &RuleInfo,
+    message: String,
+    primary: crate::finding::Label<S>,
+    related: Vec<crate::finding::Label<S>>,
+    help: &str,
+) -> crate::finding::Finding<S> {
+    crate::finding::Finding {
+        rule: info.rule,
+        severity: info.default_severity,
+        function: summary.function.clone(),
+        function_span: summary.name_span.clone(),
+        message,
+        primary,
+        related,
+        help: help.to_string(),
+    }
+}
+
 /// The registry.
 pub static RULES: &[&RuleInfo] = &[
     &escaped_handle::INFO,

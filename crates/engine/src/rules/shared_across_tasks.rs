@@ -228,21 +228,18 @@ pub(crate) fn check<S: Clone>(summary: &FnSummary<S>, facts: &Facts) -> Vec<Find
                 message: format!("so does `{}`, at the same time", name(r)),
             });
         }
-        out.push(Finding {
-            rule: INFO.rule,
-            severity: INFO.default_severity,
-            function: summary.function.clone(),
-            function_span: summary.name_span.clone(),
+        out.push(super::finding(
+            summary,
+            &INFO,
             message,
-            primary: Label {
+            Label {
                 span: share.span.clone(),
                 message: primary,
             },
             related,
-            help: "give each coroutine its own session or connection (from the session factory \
-                   or the pool), or await them one after the other"
-                .to_string(),
-        });
+            "give each coroutine its own session or connection (from the session factory or the \
+             pool), or await them one after the other",
+        ));
     }
     out
 }
